@@ -1,0 +1,55 @@
+package dev.loopline.common.auth;
+
+import dev.loopline.common.errors.ApiException;
+import dev.loopline.common.errors.ErrorMapping;
+import dev.loopline.common.http.RequestContext;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.Filter;
+import io.helidon.webserver.http.FilterChain;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Requires {@code Authorization: Bearer …} (an API key or a JWT) on every protected path prefix
+ * and puts the resulting {@link Principal} into the {@link RequestContext}. Health and metrics
+ * are not protected. The token itself is never logged.
+ */
+public final class AuthFilter implements Filter {
+    private final Authenticator authenticator;
+    private final List<String> protectedPrefixes;
+
+    public AuthFilter(Authenticator authenticator, List<String> protectedPrefixes) {
+        this.authenticator = authenticator;
+        this.protectedPrefixes = List.copyOf(protectedPrefixes);
+    }
+
+    @Override
+    public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        String path = req.path().path();
+        if (protectedPrefixes.stream().noneMatch(p -> path.equals(p) || path.startsWith(p.endsWith("/") ? p : p + "/"))) {
+            chain.proceed();
+            return;
+        }
+        Optional<String> header = req.headers().first(HeaderNames.AUTHORIZATION);
+        if (header.isEmpty()) {
+            ErrorMapping.send(res, ApiException.unauthorized(
+                    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."));
+            return;
+        }
+        String value = header.get().trim();
+        if (value.length() < 8 || !value.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            ErrorMapping.send(res, ApiException.unauthorized("The Authorization header must use the Bearer scheme."));
+            return;
+        }
+        Optional<Principal> principal = authenticator.authenticate(value.substring(7).trim());
+        if (principal.isEmpty()) {
+            ErrorMapping.send(res, ApiException.unauthorized("Incorrect API key or invalid token provided."));
+            return;
+        }
+        RequestContext.authenticated(principal.get());
+        chain.proceed();
+    }
+}

@@ -1,0 +1,101 @@
+package dev.loopline.common.db;
+
+import dev.loopline.common.config.Settings;
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+import io.helidon.dbclient.DbClient;
+import io.helidon.dbclient.DbRow;
+import org.flywaydb.core.Flyway;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * The relational store: an H2 file database under the data dir by default, PostgreSQL when
+ * {@code LOOPLINE_DB_URL} is a {@code jdbc:postgresql:} URL. H2 runs in PostgreSQL mode and the
+ * Flyway migrations in {@code db/migration} are written in SQL both accept, so one set serves both.
+ */
+public final class Database implements AutoCloseable {
+    private final DbClient client;
+    private final String url;
+
+    private Database(DbClient client, String url) {
+        this.client = client;
+        this.url = url;
+    }
+
+    public static Database open(Settings settings, Path dataDir) {
+        String url = settings.optional("LOOPLINE_DB_URL", "loopline.db.url")
+                .orElseGet(() -> defaultH2Url(dataDir));
+        String user = settings.string("LOOPLINE_DB_USER", "loopline.db.user", url.startsWith("jdbc:h2:") ? "sa" : "postgres");
+        String password = settings.string("LOOPLINE_DB_PASSWORD", "loopline.db.password", "");
+        int poolSize = settings.integer("LOOPLINE_DB_POOL_SIZE", "loopline.db.pool-size", 16);
+        if (!url.startsWith("jdbc:h2:") && !url.startsWith("jdbc:postgresql:")) {
+            throw new IllegalStateException("LOOPLINE_DB_URL must be a jdbc:postgresql: or jdbc:h2: URL");
+        }
+        migrate(url, user, password);
+        Map<String, String> cfg = new HashMap<>();
+        cfg.put("db.source", "jdbc");
+        cfg.put("db.connection.url", url);
+        cfg.put("db.connection.username", user);
+        cfg.put("db.connection.password", password);
+        cfg.put("db.connection.maximumPoolSize", Integer.toString(poolSize));
+        Config config = Config.builder(ConfigSources.create(cfg))
+                .disableEnvironmentVariablesSource().disableSystemPropertiesSource().build();
+        DbClient client = DbClient.create(config.get("db"));
+        return new Database(client, url);
+    }
+
+    static String defaultH2Url(Path dataDir) {
+        try {
+            Files.createDirectories(dataDir);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot create data dir " + dataDir, e);
+        }
+        return "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("loopline")
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
+    }
+
+    /** Runs every pending migration; the same files for H2 and PostgreSQL. */
+    public static void migrate(String url, String user, String password) {
+        Flyway.configure()
+                .dataSource(url, user, password)
+                .locations("classpath:db/migration")
+                .load()
+                .migrate();
+    }
+
+    public DbClient client() {
+        return client;
+    }
+
+    public boolean isPostgres() {
+        return url.startsWith("jdbc:postgresql:");
+    }
+
+    /** Query and materialise: the stream holds a pooled connection until closed, so never let it escape. */
+    public <T> List<T> list(String sql, Function<DbRow, T> mapper, Object... params) {
+        try (Stream<DbRow> rows = client.execute().query(sql, params)) {
+            return rows.map(mapper).toList();
+        }
+    }
+
+    /** A cheap liveness probe for /health/ready. */
+    public boolean ping() {
+        try {
+            return client.execute().get("SELECT 1 AS one").isPresent();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

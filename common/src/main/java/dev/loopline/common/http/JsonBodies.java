@@ -1,0 +1,71 @@
+package dev.loopline.common.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.errors.ApiException;
+import dev.loopline.common.json.Json;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
+/** Reading request bodies under a size cap, and writing JSON responses. */
+public final class JsonBodies {
+    private JsonBodies() {
+    }
+
+    /** Reads the whole body, failing with 413 as soon as it passes {@code maxBytes} (never buffering more). */
+    public static byte[] readBytes(ServerRequest req, long maxBytes) {
+        long declared = req.headers().contentLength().orElse(-1L);
+        if (declared > maxBytes) {
+            throw ApiException.payloadTooLarge(maxBytes);
+        }
+        if (!req.content().hasEntity()) {
+            return new byte[0];
+        }
+        try (InputStream in = req.content().inputStream()) {
+            byte[] all = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+            if (all.length > maxBytes) {
+                throw ApiException.payloadTooLarge(maxBytes);
+            }
+            return all;
+        } catch (IOException e) {
+            throw ApiException.badRequest(null, "The request body could not be read.");
+        }
+    }
+
+    /** Reads a JSON object body: malformed JSON and non-object bodies are 400s. */
+    public static ObjectNode readObject(ServerRequest req, long maxBytes) {
+        byte[] bytes = readBytes(req, maxBytes);
+        if (bytes.length == 0) {
+            throw ApiException.badRequest(null, "The request body is empty; a JSON object is expected.", "invalid_json");
+        }
+        JsonNode node;
+        try {
+            node = Json.mapper().readTree(bytes);
+        } catch (JsonProcessingException e) {
+            throw ApiException.invalidJson();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (node == null || !node.isObject()) {
+            throw ApiException.badRequest(null, "The request body must be a JSON object.", "invalid_json");
+        }
+        return (ObjectNode) node;
+    }
+
+    public static void send(ServerResponse res, int status, Object body) {
+        res.status(Status.create(status));
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(Json.bytes(body));
+    }
+
+    public static void send(ServerResponse res, Object body) {
+        send(res, 200, body);
+    }
+}

@@ -1,0 +1,56 @@
+package dev.loopline.common.observe;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.http.JsonBodies;
+import dev.loopline.common.json.Json;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.Supplier;
+
+/**
+ * {@code /health/live} (the process answers) and {@code /health/ready} (every registered check
+ * passes: the database, the upstreams a service needs). Body shape follows MicroProfile Health.
+ */
+public final class Health implements HttpService {
+    private final Map<String, Supplier<Boolean>> readiness = new ConcurrentSkipListMap<>();
+
+    public void addReadinessCheck(String name, Supplier<Boolean> check) {
+        readiness.put(name, check);
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.get("/live", (req, res) -> JsonBodies.send(res, 200, status("UP", Json.array())))
+                .get("/ready", this::ready)
+                .get("/", this::ready);
+    }
+
+    private void ready(ServerRequest req, ServerResponse res) {
+        ArrayNode checks = Json.array();
+        boolean allUp = true;
+        for (var e : readiness.entrySet()) {
+            boolean up;
+            try {
+                up = Boolean.TRUE.equals(e.getValue().get());
+            } catch (RuntimeException ex) {
+                up = false;
+            }
+            allUp &= up;
+            checks.addObject().put("name", e.getKey()).put("status", up ? "UP" : "DOWN");
+        }
+        JsonBodies.send(res, allUp ? 200 : 503, status(allUp ? "UP" : "DOWN", checks));
+    }
+
+    private static ObjectNode status(String status, ArrayNode checks) {
+        ObjectNode body = Json.object();
+        body.put("status", status);
+        body.set("checks", checks);
+        return body;
+    }
+}

@@ -1,0 +1,42 @@
+package dev.loopline.common.observe;
+
+import io.helidon.webserver.http.Filter;
+import io.helidon.webserver.http.FilterChain;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
+
+import java.util.concurrent.TimeUnit;
+
+/** Times every request. Routes are reduced to their family (e.g. /v1/responses) to bound label cardinality. */
+public final class HttpMetricsFilter implements Filter {
+    private final Metrics metrics;
+
+    public HttpMetricsFilter(Metrics metrics) {
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        long start = System.nanoTime();
+        try {
+            chain.proceed();
+        } finally {
+            metrics.httpTimer(routeFamily(req.path().path()), req.prologue().method().text(), res.status().code())
+                    .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    static String routeFamily(String path) {
+        String[] parts = path.split("/");
+        if (parts.length > 2 && parts[1].equals("v1")) {
+            return "/v1/" + parts[2];
+        }
+        if (parts.length > 1) {
+            return switch (parts[1]) {
+                case "mcp", "health", "metrics" -> "/" + parts[1];
+                default -> "other";
+            };
+        }
+        return "other";
+    }
+}

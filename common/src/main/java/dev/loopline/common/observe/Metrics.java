@@ -1,0 +1,26 @@
+package dev.loopline.common.observe;
+
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+/** One Prometheus registry per process; services add their own meters to it. */
+public final class Metrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    public Timer httpTimer(String route, String method, int status) {
+        return Timer.builder("loopline_http_server_requests")
+                .description("HTTP requests served, by route family, method and status")
+                .tag("route", route).tag("method", method).tag("status", Integer.toString(status))
+                .publishPercentileHistogram(false)
+                .register(registry);
+    }
+}

@@ -1,0 +1,97 @@
+package dev.loopline.common.server;
+
+import dev.loopline.common.auth.ApiKeys;
+import dev.loopline.common.auth.Authenticator;
+import dev.loopline.common.auth.JwtVerifier;
+import dev.loopline.common.config.Settings;
+import dev.loopline.common.db.Database;
+import dev.loopline.common.http.OutboundHttp;
+import dev.loopline.common.observe.Health;
+import dev.loopline.common.observe.Metrics;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** What every service is built from: settings, the database, auth, metrics, health and outbound HTTP. */
+public final class Platform implements AutoCloseable {
+    private final Settings settings;
+    private final Path dataDir;
+    private final Database database;
+    private final ApiKeys apiKeys;
+    private final Authenticator authenticator;
+    private final Metrics metrics = new Metrics();
+    private final Health health = new Health();
+    private final OutboundHttp http;
+    private final ServiceUrls urls;
+
+    private Platform(Settings settings) {
+        this.settings = settings;
+        this.dataDir = Path.of(settings.string("LOOPLINE_DATA_DIR", "loopline.data-dir", "./data")).toAbsolutePath().normalize();
+        this.http = new OutboundHttp(
+                settings.duration("LOOPLINE_HTTP_CONNECT_TIMEOUT", "loopline.http.connect-timeout", Duration.ofSeconds(5)),
+                settings.duration("LOOPLINE_HTTP_READ_TIMEOUT", "loopline.http.read-timeout", Duration.ofSeconds(120)));
+        this.database = Database.open(settings, dataDir);
+        this.apiKeys = new ApiKeys(database);
+        JwtVerifier jwt = settings.optional("LOOPLINE_JWT_JWKS_URL", "loopline.auth.jwt.jwks-url")
+                .map(url -> new JwtVerifier(url,
+                        settings.optional("LOOPLINE_JWT_ISSUER", "loopline.auth.jwt.issuer").orElse(null),
+                        settings.optional("LOOPLINE_JWT_AUDIENCE", "loopline.auth.jwt.audience").orElse(null),
+                        settings.string("LOOPLINE_JWT_TENANT_CLAIM", "loopline.auth.jwt.tenant-claim", "tenant_id"),
+                        http.client()))
+                .orElse(null);
+        this.authenticator = new Authenticator(apiKeys, jwt);
+        this.urls = new ServiceUrls(settings);
+        health.addReadinessCheck("database", database::ping);
+    }
+
+    public static Platform create(Settings settings) {
+        return new Platform(settings);
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public Database database() {
+        return database;
+    }
+
+    public ApiKeys apiKeys() {
+        return apiKeys;
+    }
+
+    public Authenticator authenticator() {
+        return authenticator;
+    }
+
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    public Health health() {
+        return health;
+    }
+
+    public OutboundHttp http() {
+        return http;
+    }
+
+    public ServiceUrls urls() {
+        return urls;
+    }
+
+    /** Request bodies above this get a 413 (LOOPLINE_MAX_BODY_BYTES, default 16 MiB). */
+    public long maxBodyBytes() {
+        return settings.longValue("LOOPLINE_MAX_BODY_BYTES", "loopline.http.max-body-bytes", 16L * 1024 * 1024);
+    }
+
+    @Override
+    public void close() {
+        http.close();
+        database.close();
+    }
+}

@@ -1,0 +1,26 @@
+package dev.loopline.common.server;
+
+import dev.loopline.common.observe.Health;
+import io.helidon.webserver.http.HttpRouting;
+
+/**
+ * One loopline service (responses-api, llm-proxy, mcp-tools, …) as the launcher sees it: a name,
+ * its routes (absolute paths, the same in the all-in-one server and when run alone), and the
+ * readiness checks of what it depends on.
+ */
+public interface ServiceModule extends AutoCloseable {
+    String name();
+
+    void routing(HttpRouting.Builder routing);
+
+    default void readiness(Health health) {
+    }
+
+    /** Called once the server listens (e.g. to learn its own port). */
+    default void started(int port) {
+    }
+
+    @Override
+    default void close() {
+    }
+}
