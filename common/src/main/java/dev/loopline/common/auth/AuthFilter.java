@@ -20,16 +20,23 @@ import java.util.Optional;
 public final class AuthFilter implements Filter {
     private final Authenticator authenticator;
     private final List<String> protectedPrefixes;
+    private final List<String> openPrefixes;
 
-    public AuthFilter(Authenticator authenticator, List<String> protectedPrefixes) {
+    /** Paths under {@code protectedPrefixes} need a credential unless they fall under {@code openPrefixes}. */
+    public AuthFilter(Authenticator authenticator, List<String> protectedPrefixes, List<String> openPrefixes) {
         this.authenticator = authenticator;
         this.protectedPrefixes = List.copyOf(protectedPrefixes);
+        this.openPrefixes = List.copyOf(openPrefixes);
+    }
+
+    private static boolean under(List<String> prefixes, String path) {
+        return prefixes.stream().anyMatch(p -> path.equals(p) || path.startsWith(p.endsWith("/") ? p : p + "/"));
     }
 
     @Override
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
         String path = req.path().path();
-        if (protectedPrefixes.stream().noneMatch(p -> path.equals(p) || path.startsWith(p.endsWith("/") ? p : p + "/"))) {
+        if (!under(protectedPrefixes, path) || under(openPrefixes, path)) {
             chain.proceed();
             return;
         }

@@ -89,6 +89,16 @@ public final class Platform implements AutoCloseable {
         return settings.longValue("LOOPLINE_MAX_BODY_BYTES", "loopline.http.max-body-bytes", 16L * 1024 * 1024);
     }
 
+    /** {@code LOOPLINE_MCP_AUTH=none} opens /mcp without credentials (loopback-only setups, the conformance suite). */
+    public boolean mcpAuthRequired() {
+        String mode = settings.string("LOOPLINE_MCP_AUTH", "loopline.mcp.auth", "required");
+        return switch (mode) {
+            case "none" -> false;
+            case "required" -> true;
+            default -> throw new IllegalStateException("LOOPLINE_MCP_AUTH must be 'required' or 'none', not '" + mode + "'");
+        };
+    }
+
     @Override
     public void close() {
         http.close();

@@ -25,7 +25,8 @@ public final class PlatformServer {
     public static void routing(HttpRouting.Builder routing, Platform platform, List<? extends ServiceModule> modules) {
         routing.addFilter(new RequestIdFilter())
                 .addFilter(new HttpMetricsFilter(platform.metrics()))
-                .addFilter(new AuthFilter(platform.authenticator(), PROTECTED_PREFIXES));
+                .addFilter(new AuthFilter(platform.authenticator(), PROTECTED_PREFIXES,
+                        platform.mcpAuthRequired() ? List.of() : List.of("/mcp", "/v1/mcp")));
         ErrorMapping.install(routing);
         routing.register("/health", platform.health());
         routing.get("/metrics", (req, res) -> {

@@ -1,0 +1,138 @@
+package dev.loopline.mcp.rpc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.json.Json;
+import dev.loopline.mcp.tools.Tool;
+import dev.loopline.mcp.tools.ToolRegistry;
+import dev.loopline.mcp.transport.McpSession;
+import dev.loopline.mcp.transport.ProtocolVersions;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+
+/** The method implementations; the transport sets the current session around each dispatch. */
+public final class McpHandler implements McpMethods {
+    private static final Set<String> LEVELS = Set.of("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency");
+    static final ThreadLocal<McpSession> SESSION = new ThreadLocal<>();
+
+    private final ToolRegistry tools;
+    private final int pageSize;
+    private final int maxOutputChars;
+    private final String version;
+
+    public McpHandler(ToolRegistry tools, int pageSize, int maxOutputChars, String version) {
+        this.tools = tools;
+        this.pageSize = pageSize;
+        this.maxOutputChars = maxOutputChars;
+        this.version = version;
+    }
+
+    public static void runIn(McpSession session, Runnable r) {
+        SESSION.set(session);
+        try {
+            r.run();
+        } finally {
+            SESSION.remove();
+        }
+    }
+
+    @Override
+    public ObjectNode initialize(String protocolVersion, JsonNode capabilities, JsonNode clientInfo) {
+        if (protocolVersion == null) {
+            throw new McpError(McpError.INVALID_PARAMS, "initialize requires params.protocolVersion");
+        }
+        String negotiated = ProtocolVersions.negotiate(protocolVersion);
+        McpSession s = SESSION.get();
+        if (s != null) {
+            s.protocolVersion(negotiated);
+        }
+        ObjectNode r = Json.object().put("protocolVersion", negotiated);
+        ObjectNode caps = r.putObject("capabilities");
+        caps.putObject("tools").put("listChanged", false);
+        caps.putObject("logging");
+        r.putObject("serverInfo").put("name", "loopline-mcp-tools").put("title", "loopline tools").put("version", version);
+        r.put("instructions", "Tools for agents: web_search (offline Lucene corpus unless a search backend is configured).");
+        return r;
+    }
+
+    @Override
+    public ObjectNode ping() {
+        return Json.object();
+    }
+
+    @Override
+    public ObjectNode toolsList(String cursor) {
+        int offset = 0;
+        if (cursor != null) {
+            try {
+                offset = Integer.parseInt(new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8));
+            } catch (RuntimeException e) {
+                throw new McpError(McpError.INVALID_PARAMS, "Invalid cursor");
+            }
+        }
+        List<Tool> all = tools.all();
+        if (offset < 0 || offset > all.size()) {
+            throw new McpError(McpError.INVALID_PARAMS, "Invalid cursor");
+        }
+        ObjectNode r = Json.object();
+        ArrayNode list = r.putArray("tools");
+        int end = Math.min(all.size(), offset + pageSize);
+        for (Tool t : all.subList(offset, end)) {
+            list.add(t.definition());
+        }
+        if (end < all.size()) {
+            r.put("nextCursor", Base64.getUrlEncoder().withoutPadding().encodeToString(Integer.toString(end).getBytes(StandardCharsets.UTF_8)));
+        }
+        return r;
+    }
+
+    @Override
+    public ObjectNode toolsCall(String name, JsonNode arguments) {
+        if (name == null) {
+            throw new McpError(McpError.INVALID_PARAMS, "tools/call requires params.name");
+        }
+        Tool tool = tools.find(name).orElseThrow(() -> new McpError(McpError.INVALID_PARAMS, "Unknown tool: " + name));
+        JsonNode args = arguments == null || arguments.isNull() ? Json.object() : arguments;
+        if (!args.isObject()) {
+            return error("Invalid arguments: 'arguments' must be an object.");
+        }
+        ObjectNode structured;
+        try {
+            structured = tool.call(args);
+        } catch (Tool.ToolFailure e) {
+            return error(e.getMessage());
+        }
+        ObjectNode r = Json.object();
+        String text = Json.string(structured);
+        if (text.length() > maxOutputChars) {
+            text = text.substring(0, maxOutputChars) + "\n[truncated: tool output exceeded " + maxOutputChars + " characters]";
+        }
+        r.putArray("content").addObject().put("type", "text").put("text", text);
+        r.set("structuredContent", structured);
+        r.put("isError", false);
+        return r;
+    }
+
+    private static ObjectNode error(String message) {
+        ObjectNode r = Json.object();
+        r.putArray("content").addObject().put("type", "text").put("text", message);
+        r.put("isError", true);
+        return r;
+    }
+
+    @Override
+    public ObjectNode setLevel(String level) {
+        if (level == null || !LEVELS.contains(level)) {
+            throw new McpError(McpError.INVALID_PARAMS, "Invalid log level: " + level);
+        }
+        McpSession s = SESSION.get();
+        if (s != null) {
+            s.logLevel(level);
+        }
+        return Json.object();
+    }
+}

@@ -1,0 +1,227 @@
+package dev.loopline.mcp.transport;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.googlecode.jsonrpc4j.ErrorResolver;
+import com.googlecode.jsonrpc4j.JsonRpcBasicServer;
+import dev.loopline.common.auth.Principal;
+import dev.loopline.common.http.JsonBodies;
+import dev.loopline.common.http.RequestContext;
+import dev.loopline.common.json.Json;
+import dev.loopline.mcp.rpc.McpError;
+import dev.loopline.mcp.rpc.McpHandler;
+import dev.loopline.mcp.rpc.McpMethods;
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * MCP Streamable HTTP on one endpoint ({@code /mcp}, alias {@code /v1/mcp}): sessions,
+ * protocol-version and Origin/Host checks are here; JSON-RPC dispatch is jsonrpc4j's.
+ */
+public final class McpHttpTransport {
+    public static final HeaderName SESSION_ID = HeaderNames.create("Mcp-Session-Id");
+    public static final HeaderName PROTOCOL_VERSION = HeaderNames.create("MCP-Protocol-Version");
+
+    private final McpSessions sessions;
+    private final JsonRpcBasicServer rpc;
+    private final List<String> allowedOrigins;
+    private final List<String> allowedHosts;
+    private final long maxBodyBytes;
+
+    public McpHttpTransport(McpHandler handler, McpSessions sessions, List<String> allowedOrigins,
+                            List<String> allowedHosts, long maxBodyBytes) {
+        this.sessions = sessions;
+        this.allowedOrigins = List.copyOf(allowedOrigins);
+        this.allowedHosts = List.copyOf(allowedHosts);
+        this.maxBodyBytes = maxBodyBytes;
+        this.rpc = new JsonRpcBasicServer(Json.mapper(), handler, McpMethods.class);
+        rpc.setAllowExtraParams(true);
+        rpc.setAllowLessParams(true);
+        rpc.setShouldLogInvocationErrors(false);
+        rpc.setErrorResolver((Throwable t, java.lang.reflect.Method m, List<JsonNode> args) -> {
+            Throwable cause = t instanceof java.lang.reflect.InvocationTargetException ite ? ite.getCause() : t;
+            if (cause instanceof McpError e) {
+                return new ErrorResolver.JsonError(e.code(), e.getMessage(), null);
+            }
+            System.getLogger(McpHttpTransport.class.getName()).log(System.Logger.Level.ERROR, "MCP method failed", cause);
+            return new ErrorResolver.JsonError(McpError.INTERNAL_ERROR, "Internal error", null);
+        });
+    }
+
+    public void routing(HttpRouting.Builder routing) {
+        for (String path : List.of("/mcp", "/v1/mcp")) {
+            routing.post(path, this::post).get(path, this::get).delete(path, this::delete);
+        }
+    }
+
+    private boolean originAndHostOk(ServerRequest req, ServerResponse res) {
+        Optional<String> origin = req.headers().first(HeaderNames.ORIGIN);
+        if (origin.isPresent() && !originAllowed(origin.get())) {
+            rpcError(res, 403, McpError.INVALID_REQUEST, "Forbidden: Origin not allowed");
+            return false;
+        }
+        String host = req.headers().first(HeaderNames.HOST).orElse("");
+        if (!allowedHosts.contains("*") && !allowedHosts.contains(stripPort(host).toLowerCase(Locale.ROOT))) {
+            rpcError(res, 403, McpError.INVALID_REQUEST, "Forbidden: Host not allowed");
+            return false;
+        }
+        return true;
+    }
+
+    private boolean originAllowed(String origin) {
+        if (allowedOrigins.contains("*") || allowedOrigins.contains(origin)) {
+            return true;
+        }
+        try {
+            String host = URI.create(origin).getHost();
+            return host != null && allowedHosts.contains(host.toLowerCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    static String stripPort(String host) {
+        if (host.startsWith("[")) {
+            int end = host.indexOf(']');
+            return end > 0 ? host.substring(0, end + 1) : host;
+        }
+        int colon = host.lastIndexOf(':');
+        return colon > 0 ? host.substring(0, colon) : host;
+    }
+
+    private void post(ServerRequest req, ServerResponse res) {
+        if (!originAndHostOk(req, res)) {
+            return;
+        }
+        Optional<String> version = req.headers().first(PROTOCOL_VERSION);
+        if (version.isPresent() && !ProtocolVersions.SUPPORTED.contains(version.get())) {
+            rpcError(res, 400, McpError.INVALID_REQUEST, "Bad Request: Unsupported protocol version " + version.get());
+            return;
+        }
+        byte[] body = JsonBodies.readBytes(req, maxBodyBytes);
+        JsonNode msg;
+        try {
+            msg = Json.mapper().readTree(body);
+        } catch (JsonProcessingException e) {
+            rpcError(res, 400, McpError.PARSE_ERROR, "Parse error");
+            return;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (msg == null || !msg.isObject()) {
+            rpcError(res, 400, McpError.INVALID_REQUEST, msg != null && msg.isArray()
+                    ? "Invalid Request: JSON-RPC batches are not supported" : "Invalid Request");
+            return;
+        }
+        boolean hasMethod = msg.path("method").isTextual();
+        boolean hasId = msg.has("id") && !msg.get("id").isNull();
+        boolean isResponse = !hasMethod && hasId && (msg.has("result") || msg.has("error"));
+        if (!hasMethod && !isResponse || !"2.0".equals(msg.path("jsonrpc").asText())) {
+            rpcError(res, 400, McpError.INVALID_REQUEST, "Invalid Request");
+            return;
+        }
+        Principal who = caller();
+        String method = msg.path("method").asText();
+        if (hasMethod && hasId && method.equals("initialize")) {
+            McpSession session = sessions.create(who.tenantId(), who.userId());
+            byte[] out = dispatch(session, body);
+            JsonNode answer = Json.parse(out);
+            if (answer.has("error")) {
+                sessions.end(session.id());
+            } else {
+                res.header(SESSION_ID, session.id());
+            }
+            sendJson(res, out);
+            return;
+        }
+        Optional<String> sid = req.headers().first(SESSION_ID);
+        if (sid.isEmpty()) {
+            rpcError(res, 400, McpError.INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required");
+            return;
+        }
+        Optional<McpSession> session = sessions.find(sid.get()).filter(s -> s.ownedBy(who.tenantId(), who.userId()));
+        if (session.isEmpty()) {
+            rpcError(res, 404, McpError.INVALID_REQUEST, "Session not found");
+            return;
+        }
+        if (!hasId || isResponse) {
+            // Notifications (initialized, cancelled, progress) and responses to our requests: accepted.
+            res.status(Status.ACCEPTED_202).send();
+            return;
+        }
+        sendJson(res, dispatch(session.get(), body));
+    }
+
+    private byte[] dispatch(McpSession session, byte[] body) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(512);
+        McpHandler.runIn(session, () -> {
+            try {
+                rpc.handleRequest(new ByteArrayInputStream(body), out);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        return out.toByteArray();
+    }
+
+    private void get(ServerRequest req, ServerResponse res) {
+        if (!originAndHostOk(req, res)) {
+            return;
+        }
+        // No server-initiated stream is offered yet; the spec allows 405 here.
+        res.status(Status.METHOD_NOT_ALLOWED_405).header(HeaderNames.ALLOW, "POST, DELETE").send();
+    }
+
+    private void delete(ServerRequest req, ServerResponse res) {
+        if (!originAndHostOk(req, res)) {
+            return;
+        }
+        Optional<String> sid = req.headers().first(SESSION_ID);
+        if (sid.isEmpty()) {
+            rpcError(res, 400, McpError.INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required");
+            return;
+        }
+        Principal who = caller();
+        boolean owned = sessions.find(sid.get()).filter(s -> s.ownedBy(who.tenantId(), who.userId())).isPresent();
+        if (!owned || !sessions.end(sid.get())) {
+            rpcError(res, 404, McpError.INVALID_REQUEST, "Session not found");
+            return;
+        }
+        res.status(Status.NO_CONTENT_204).send();
+    }
+
+    /** The authenticated caller, or the local anonymous principal when MCP auth is off. */
+    private static Principal caller() {
+        Principal p = RequestContext.principal();
+        return p != null ? p : new Principal("local", "anonymous", "none");
+    }
+
+    private static void sendJson(ServerResponse res, byte[] body) {
+        res.status(Status.OK_200);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(body);
+    }
+
+    private static void rpcError(ServerResponse res, int status, int code, String message) {
+        ObjectNode b = Json.object().put("jsonrpc", "2.0");
+        b.putNull("id");
+        b.putObject("error").put("code", code).put("message", message);
+        res.status(Status.create(status));
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(Json.bytes(b));
+    }
+}
