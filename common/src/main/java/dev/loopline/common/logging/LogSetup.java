@@ -23,6 +23,9 @@ import java.util.logging.Logger;
 public final class LogSetup {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
+    /** JUL holds loggers weakly: keep the ones we configure, or their levels are lost. */
+    private static final java.util.List<Logger> CONFIGURED = new java.util.ArrayList<>();
+
     private LogSetup() {
     }
 
@@ -35,9 +38,11 @@ public final class LogSetup {
         root.addHandler(h);
         root.setLevel(Level.parse(level.toUpperCase()));
         // Noisy at INFO and not useful to operators.
-        Logger.getLogger("org.flywaydb").setLevel(Level.WARNING);
-        Logger.getLogger("com.zaxxer.hikari").setLevel(Level.WARNING);
-        Logger.getLogger("io.helidon.webserver.http1").setLevel(Level.WARNING);
+        for (String quiet : new String[]{"org.flywaydb", "com.zaxxer.hikari", "io.helidon.webserver.http1", "io.helidon.common.features"}) {
+            Logger l = Logger.getLogger(quiet);
+            l.setLevel(Level.WARNING);
+            CONFIGURED.add(l);
+        }
     }
 
     static final class LineFormatter extends Formatter {

@@ -1,0 +1,199 @@
+package dev.loopline.responses;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.auth.AuthenticatedUser;
+import dev.loopline.common.auth.Principal;
+import dev.loopline.common.config.Settings;
+import dev.loopline.common.errors.ApiException;
+import dev.loopline.common.http.JsonBodies;
+import dev.loopline.common.json.Json;
+import dev.loopline.common.server.Platform;
+import dev.loopline.common.server.ServiceModule;
+import dev.loopline.responses.api.CreateRequest;
+import dev.loopline.responses.api.ResponseObject;
+import dev.loopline.responses.loop.Context;
+import dev.loopline.responses.loop.LoopLimits;
+import dev.loopline.responses.loop.ModelClient;
+import dev.loopline.responses.loop.ToolExecutionLog;
+import dev.loopline.responses.loop.ToolLoop;
+import dev.loopline.responses.store.ResponseStore;
+import dev.loopline.responses.tools.McpToolClient;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** responses-api: {@code /v1/responses/**} backed by the tool loop and the response store. */
+public final class ResponsesModule implements ServiceModule {
+    private static final System.Logger LOG = System.getLogger(ResponsesModule.class.getName());
+    private final Platform platform;
+    private final ResponseStore store;
+    private final LoopLimits limits;
+    private final Duration modelTimeout;
+
+    public ResponsesModule(Platform platform) {
+        this.platform = platform;
+        this.store = new ResponseStore(platform.database());
+        Settings s = platform.settings();
+        this.limits = new LoopLimits(
+                s.integer("LOOPLINE_MAX_TOOL_EXECUTION_DEPTH", "loopline.responses.max-tool-execution-depth", 8),
+                s.duration("LOOPLINE_TOOL_EXECUTION_TIMEOUT", "loopline.responses.tool-execution-timeout", Duration.ofSeconds(45)),
+                s.duration("LOOPLINE_RESPONSE_DEADLINE", "loopline.responses.deadline", Duration.ofMinutes(10)));
+        this.modelTimeout = s.duration("LOOPLINE_LLM_TIMEOUT", "loopline.llm.timeout", Duration.ofSeconds(300));
+    }
+
+    @Override
+    public String name() {
+        return "responses-api";
+    }
+
+    public ResponseStore store() {
+        return store;
+    }
+
+    @Override
+    public void routing(HttpRouting.Builder routing) {
+        routing.post("/v1/responses", this::create)
+                .get("/v1/responses/{id}", this::retrieve)
+                .delete("/v1/responses/{id}", this::delete)
+                .get("/v1/responses/{id}/input_items", this::inputItems);
+    }
+
+    private void create(ServerRequest req, ServerResponse res) {
+        Principal who = AuthenticatedUser.require();
+        CreateRequest r = CreateRequest.parse(JsonBodies.readObject(req, platform.maxBodyBytes()));
+        List<JsonNode> history = r.previousResponseId() == null ? List.of() : history(who, r.previousResponseId());
+        String bearer = req.headers().first(HeaderNames.AUTHORIZATION).orElseThrow();
+        String id = Ids.next("resp");
+        long createdAt = System.currentTimeMillis() / 1000;
+        ArrayNode input = r.input().deepCopy();
+        for (JsonNode item : input) {
+            if (!item.has("id")) {
+                ((ObjectNode) item).put("id", Ids.next(item.path("type").asText("message").equals("message") ? "msg" : "fco"));
+            }
+        }
+        ArrayNode messages = Context.messages(r.instructions(), history, input,
+                itemId -> store.toolOutcome(who.tenantId(), itemId).orElse("(no stored result)"));
+        ToolExecutionLog log = r.store() ? store.toolLog(who.tenantId(), id) : ToolExecutionLog.NONE;
+        var loop = new ToolLoop(new ModelClient(platform.http().withTimeouts(modelTimeout, modelTimeout), platform.urls().llmProxy()), limits);
+        ObjectNode response;
+        try (McpToolClient mcp = new McpToolClient(platform.http().client(), platform.urls().mcpTools() + "/mcp", bearer)) {
+            ToolLoop.Result result = loop.run(r, messages, bearer, mcp, log);
+            ObjectNode metadata = r.metadata().deepCopy();
+            if (result.stopReason() != null) {
+                metadata.put("loopline_loop_stop", result.stopReason());
+            }
+            response = ResponseObject.build(id, createdAt, result.truncated() ? "incomplete" : "completed", r, result.output(),
+                    result.inputTokens(), result.cachedTokens(), result.outputTokens(), null,
+                    result.truncated() ? Json.object().put("reason", "max_output_tokens") : null, metadata);
+        } catch (ModelClient.UpstreamFailure e) {
+            LOG.log(System.Logger.Level.WARNING, "response " + id + " failed: " + e.getMessage());
+            if (r.store()) {
+                ObjectNode error = Json.object().put("code", "server_error").put("message", e.getMessage());
+                store.save(who.tenantId(), who.userId(), ResponseObject.build(id, createdAt, "failed", r, Json.array(), 0, 0, 0,
+                        error, null, r.metadata()), input, Json.array());
+            }
+            throw e.timeout() ? ApiException.gatewayTimeout(e.getMessage() + " (response " + id + ")")
+                    : ApiException.badGateway(e.getMessage() + " (response " + id + ")");
+        }
+        if (r.store()) {
+            store.save(who.tenantId(), who.userId(), response, input, (ArrayNode) response.get("output"));
+        }
+        JsonBodies.send(res, response);
+    }
+
+    /** The items of every earlier response in the chain, oldest first. */
+    private List<JsonNode> history(Principal who, String previousId) {
+        List<List<JsonNode>> turns = new ArrayList<>();
+        String current = previousId;
+        for (int depth = 0; current != null && depth < 1000; depth++) {
+            ObjectNode prev = store.get(who.tenantId(), current).orElse(null);
+            if (prev == null) {
+                if (depth == 0) {
+                    throw ApiException.badRequest("previous_response_id", "Previous response with id '" + previousId + "' not found.",
+                            "previous_response_not_found");
+                }
+                break;
+            }
+            List<JsonNode> turn = new ArrayList<>(store.items(current, "input"));
+            turn.addAll(store.items(current, "output"));
+            turns.addFirst(turn);
+            current = prev.path("previous_response_id").isTextual() ? prev.get("previous_response_id").asText() : null;
+        }
+        return turns.stream().flatMap(List::stream).toList();
+    }
+
+    private void retrieve(ServerRequest req, ServerResponse res) {
+        Principal who = AuthenticatedUser.require();
+        String id = req.path().pathParameters().get("id");
+        ObjectNode r = store.get(who.tenantId(), id).orElseThrow(() -> notFound(id));
+        JsonBodies.send(res, r);
+    }
+
+    private void delete(ServerRequest req, ServerResponse res) {
+        Principal who = AuthenticatedUser.require();
+        String id = req.path().pathParameters().get("id");
+        if (!store.delete(who.tenantId(), id)) {
+            throw notFound(id);
+        }
+        JsonBodies.send(res, Json.object().put("id", id).put("object", "response.deleted").put("deleted", true));
+    }
+
+    private void inputItems(ServerRequest req, ServerResponse res) {
+        Principal who = AuthenticatedUser.require();
+        String id = req.path().pathParameters().get("id");
+        store.get(who.tenantId(), id).orElseThrow(() -> notFound(id));
+        int limit = req.query().first("limit").map(v -> {
+            try {
+                return Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest("limit", "Invalid 'limit': expected an integer from 1 to 100.");
+            }
+        }).orElse(20);
+        if (limit < 1 || limit > 100) {
+            throw ApiException.badRequest("limit", "Invalid 'limit': expected an integer from 1 to 100.");
+        }
+        String order = req.query().first("order").orElse("desc");
+        if (!order.equals("asc") && !order.equals("desc")) {
+            throw ApiException.badRequest("order", "Invalid 'order': expected 'asc' or 'desc'.");
+        }
+        List<JsonNode> items = new ArrayList<>(store.items(id, "input"));
+        if (order.equals("desc")) {
+            items = items.reversed();
+        }
+        String after = req.query().first("after").orElse(null);
+        if (after != null) {
+            int at = -1;
+            for (int i = 0; i < items.size(); i++) {
+                if (after.equals(items.get(i).path("id").asText())) {
+                    at = i;
+                }
+            }
+            if (at < 0) {
+                throw ApiException.badRequest("after", "No input item with id '" + after + "' in this response.");
+            }
+            items = items.subList(at + 1, items.size());
+        }
+        List<JsonNode> page = items.subList(0, Math.min(limit, items.size()));
+        ObjectNode list = Json.object().put("object", "list");
+        ArrayNode data = list.putArray("data");
+        page.forEach(data::add);
+        if (page.isEmpty()) {
+            list.putNull("first_id").putNull("last_id");
+        } else {
+            list.put("first_id", page.getFirst().path("id").asText()).put("last_id", page.getLast().path("id").asText());
+        }
+        list.put("has_more", items.size() > page.size());
+        JsonBodies.send(res, list);
+    }
+
+    private static ApiException notFound(String id) {
+        return ApiException.notFound("No response found with id '" + id + "'.", "response_id");
+    }
+}

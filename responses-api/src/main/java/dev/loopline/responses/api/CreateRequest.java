@@ -1,0 +1,299 @@
+package dev.loopline.responses.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.errors.ApiException;
+import dev.loopline.common.json.Json;
+
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A validated {@code POST /v1/responses} body. Wrong types and values get a 400 that names the
+ * field; unknown fields are ignored. Validation happens before anything is stored or called.
+ */
+public record CreateRequest(String model, ArrayNode input, String instructions, ArrayNode tools, JsonNode toolChoice,
+                            boolean parallelToolCalls, Integer maxToolCalls, String previousResponseId, boolean store,
+                            boolean stream, boolean background, Double temperature, Double topP, Integer maxOutputTokens,
+                            ObjectNode metadata, String user, String truncation, ObjectNode text) {
+
+    /** Built-in tool types this server runs itself (through mcp-tools). */
+    public static final Set<String> WEB_SEARCH_TYPES = Set.of("web_search", "web_search_preview", "web_search_2025_08_26",
+            "web_search_preview_2025_03_11");
+
+    public static CreateRequest parse(ObjectNode b) {
+        String model = requiredString(b, "model");
+        ArrayNode input = input(b.get("input"));
+        String instructions = optionalString(b, "instructions");
+        ArrayNode tools = tools(b.get("tools"));
+        JsonNode toolChoice = toolChoice(b.get("tool_choice"), tools);
+        boolean parallel = bool(b, "parallel_tool_calls", true);
+        Integer maxToolCalls = integer(b, "max_tool_calls", 1, 1000);
+        String previous = optionalString(b, "previous_response_id");
+        if (previous != null && b.hasNonNull("conversation")) {
+            throw ApiException.badRequest("conversation", "Parameters 'conversation' and 'previous_response_id' cannot be used together.");
+        }
+        if (b.hasNonNull("conversation")) {
+            throw ApiException.badRequest("conversation", "Conversations are not supported by this server yet.", "unsupported_parameter");
+        }
+        boolean store = bool(b, "store", true);
+        boolean stream = bool(b, "stream", false);
+        boolean background = bool(b, "background", false);
+        if (stream) {
+            throw ApiException.badRequest("stream", "Streaming responses are not supported by this server yet; send stream: false.", "unsupported_parameter");
+        }
+        if (background) {
+            throw ApiException.badRequest("background", "Background responses are not supported by this server yet.", "unsupported_parameter");
+        }
+        Double temperature = number(b, "temperature", 0, 2);
+        Double topP = number(b, "top_p", 0, 1);
+        Integer maxOutput = integer(b, "max_output_tokens", 16, 1_000_000);
+        ObjectNode metadata = metadata(b.get("metadata"));
+        String user = optionalString(b, "user");
+        String truncation = optionalString(b, "truncation");
+        if (truncation != null && !truncation.equals("auto") && !truncation.equals("disabled")) {
+            throw ApiException.badRequest("truncation", "Invalid value for 'truncation': expected 'auto' or 'disabled'.");
+        }
+        ObjectNode text = Json.object();
+        JsonNode t = b.get("text");
+        if (t != null && !t.isNull()) {
+            if (!t.isObject()) {
+                throw ApiException.badRequest("text", "Invalid type for 'text': expected an object.");
+            }
+            String type = t.path("format").path("type").asText("text");
+            if (!type.equals("text")) {
+                throw ApiException.badRequest("text.format.type", "Only text.format.type 'text' is supported by this server yet.", "unsupported_parameter");
+            }
+        }
+        text.putObject("format").put("type", "text");
+        return new CreateRequest(model, input, instructions, tools, toolChoice, parallel, maxToolCalls, previous, store,
+                stream, background, temperature, topP, maxOutput, metadata, user, truncation == null ? "disabled" : truncation, text);
+    }
+
+    private static ArrayNode input(JsonNode in) {
+        if (in == null || in.isNull()) {
+            throw ApiException.badRequest("input", "Missing required parameter: 'input'.");
+        }
+        ArrayNode items = Json.array();
+        if (in.isTextual()) {
+            ObjectNode m = items.addObject().put("type", "message").put("role", "user");
+            m.putArray("content").addObject().put("type", "input_text").put("text", in.asText());
+            return items;
+        }
+        if (!in.isArray()) {
+            throw ApiException.badRequest("input", "Invalid type for 'input': expected a string or an array of input items.");
+        }
+        for (int i = 0; i < in.size(); i++) {
+            JsonNode item = in.get(i);
+            String where = "input[" + i + "]";
+            if (!item.isObject()) {
+                throw ApiException.badRequest(where, "Invalid type for '" + where + "': expected an object.");
+            }
+            String type = item.path("type").asText(item.has("role") ? "message" : "");
+            switch (type) {
+                case "message" -> items.add(message(item, where));
+                case "function_call_output" -> {
+                    if (!item.path("call_id").isTextual()) {
+                        throw ApiException.badRequest(where + ".call_id", "Missing required parameter: '" + where + ".call_id'.");
+                    }
+                    JsonNode out = item.get("output");
+                    if (out == null || !(out.isTextual() || out.isArray())) {
+                        throw ApiException.badRequest(where + ".output", "Invalid type for '" + where + ".output': expected a string.");
+                    }
+                    items.add(item.deepCopy());
+                }
+                case "function_call" -> {
+                    for (String f : new String[]{"call_id", "name", "arguments"}) {
+                        if (!item.path(f).isTextual()) {
+                            throw ApiException.badRequest(where + "." + f, "Missing required parameter: '" + where + "." + f + "'.");
+                        }
+                    }
+                    items.add(item.deepCopy());
+                }
+                default -> throw ApiException.badRequest(where + ".type",
+                        "Invalid value for '" + where + ".type': '" + type + "' items are not supported by this server yet.");
+            }
+        }
+        if (items.isEmpty()) {
+            throw ApiException.badRequest("input", "'input' must not be empty.");
+        }
+        return items;
+    }
+
+    private static ObjectNode message(JsonNode item, String where) {
+        String role = item.path("role").asText("");
+        if (!Set.of("user", "assistant", "system", "developer").contains(role)) {
+            throw ApiException.badRequest(where + ".role", "Invalid value for '" + where + ".role': expected one of user, assistant, system, developer.");
+        }
+        ObjectNode m = Json.object().put("type", "message").put("role", role);
+        if (item.hasNonNull("id")) {
+            m.put("id", item.get("id").asText());
+        }
+        JsonNode c = item.get("content");
+        ArrayNode content = m.putArray("content");
+        String partType = role.equals("assistant") ? "output_text" : "input_text";
+        if (c != null && c.isTextual()) {
+            ObjectNode p = content.addObject().put("type", partType).put("text", c.asText());
+            if (partType.equals("output_text")) {
+                p.putArray("annotations");
+            }
+        } else if (c != null && c.isArray()) {
+            for (int k = 0; k < c.size(); k++) {
+                JsonNode part = c.get(k);
+                String pt = part.path("type").asText();
+                if (!Set.of("input_text", "output_text", "text").contains(pt) || !part.path("text").isTextual()) {
+                    throw ApiException.badRequest(where + ".content[" + k + "]",
+                            "Invalid content part '" + pt + "': only text parts are supported by this server yet.");
+                }
+                content.add(part.deepCopy());
+            }
+        } else {
+            throw ApiException.badRequest(where + ".content", "Invalid type for '" + where + ".content': expected a string or an array.");
+        }
+        return m;
+    }
+
+    private static ArrayNode tools(JsonNode t) {
+        ArrayNode out = Json.array();
+        if (t == null || t.isNull()) {
+            return out;
+        }
+        if (!t.isArray()) {
+            throw ApiException.badRequest("tools", "Invalid type for 'tools': expected an array.");
+        }
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < t.size(); i++) {
+            JsonNode tool = t.get(i);
+            String where = "tools[" + i + "]";
+            String type = tool.path("type").asText("");
+            if (type.equals("function")) {
+                String name = tool.path("name").asText("");
+                if (!name.matches("[a-zA-Z0-9_-]{1,64}")) {
+                    throw ApiException.badRequest(where + ".name", "Invalid '" + where + ".name': a function name of 1-64 letters, digits, '_' or '-' is required.");
+                }
+                if (tool.has("parameters") && !tool.get("parameters").isObject() && !tool.get("parameters").isNull()) {
+                    throw ApiException.badRequest(where + ".parameters", "Invalid type for '" + where + ".parameters': expected an object.");
+                }
+                if (!names.add(name)) {
+                    throw ApiException.badRequest(where + ".name", "Duplicate tool name '" + name + "'.");
+                }
+                out.add(tool.deepCopy());
+            } else if (WEB_SEARCH_TYPES.contains(type)) {
+                if (!names.add("web_search")) {
+                    throw ApiException.badRequest(where, "Tool name 'web_search' is used twice.");
+                }
+                out.add(tool.deepCopy());
+            } else {
+                throw ApiException.badRequest(where + ".type", "Tool type '" + type + "' is not supported by this server yet.", "unsupported_parameter");
+            }
+        }
+        return out;
+    }
+
+    private static JsonNode toolChoice(JsonNode c, ArrayNode tools) {
+        if (c == null || c.isNull()) {
+            return Json.mapper().getNodeFactory().textNode("auto");
+        }
+        if (c.isTextual() && Set.of("none", "auto", "required").contains(c.asText())) {
+            return c;
+        }
+        if (c.isObject() && c.path("type").asText().equals("function") && c.path("name").isTextual()) {
+            boolean known = false;
+            for (JsonNode t : tools) {
+                known |= t.path("type").asText().equals("function") && t.path("name").asText().equals(c.path("name").asText());
+            }
+            if (!known) {
+                throw ApiException.badRequest("tool_choice", "Tool choice '" + c.path("name").asText() + "' is not one of the given tools.");
+            }
+            return c;
+        }
+        if (c.isObject() && WEB_SEARCH_TYPES.contains(c.path("type").asText())) {
+            return c;
+        }
+        throw ApiException.badRequest("tool_choice", "Invalid value for 'tool_choice'.");
+    }
+
+    private static ObjectNode metadata(JsonNode m) {
+        if (m == null || m.isNull()) {
+            return Json.object();
+        }
+        if (!m.isObject()) {
+            throw ApiException.badRequest("metadata", "Invalid type for 'metadata': expected an object.");
+        }
+        if (m.size() > 16) {
+            throw ApiException.badRequest("metadata", "'metadata' may hold at most 16 pairs.");
+        }
+        Iterator<Map.Entry<String, JsonNode>> it = m.fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (e.getKey().length() > 64 || !e.getValue().isTextual() || e.getValue().asText().length() > 512) {
+                throw ApiException.badRequest("metadata." + e.getKey(), "metadata keys are strings of at most 64 characters and values strings of at most 512.");
+            }
+        }
+        return (ObjectNode) m.deepCopy();
+    }
+
+    private static String requiredString(ObjectNode b, String f) {
+        JsonNode v = b.get(f);
+        if (v == null || v.isNull()) {
+            throw ApiException.badRequest(f, "Missing required parameter: '" + f + "'.");
+        }
+        if (!v.isTextual() || v.asText().isBlank()) {
+            throw ApiException.badRequest(f, "Invalid type for '" + f + "': expected a non-empty string.");
+        }
+        return v.asText();
+    }
+
+    private static String optionalString(ObjectNode b, String f) {
+        JsonNode v = b.get(f);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw ApiException.badRequest(f, "Invalid type for '" + f + "': expected a string.");
+        }
+        return v.asText();
+    }
+
+    private static boolean bool(ObjectNode b, String f, boolean dflt) {
+        JsonNode v = b.get(f);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isBoolean()) {
+            throw ApiException.badRequest(f, "Invalid type for '" + f + "': expected a boolean.");
+        }
+        return v.asBoolean();
+    }
+
+    private static Double number(ObjectNode b, String f, double min, double max) {
+        JsonNode v = b.get(f);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isNumber()) {
+            throw ApiException.badRequest(f, "Invalid type for '" + f + "': expected a number.");
+        }
+        if (v.asDouble() < min || v.asDouble() > max) {
+            throw ApiException.badRequest(f, "Invalid '" + f + "': must be between " + min + " and " + max + ".");
+        }
+        return v.asDouble();
+    }
+
+    private static Integer integer(ObjectNode b, String f, int min, int max) {
+        JsonNode v = b.get(f);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isIntegralNumber()) {
+            throw ApiException.badRequest(f, "Invalid type for '" + f + "': expected an integer.");
+        }
+        if (v.asLong() < min || v.asLong() > max) {
+            throw ApiException.badRequest(f, "Invalid '" + f + "': must be between " + min + " and " + max + ".");
+        }
+        return v.asInt();
+    }
+}

@@ -1,0 +1,13 @@
+package dev.loopline.responses.loop;
+
+/** Where the loop writes each tool execution as soon as it finishes (so none is lost if the response later fails). */
+public interface ToolExecutionLog {
+    void record(ToolExecution execution);
+
+    record ToolExecution(String id, int round, String tool, String arguments, String result, String error,
+                         String status, long startedAtMillis, long endedAtMillis) {
+    }
+
+    ToolExecutionLog NONE = e -> {
+    };
+}

@@ -1,0 +1,100 @@
+package dev.loopline.responses.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.db.Database;
+import dev.loopline.common.json.Json;
+import dev.loopline.responses.loop.ToolExecutionLog;
+import io.helidon.dbclient.DbTransaction;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Responses, their ordered input and output items, and tool executions. Every read filters by
+ * tenant; a response and its items are written in one transaction, so a reader never sees one
+ * without the other.
+ */
+public final class ResponseStore {
+    private final Database db;
+
+    public ResponseStore(Database db) {
+        this.db = db;
+    }
+
+    public void save(String tenant, String user, ObjectNode response, ArrayNode inputItems, ArrayNode outputItems) {
+        long now = System.currentTimeMillis() / 1000;
+        DbTransaction tx = db.client().transaction();
+        try {
+            tx.insert("INSERT INTO responses (id, tenant_id, user_id, status, model, created_at, updated_at, previous_response_id, body) "
+                            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    response.get("id").asText(), tenant, user, response.get("status").asText(), response.get("model").asText(),
+                    response.get("created_at").asLong(), now,
+                    response.path("previous_response_id").isTextual() ? response.get("previous_response_id").asText() : null,
+                    Json.string(response));
+            insertItems(tx, response.get("id").asText(), "input", inputItems);
+            insertItems(tx, response.get("id").asText(), "output", outputItems);
+            tx.commit();
+        } catch (RuntimeException e) {
+            tx.rollback();
+            throw e;
+        }
+    }
+
+    private static void insertItems(DbTransaction tx, String responseId, String direction, ArrayNode items) {
+        for (int i = 0; i < items.size(); i++) {
+            JsonNode item = items.get(i);
+            tx.insert("INSERT INTO response_items (response_id, direction, seq, item_id, item_type, body) VALUES (?, ?, ?, ?, ?, ?)",
+                    responseId, direction, i, item.path("id").asText(null), item.path("type").asText("message"), Json.string(item));
+        }
+    }
+
+    public Optional<ObjectNode> get(String tenant, String id) {
+        return db.client().execute().get("SELECT body FROM responses WHERE id = ? AND tenant_id = ?", id, tenant)
+                .map(r -> (ObjectNode) Json.parse(r.column("body").getString()));
+    }
+
+    public List<JsonNode> items(String responseId, String direction) {
+        return db.list("SELECT body FROM response_items WHERE response_id = ? AND direction = ? ORDER BY seq",
+                r -> Json.parse(r.column("body").getString()), responseId, direction);
+    }
+
+    public boolean delete(String tenant, String id) {
+        DbTransaction tx = db.client().transaction();
+        try {
+            long n = tx.delete("DELETE FROM responses WHERE id = ? AND tenant_id = ?", id, tenant);
+            if (n > 0) {
+                tx.delete("DELETE FROM response_items WHERE response_id = ?", id);
+                tx.delete("DELETE FROM tool_executions WHERE response_id = ?", id);
+            }
+            tx.commit();
+            return n > 0;
+        } catch (RuntimeException e) {
+            tx.rollback();
+            throw e;
+        }
+    }
+
+    public ToolExecutionLog toolLog(String tenant, String responseId) {
+        return e -> db.client().execute().insert(
+                "INSERT INTO tool_executions (id, response_id, tenant_id, round, tool, arguments, result, error, status, started_at, ended_at) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                e.id(), responseId, tenant, e.round(), e.tool(), e.arguments(), e.result(), e.error(), e.status(),
+                e.startedAtMillis(), e.endedAtMillis());
+    }
+
+    /** What a built-in tool call returned (or its error), for replaying it to the model in a later turn. */
+    public Optional<String> toolOutcome(String tenant, String itemId) {
+        return db.client().execute().get("SELECT result, error FROM tool_executions WHERE id = ? AND tenant_id = ?", itemId, tenant)
+                .map(r -> {
+                    String result = r.column("result").get(String.class);
+                    return result != null ? result : "Tool error: " + r.column("error").get(String.class);
+                });
+    }
+
+    public int toolExecutionCount(String responseId) {
+        return db.client().execute().get("SELECT COUNT(*) AS n FROM tool_executions WHERE response_id = ?", responseId)
+                .map(r -> r.column("n").get(Number.class).intValue()).orElse(0);
+    }
+}
