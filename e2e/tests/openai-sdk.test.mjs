@@ -1,0 +1,83 @@
+// Black-box: the official `openai` npm SDK against a running loopline (started by ./loopline test).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+
+const baseURL = `${process.env.LOOPLINE_BASE_URL ?? 'http://127.0.0.1:8080'}/v1`;
+const apiKey = process.env.LOOPLINE_API_KEY;
+const model = process.env.LOOPLINE_MODEL ?? 'loopline-sim';
+const client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 30_000 });
+
+const tools = [{
+  type: 'function',
+  function: {
+    name: 'web_search',
+    description: 'Search the web for pages about a topic',
+    parameters: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] },
+  },
+}];
+
+test('streamed chat completion with a tool call, through llm-proxy to vllm-sim, reassembled by the SDK', async () => {
+  const stream = client.chat.completions.stream({
+    model,
+    messages: [{ role: 'user', content: 'search the web for helidon virtual threads' }],
+    tools,
+    stream_options: { include_usage: true },
+  });
+  let chunks = 0;
+  stream.on('chunk', () => { chunks += 1; });
+  const completion = await stream.finalChatCompletion();
+  assert.ok(chunks > 3, `expected several chunks, got ${chunks}`);
+  const choice = completion.choices[0];
+  assert.equal(choice.finish_reason, 'tool_calls');
+  const call = choice.message.tool_calls[0];
+  assert.match(call.id, /^chatcmpl-tool-[0-9a-f]{16}$/);
+  assert.equal(call.function.name, 'web_search');
+  assert.deepEqual(JSON.parse(call.function.arguments), { query: 'search the web for helidon virtual threads' });
+  assert.ok(completion.usage.prompt_tokens > 0);
+});
+
+test('the tool result goes back and the streamed answer quotes it', async () => {
+  const first = await client.chat.completions.create({
+    model, messages: [{ role: 'user', content: 'search for prefix caching' }], tools,
+  });
+  const call = first.choices[0].message.tool_calls[0];
+  const stream = await client.chat.completions.create({
+    model,
+    stream: true,
+    tools,
+    messages: [
+      { role: 'user', content: 'search for prefix caching' },
+      first.choices[0].message,
+      { role: 'tool', tool_call_id: call.id, content: 'Prefix caching reuses KV blocks of a shared prompt prefix.' },
+    ],
+  });
+  let text = '';
+  for await (const chunk of stream) {
+    text += chunk.choices[0]?.delta?.content ?? '';
+  }
+  assert.match(text, /Prefix caching reuses KV blocks of a shared prompt prefix\./);
+});
+
+test('responses.create runs web_search server-side and answers from the result', async () => {
+  const response = await client.responses.create({
+    model,
+    input: 'What is the capital of France?',
+    tools: [{ type: 'web_search' }],
+  });
+  assert.equal(response.status, 'completed');
+  assert.equal(response.output[0].type, 'web_search_call');
+  assert.match(response.output_text, /Paris is the capital and largest city of France/);
+  const again = await client.responses.retrieve(response.id);
+  assert.equal(again.id, response.id);
+  assert.equal(again.output_text, response.output_text);
+});
+
+test('errors arrive as the SDK expects them', async () => {
+  await assert.rejects(
+    client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }),
+    (err) => err instanceof OpenAI.NotFoundError && err.code === 'model_not_found',
+  );
+  const anonymous = new OpenAI({ baseURL, apiKey: 'wrong-key', maxRetries: 0 });
+  await assert.rejects(anonymous.models.list(), (err) => err instanceof OpenAI.AuthenticationError);
+});
