@@ -11,13 +11,17 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Configuration: {@code application.yaml} on the class path (each service ships its defaults there,
- * under {@code loopline.*}), an optional file named by {@code LOOPLINE_CONFIG}, and
- * {@code LOOPLINE_*} environment variables, which win. Every setting is read through one of the
+ * Configuration, highest priority first: {@code LOOPLINE_*} environment variables, the YAML file
+ * named by {@code LOOPLINE_CONFIG}, {@code application.yaml} on the class path, and each service's
+ * defaults in {@code loopline/<service>.yaml} (all under {@code loopline.*}). Every setting is read through one of the
  * typed getters with its environment name and YAML key side by side, so docs/configuration.md can
  * list them from one place.
  */
 public final class Settings {
+    /** Each service module ships its defaults as {@code loopline/<service>.yaml}; earlier sources win over later ones. */
+    private static final java.util.List<String> SERVICE_DEFAULTS =
+            java.util.List.of("platform", "llm-proxy", "mcp-tools", "responses-api", "vector-store", "sandbox");
+
     private final Map<String, String> env;
     private final Config yaml;
 
@@ -43,6 +47,9 @@ public final class Settings {
             builder.addSource(ConfigSources.file(p));
         }
         builder.addSource(ConfigSources.classpath("application.yaml").optional());
+        for (String service : SERVICE_DEFAULTS) {
+            builder.addSource(ConfigSources.classpath("loopline/" + service + ".yaml").optional());
+        }
         return new Settings(env, builder.build());
     }
 
