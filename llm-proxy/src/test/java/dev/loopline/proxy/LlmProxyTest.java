@@ -123,6 +123,40 @@ class LlmProxyTest {
     }
 
     @Test
+    void clientDisconnectCancelsTheUpstreamRequest() throws Exception {
+        try (VllmSim slow = new VllmSim(SimConfig.defaults().withPort(0).withLatency(0, 0, 50)).start();
+             TestServer p = TestServer.start(Map.of(), pl -> List.of(new LlmProxyModule(pl, slow.baseUrl())))) {
+            String body = "{\"model\":\"loopline-sim\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\""
+                    + "please write a long answer ".repeat(20) + "\"}]}";
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", p.port())) {
+                socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                        + TestServer.API_KEY + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                var r = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+                String line;
+                while ((line = r.readLine()) != null && !line.contains("\"content\"")) {
+                    // read until the first content chunk arrives
+                }
+                String metrics = get(slow.baseUrl() + "/metrics");
+                assertTrue(metrics.contains("vllm:num_requests_running{engine=\"0\",model_name=\"loopline-sim\"} 1.0"), metrics);
+            }
+            long deadline = System.currentTimeMillis() + 5000;
+            String metrics;
+            do {
+                Thread.sleep(50);
+                metrics = get(slow.baseUrl() + "/metrics");
+            } while (!metrics.contains("num_requests_running{engine=\"0\",model_name=\"loopline-sim\"} 0.0") && System.currentTimeMillis() < deadline);
+            assertTrue(metrics.contains("num_requests_running{engine=\"0\",model_name=\"loopline-sim\"} 0.0"), "upstream request cancelled");
+            assertTrue(metrics.contains("vllm:request_success_total{engine=\"0\",finished_reason=\"abort\",model_name=\"loopline-sim\"} 1.0"), metrics);
+        }
+    }
+
+    static String get(String url) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
     void upstreamDyingMidStreamEndsWithAnErrorEventAndDone() {
         a.fault(Fault.parse("disconnect-after=2"));
         b.fault(Fault.parse("disconnect-after=2"));

@@ -530,7 +530,7 @@ public final class VllmSim implements AutoCloseable {
             out.write(DONE);
             out.flush();
             out.close();
-        } catch (IOException e) {
+        } catch (IOException | java.io.UncheckedIOException e) {
             // The client went away: vLLM aborts the request.
             throw new CloseConnectionException("client disconnected", e);
         }

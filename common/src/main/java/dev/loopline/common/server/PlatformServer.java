@@ -49,7 +49,6 @@ public final class PlatformServer {
         WebServer server = WebServer.builder()
                 .host(host)
                 .port(port)
-                .maxPayloadSize(platform.maxBodyBytes())
                 .routing(r -> routing(r, platform, modules))
                 .build()
                 .start();

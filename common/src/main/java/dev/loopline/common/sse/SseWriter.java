@@ -60,7 +60,8 @@ public final class SseWriter implements AutoCloseable {
             ensureOpen();
             out.write(frame, off, len);
             out.flush();
-        } catch (IOException e) {
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // Helidon reports a broken connection as UncheckedIOException
             open = false;
             throw new ClientDisconnectedException(e);
         } finally {
@@ -111,7 +112,7 @@ public final class SseWriter implements AutoCloseable {
             lock.lock();
             try {
                 out.close();
-            } catch (IOException ignored) {
+            } catch (IOException | java.io.UncheckedIOException ignored) {
                 // the client is gone; nothing left to tell it
             } finally {
                 lock.unlock();

@@ -132,7 +132,8 @@ public final class UpstreamForwarder {
                 }
             }
             out.close();
-        } catch (IOException clientGone) {
+        } catch (IOException | java.io.UncheckedIOException clientGone) {
+            // Helidon reports a broken client connection as UncheckedIOException
             call.cancel();
             LOG.log(System.Logger.Level.DEBUG, "client went away; upstream call cancelled");
         }
