@@ -2,9 +2,11 @@
 # Protocol (stdin): one line with the byte length N of a JSON job, then N bytes of JSON:
 #   {"language","code","stdin"(base64),"files"{path: base64},"fetch"[paths],
 #    "limits"{"cpu_s","as_bytes","fsize_bytes","fetch_bytes"},"boundary"}
-# The user's code writes straight to fds 1 and 2. If files are to be fetched, a line with the
-# boundary and one JSON line {"files":{path: base64}, "errors":{path: why}} follow on stdout.
-# The process exits with the user's exit status. This file is bind-mounted read-only.
+# The user's code writes straight to fds 1 and 2. When it is done, a line with the boundary and
+# one JSON line follow on stderr ({}) and then on stdout ({"exit": code, "files":{path: base64},
+# "errors":{path: why}}), so the caller has the whole result without waiting for the sandbox's
+# teardown. The process then exits
+# with the user's exit status. This file is bind-mounted read-only.
 import base64, json, os, resource, sys, traceback
 
 def read_exact(fd, n):
@@ -58,6 +60,8 @@ def main():
     os.close(r)
     result_fd = os.dup(1)
     os.set_inheritable(result_fd, False)
+    result_err_fd = os.dup(2)
+    os.set_inheritable(result_err_fd, False)
     os.chdir("/workspace")
     code = 0
     if job["language"] == "bash":
@@ -93,29 +97,29 @@ def main():
         sys.stderr.flush()
     except BaseException:
         pass
-    fetch = job.get("fetch", [])
-    if fetch:
-        files, errors, budget = {}, {}, limits["fetch_bytes"]
-        for path in fetch:
+    files, errors, budget = {}, {}, limits["fetch_bytes"]
+    for path in job.get("fetch", []):
+        try:
+            fd = os.open(inside(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             try:
-                fd = os.open(inside(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-                try:
-                    import stat
-                    if not stat.S_ISREG(os.fstat(fd).st_mode):
-                        raise OSError("not a regular file")
-                    data = os.read(fd, budget + 1)
-                finally:
-                    os.close(fd)
-                if len(data) > budget:
-                    raise OSError("file too large to fetch")
-                budget -= len(data)
-                files[path] = base64.b64encode(data).decode()
-            except (OSError, ValueError) as e:
-                errors[path] = "symbolic links are not followed" if getattr(e, "errno", 0) == 40 else str(e)
-        payload = ("\n" + job["boundary"] + "\n" + json.dumps({"files": files, "errors": errors}) + "\n").encode()
+                import stat
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise OSError("not a regular file")
+                data = os.read(fd, budget + 1)
+            finally:
+                os.close(fd)
+            if len(data) > budget:
+                raise OSError("file too large to fetch")
+            budget -= len(data)
+            files[path] = base64.b64encode(data).decode()
+        except (OSError, ValueError) as e:
+            errors[path] = "symbolic links are not followed" if getattr(e, "errno", 0) == 40 else str(e)
+    # stderr's trailer tells the caller that stderr is complete too.
+    for fd, text in ((result_err_fd, "{}"), (result_fd, json.dumps({"exit": code, "files": files, "errors": errors}))):
+        payload = ("\n" + job["boundary"] + "\n" + text + "\n").encode()
         try:
             while payload:
-                payload = payload[os.write(result_fd, payload):]
+                payload = payload[os.write(fd, payload):]
         except OSError:
             pass
     os._exit(code)

@@ -32,7 +32,11 @@ public final class Bubblewrap {
 
     /** The bwrap binary on PATH, or a clear message saying how to install it. */
     public static String find() {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+        return find(System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+    }
+
+    static String find(String searchPath) {
+        for (String dir : searchPath.split(":")) {
             Path p = Path.of(dir, "bwrap");
             if (Files.isExecutable(p)) {
                 return p.toString();

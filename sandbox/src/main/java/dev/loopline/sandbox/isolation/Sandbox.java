@@ -2,21 +2,52 @@ package dev.loopline.sandbox.isolation;
 
 import java.util.concurrent.TimeUnit;
 
-/** One started sandbox process (used for exactly one run) and the uid it holds. */
+/**
+ * One started sandbox process (used for exactly one run), the uid it holds, the readers of its
+ * output pipes and the random boundary its bootstrap will mark the end of the run with.
+ */
 public final class Sandbox {
     private final Process process;
     private final int uid;
+    private final String boundary;
+    private final CappedPipe stdout;
+    private final CappedPipe stderr;
     private final UidSlots slots;
+    private final Runnable afterDestroy;
     private boolean released;
 
-    Sandbox(Process process, int uid, UidSlots slots) {
+    Sandbox(Process process, int uid, UidSlots slots, Runnable afterDestroy) {
         this.process = process;
         this.uid = uid;
+        byte[] b = new byte[16];
+        java.util.concurrent.ThreadLocalRandom.current().nextBytes(b);
+        this.boundary = "--loopline-result-" + java.util.HexFormat.of().formatHex(b);
+        byte[] marker = marker();
+        this.stdout = new CappedPipe(process.getInputStream(), marker);
+        this.stderr = new CappedPipe(process.getErrorStream(), marker);
         this.slots = slots;
+        this.afterDestroy = afterDestroy;
     }
 
     public Process process() {
         return process;
+    }
+
+    public String boundary() {
+        return boundary;
+    }
+
+    /** The line that ends the run's own output on each pipe. */
+    public byte[] marker() {
+        return ("\n" + boundary + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    public CappedPipe stdout() {
+        return stdout;
+    }
+
+    public CappedPipe stderr() {
+        return stderr;
     }
 
     public boolean alive() {
@@ -39,5 +70,6 @@ public final class Sandbox {
         }
         released = true;
         slots.release(uid);
+        afterDestroy.run();
     }
 }

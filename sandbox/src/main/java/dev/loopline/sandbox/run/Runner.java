@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
 import dev.loopline.sandbox.api.RunRequest;
 import dev.loopline.sandbox.api.SandboxLimits;
+import dev.loopline.sandbox.isolation.CappedPipe;
 import dev.loopline.sandbox.isolation.Sandbox;
 import dev.loopline.sandbox.isolation.SandboxPool;
 
@@ -16,10 +17,11 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -47,22 +49,27 @@ public final class Runner {
         try {
             return runIn(sandbox, req);
         } finally {
-            sandbox.destroy();
+            // Off the request path: the result is known; the teardown of the namespaces is not the caller's wait.
+            Thread.ofVirtual().name("sandbox-destroy").start(sandbox::destroy);
         }
     }
 
     private RunResult runIn(Sandbox sandbox, RunRequest req) throws InterruptedException {
-        String boundary = "--loopline-files-" + HexFormat.of().formatHex(randomBytes());
+        String boundary = sandbox.boundary();
+        byte[] marker = sandbox.marker();
         boolean fetching = !req.fetchFiles().isEmpty();
-        int stdoutCap = limits.maxOutputBytes() + (fetching ? (int) Math.min(Integer.MAX_VALUE / 2, limits.maxFetchBytes() * 4 / 3 + 64 * 1024) : 0);
+        int stdoutCap = limits.maxOutputBytes() + 64 * 1024
+                + (fetching ? (int) Math.min(Integer.MAX_VALUE / 2, limits.maxFetchBytes() * 4 / 3) : 0);
         AtomicBoolean outputExceeded = new AtomicBoolean();
         Process p = sandbox.process();
         Runnable kill = () -> {
             outputExceeded.set(true);
             p.destroyForcibly();
         };
-        CappedReader out = new CappedReader(p.getInputStream(), stdoutCap, kill);
-        CappedReader err = new CappedReader(p.getErrorStream(), limits.maxOutputBytes(), kill);
+        CappedPipe out = sandbox.stdout();
+        CappedPipe err = sandbox.stderr();
+        out.limit(stdoutCap, kill);
+        err.limit(limits.maxOutputBytes() + 1024, kill);
         long start = System.nanoTime();
         try (OutputStream in = p.getOutputStream()) {
             byte[] job = Json.bytes(job(req, boundary));
@@ -74,28 +81,50 @@ public final class Runner {
                 return new RunResult("SandboxError", "the sandbox exited before it received the code", null, 0, null, "", "", Map.of(), Map.of());
             }
         }
-        boolean finished = p.waitFor((long) (req.runTimeoutSeconds() * 1000), TimeUnit.MILLISECONDS);
-        double elapsed = (System.nanoTime() - start) / 1e9;
-        if (!finished) {
-            p.destroyForcibly();
-            p.waitFor(10, TimeUnit.SECONDS);
+        // Done when the bootstrap's trailers arrive on both pipes (the exit code is in stdout's), or the process exits.
+        CompletableFuture<Void> trailers = CompletableFuture.allOf(out.trailer(), err.trailer());
+        boolean finished;
+        try {
+            CompletableFuture.anyOf(trailers, p.onExit()).get((long) (req.runTimeoutSeconds() * 1000), TimeUnit.MILLISECONDS);
+            finished = true;
+        } catch (TimeoutException e) {
+            finished = false;
+        } catch (ExecutionException e) {
+            finished = true;
         }
-        // Killing bubblewrap ends its PID namespace, so nothing in it can keep the pipes open.
-        out.await(5000);
-        err.await(5000);
-        int rc = p.exitValue();
-        byte[] stdoutBytes = out.bytes();
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        Integer trailerExit = null;
         Map<String, String> files = new LinkedHashMap<>();
         Map<String, String> fileErrors = new LinkedHashMap<>();
-        if (fetching) {
-            stdoutBytes = splitFiles(stdoutBytes, boundary, files, fileErrors);
+        byte[] stdoutBytes;
+        byte[] stderrBytes;
+        if (finished && trailers.isDone() && !outputExceeded.get()) {
+            stderrBytes = cut(err.bytes(), marker);
+            stdoutBytes = out.bytes();
+            int at = CappedPipe.lastIndexOf(stdoutBytes, marker);
+            JsonNode t = parseTrailer(stdoutBytes, at + marker.length);
+            trailerExit = t.path("exit").asInt(1);
+            t.path("files").fields().forEachRemaining(e -> files.put(e.getKey(), e.getValue().asText()));
+            t.path("errors").fields().forEachRemaining(e -> fileErrors.put(e.getKey(), e.getValue().asText()));
+            stdoutBytes = java.util.Arrays.copyOf(stdoutBytes, at);
+        } else {
+            if (!finished || outputExceeded.get()) {
+                p.destroyForcibly();
+            }
+            p.waitFor(10, TimeUnit.SECONDS);
+            // Killing bubblewrap ends its PID namespace, so nothing in it can keep the pipes open.
+            out.await(5000);
+            err.await(5000);
+            stdoutBytes = cut(out.bytes(), marker);
+            stderrBytes = cut(err.bytes(), marker);
         }
+        int rc = trailerExit != null ? trailerExit : p.isAlive() ? 137 : p.exitValue();
         boolean truncated = stdoutBytes.length > limits.maxOutputBytes();
         if (truncated) {
             stdoutBytes = java.util.Arrays.copyOf(stdoutBytes, limits.maxOutputBytes());
         }
         String stdout = decode(stdoutBytes);
-        String stderr = decode(err.bytes());
+        String stderr = decode(stderrBytes);
         String runStatus;
         if (!finished) {
             runStatus = "TimeLimitExceeded";
@@ -144,35 +173,19 @@ public final class Runner {
         return j;
     }
 
-    /** Splits off the bootstrap's files section (after the last boundary line). */
-    private static byte[] splitFiles(byte[] out, String boundary, Map<String, String> files, Map<String, String> errors) {
-        byte[] marker = ("\n" + boundary + "\n").getBytes(StandardCharsets.US_ASCII);
-        int at = lastIndexOf(out, marker);
-        if (at < 0) {
-            return out;
-        }
-        String tail = new String(out, at + marker.length, out.length - at - marker.length, StandardCharsets.UTF_8).trim();
-        try {
-            JsonNode n = Json.parse(tail);
-            n.path("files").fields().forEachRemaining(e -> files.put(e.getKey(), e.getValue().asText()));
-            n.path("errors").fields().forEachRemaining(e -> errors.put(e.getKey(), e.getValue().asText()));
-        } catch (RuntimeException e) {
-            errors.put("*", "the files section was damaged");
-        }
-        return java.util.Arrays.copyOf(out, at);
+    /** Output without the bootstrap's trailer, if one came. */
+    private static byte[] cut(byte[] b, byte[] marker) {
+        int at = CappedPipe.lastIndexOf(b, marker);
+        return at < 0 ? b : java.util.Arrays.copyOf(b, at);
     }
 
-    private static int lastIndexOf(byte[] hay, byte[] needle) {
-        outer:
-        for (int i = hay.length - needle.length; i >= 0; i--) {
-            for (int k = 0; k < needle.length; k++) {
-                if (hay[i + k] != needle[k]) {
-                    continue outer;
-                }
-            }
-            return i;
+    /** The bootstrap's trailer: {"exit","files","errors"} after the last boundary line. */
+    private static JsonNode parseTrailer(byte[] out, int from) {
+        try {
+            return Json.parse(new String(out, from, out.length - from, StandardCharsets.UTF_8).trim());
+        } catch (RuntimeException e) {
+            return Json.object().put("exit", 1);
         }
-        return -1;
     }
 
     /** Output is shown as text; bytes that are not UTF-8 become U+FFFD. */
@@ -189,11 +202,5 @@ public final class Runner {
 
     private static double round(double s) {
         return Math.round(s * 10000) / 10000.0;
-    }
-
-    private static byte[] randomBytes() {
-        byte[] b = new byte[16];
-        ThreadLocalRandom.current().nextBytes(b);
-        return b;
     }
 }

@@ -1,0 +1,18 @@
+package dev.loopline.bench;
+
+/** {@code ./loopline bench NAME}: runs one benchmark and prints its results as Markdown. */
+public final class Bench {
+    private Bench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String name = args.length > 0 ? args[0] : "";
+        switch (name) {
+            case "sandbox" -> SandboxBench.main(args);
+            default -> {
+                System.err.println("usage: ./loopline bench sandbox");
+                System.exit(2);
+            }
+        }
+    }
+}
