@@ -189,14 +189,20 @@ class SandboxIsolationTest {
         JsonNode big = result("with open('big', 'wb') as f:\n    for _ in range(10 * 1024):\n        f.write(b'0' * 1024 * 1024)", 20);
         assertEquals("Error", big.get("status").asText(), big.toString());
         assertTrue(big.get("stderr").asText().matches("(?s).*(No space left|File too large).*"), big.get("stderr").asText());
+        JsonNode shm = result("with open('/dev/shm/big', 'wb') as f:\n    for _ in range(10 * 1024):\n        f.write(b'0' * 1024 * 1024)", 20);
+        assertTrue(shm.get("stderr").asText().matches("(?s).*(No space left|File too large).*"), shm.toString());
+        JsonNode elsewhere = result("import os\nfor p in ('/big', '/dev/big', '/opt/big', '/proc/big'):\n    try:\n        open(p, 'wb')\n        print('WROTE', p)\n"
+                + "    except OSError as e:\n        print('refused', p)", 5);
+        assertFalse(elsewhere.get("stdout").asText().contains("WROTE"), elsewhere.toString());
         JsonNode many = result("import os\nfor i in range(1_000_000):\n    open(f'f{i}', 'w').close()", 4);
         assertTrue(List.of("TimeLimitExceeded", "Error", "Finished").contains(many.get("status").asText()), many.toString());
     }
 
     @Test
     void nothingSurvivesARun() {
-        result("open('/tmp/marker', 'w').write('x')\nopen('/workspace/marker', 'w').write('x')\n"
-                + "import os\nos.path.isdir('/dev/shm') and open('/dev/shm/marker', 'w').write('x')", 5);
+        JsonNode first = result("open('/tmp/marker', 'w').write('x')\nopen('/workspace/marker', 'w').write('x')\n"
+                + "open('/dev/shm/marker', 'w').write('x')\nimport multiprocessing\nprint(multiprocessing.Pool(2).map(abs, [-3, -4]))", 10);
+        assertEquals("[3, 4]\n", first.get("stdout").asText(), "markers written, and multiprocessing works: " + first);
         JsonNode r = result("import os\nprint([os.path.exists(p) for p in ('/tmp/marker', '/workspace/marker', '/dev/shm/marker')])", 5);
         assertEquals("[False, False, False]\n", r.get("stdout").asText());
     }

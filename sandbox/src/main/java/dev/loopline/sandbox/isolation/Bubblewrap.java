@@ -11,7 +11,8 @@ import java.util.List;
 /**
  * How one sandbox process is started: as an unprivileged uid (setpriv, when the service runs as
  * root), with resource limits (prlimit), inside bubblewrap with every namespace unshared (no
- * network at all), read-only system dirs, a size-capped private tmpfs workspace, no further user
+ * network at all), read-only system dirs and root, size-capped private tmpfs for the workspace,
+ * /tmp and /dev/shm (the only writable places), no further user
  * namespaces, a new session (no TIOCSTI) and an empty environment; it dies with its parent, and
  * when bubblewrap dies, the PID namespace and every process in it die too.
  */
@@ -85,9 +86,14 @@ public final class Bubblewrap {
                 "--symlink", "usr/sbin", "/sbin",
                 "--proc", "/proc",
                 "--dev", "/dev",
+                // Every writable place is a size-capped tmpfs; bubblewrap's own root and /dev
+                // tmpfs would otherwise be unbounded memory, so they are made read-only.
+                "--size", Long.toString(limits.workspaceBytes()), "--tmpfs", "/dev/shm",
+                "--remount-ro", "/dev",
                 "--size", Long.toString(limits.workspaceBytes()), "--tmpfs", "/workspace",
                 "--size", Long.toString(limits.workspaceBytes()), "--tmpfs", "/tmp",
                 "--ro-bind", bootstrap.toString(), "/opt/loopline/bootstrap.py",
+                "--remount-ro", "/",
                 "--hostname", "sandbox",
                 "--clearenv",
                 "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
