@@ -3,15 +3,31 @@ package dev.loopline.proxy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.auth.AuthenticatedUser;
+import dev.loopline.common.auth.Principal;
 import dev.loopline.common.config.Settings;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.http.JsonBodies;
+import dev.loopline.common.http.RequestContext;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.observe.Health;
 import dev.loopline.common.server.Platform;
 import dev.loopline.common.server.ServiceModule;
+import dev.loopline.proxy.cache.ResponseCache;
+import dev.loopline.proxy.forward.RelayOutcome;
 import dev.loopline.proxy.forward.UpstreamForwarder;
+import dev.loopline.proxy.limits.AdmissionControl;
+import dev.loopline.proxy.limits.InMemoryLimitStore;
+import dev.loopline.proxy.limits.LimitStore;
+import dev.loopline.proxy.limits.Limits;
+import dev.loopline.proxy.limits.RedisLimitStore;
+import dev.loopline.proxy.limits.UserLimits;
+import dev.loopline.proxy.observe.ProxyMetrics;
 import dev.loopline.proxy.routing.UpstreamPool;
+import dev.loopline.proxy.usage.UsageApi;
+import dev.loopline.proxy.usage.UsageRecord;
+import dev.loopline.proxy.usage.UsageRecorder;
+import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -22,12 +38,22 @@ import java.util.TreeSet;
 
 /**
  * llm-proxy: the OpenAI-compatible gateway every model call goes through
- * ({@code /v1/chat/completions}, {@code /v1/completions}, {@code /v1/embeddings}, {@code /v1/models}).
+ * ({@code /v1/chat/completions}, {@code /v1/completions}, {@code /v1/embeddings}, {@code /v1/models},
+ * {@code /v1/usage}). Per request: validate, apply the caller's limits and budget, optionally
+ * answer from the cache, wait for a place at the model (admission control), relay to a replica,
+ * account the usage.
  */
 public final class LlmProxyModule implements ServiceModule {
+    private static final System.Logger LOG = System.getLogger(LlmProxyModule.class.getName());
     private final Platform platform;
     private final UpstreamPool pool;
     private final UpstreamForwarder forwarder;
+    private final Limits limits;
+    private final AdmissionControl admission;
+    private final UsageRecorder usage;
+    private final ResponseCache cache;
+    private final ProxyMetrics metrics;
+    private final int affinityPrefixChars;
     private Thread refresher;
     private volatile boolean running = true;
 
@@ -38,8 +64,29 @@ public final class LlmProxyModule implements ServiceModule {
                 UpstreamPool.parseAliases(s.optional("LOOPLINE_LLM_MODEL_ALIASES", "loopline.llm.model-aliases").orElse(null)),
                 platform.http().client(),
                 s.optional("LOOPLINE_LLM_UPSTREAM_API_KEY", "loopline.llm.upstream-api-key").orElse(null));
-        Duration timeout = s.duration("LOOPLINE_LLM_TIMEOUT", "loopline.llm.timeout", Duration.ofSeconds(300));
-        this.forwarder = new UpstreamForwarder(pool, platform.http().withTimeouts(timeout, Duration.ZERO));
+        pool.affinitySlack(s.integer("LOOPLINE_LLM_AFFINITY_SLACK", "loopline.llm.affinity-slack", 4));
+        this.affinityPrefixChars = s.integer("LOOPLINE_LLM_AFFINITY_PREFIX_CHARS", "loopline.llm.affinity-prefix-chars", 2048);
+        Duration deadline = s.duration("LOOPLINE_LLM_TIMEOUT", "loopline.llm.timeout", Duration.ofSeconds(300));
+        this.forwarder = new UpstreamForwarder(pool, platform.http().withTimeouts(deadline, deadline),
+                s.integer("LOOPLINE_LLM_FAILURE_THRESHOLD", "loopline.llm.failure-threshold", 3),
+                s.duration("LOOPLINE_LLM_CIRCUIT_COOLDOWN", "loopline.llm.circuit-cooldown", Duration.ofSeconds(10)).toMillis());
+        LimitStore store = s.optional("LOOPLINE_REDIS_URL", "loopline.redis.url")
+                .<LimitStore>map(url -> new RedisLimitStore(url, s.string("LOOPLINE_REDIS_PREFIX", "loopline.redis.prefix", "loopline:")))
+                .orElseGet(InMemoryLimitStore::new);
+        this.limits = new Limits(store, platform.database(), new UserLimits(
+                s.longValue("LOOPLINE_LIMIT_REQUESTS_PER_HOUR", "loopline.limits.requests-per-hour", 0),
+                s.longValue("LOOPLINE_LIMIT_TOKENS_PER_MINUTE", "loopline.limits.tokens-per-minute", 0),
+                s.longValue("LOOPLINE_LIMIT_TOKEN_BUDGET", "loopline.limits.token-budget", 0)));
+        this.admission = new AdmissionControl(
+                s.integer("LOOPLINE_LLM_MAX_IN_FLIGHT", "loopline.llm.max-in-flight", 512),
+                s.integer("LOOPLINE_LLM_MAX_QUEUED", "loopline.llm.max-queued", 1024),
+                s.duration("LOOPLINE_LLM_QUEUE_WAIT", "loopline.llm.queue-wait", Duration.ofSeconds(10)).toMillis());
+        this.usage = new UsageRecorder(platform.database(), 100);
+        this.cache = s.bool("LOOPLINE_LLM_CACHE", "loopline.llm.cache.enabled", false)
+                ? new ResponseCache(s.duration("LOOPLINE_LLM_CACHE_TTL", "loopline.llm.cache.ttl", Duration.ofHours(1)),
+                s.longValue("LOOPLINE_LLM_CACHE_MAX_ENTRIES", "loopline.llm.cache.max-entries", 10_000))
+                : null;
+        this.metrics = new ProxyMetrics(platform.metrics().registry(), pool);
     }
 
     @Override
@@ -51,17 +98,29 @@ public final class LlmProxyModule implements ServiceModule {
         return pool;
     }
 
+    public UsageRecorder usage() {
+        return usage;
+    }
+
+    public Limits limits() {
+        return limits;
+    }
+
     @Override
     public void routing(HttpRouting.Builder routing) {
         routing.post("/v1/chat/completions", (req, res) -> relay(req, res, "/v1/chat/completions", "messages"))
                 .post("/v1/completions", (req, res) -> relay(req, res, "/v1/completions", "prompt"))
                 .post("/v1/embeddings", (req, res) -> relay(req, res, "/v1/embeddings", "input"))
-                .get("/v1/models", this::models);
+                .get("/v1/models", this::models)
+                .get("/v1/usage", new UsageApi(platform.database(), limits)::handle);
     }
 
     @Override
     public void readiness(Health health) {
         health.addReadinessCheck("llm-upstreams", pool::anyHealthy);
+        if (limits.store() instanceof RedisLimitStore redis) {
+            health.addReadinessCheck("redis", redis::ping);
+        }
     }
 
     @Override
@@ -70,19 +129,91 @@ public final class LlmProxyModule implements ServiceModule {
         refresher = Thread.ofVirtual().name("llm-upstream-refresh").start(() -> {
             while (running) {
                 try {
-                    Thread.sleep(Duration.ofSeconds(10));
+                    Thread.sleep(Duration.ofSeconds(2));
                     pool.refresh();
                 } catch (InterruptedException e) {
                     return;
                 } catch (RuntimeException e) {
-                    System.getLogger(LlmProxyModule.class.getName()).log(System.Logger.Level.WARNING, "upstream refresh failed", e);
+                    LOG.log(System.Logger.Level.WARNING, "upstream refresh failed", e);
                 }
             }
         });
     }
 
-    private void relay(ServerRequest req, ServerResponse res, String path, String requiredField) {
+    private void relay(ServerRequest req, ServerResponse res, String path, String requiredField) throws InterruptedException {
+        long start = System.nanoTime();
+        Principal who = AuthenticatedUser.require();
         ObjectNode body = JsonBodies.readObject(req, platform.maxBodyBytes());
+        String model = validate(body, requiredField, path);
+        boolean stream = body.path("stream").asBoolean(false);
+        String resolved = pool.resolve(model).orElseThrow(() -> new ApiException(404, "invalid_request_error",
+                "The model `" + model + "` does not exist or you do not have access to it.", "model", "model_not_found"));
+        try {
+            limits.admit(who);
+        } catch (Limits.LimitExceeded e) {
+            metrics.refused(e.refusal().name().toLowerCase());
+            account(who, path, resolved, null, e.status(), stream, false, start, 0, 0, 0, 0);
+            throw e;
+        }
+        if (!resolved.equals(model)) {
+            body.put("model", resolved);
+        }
+        String cacheKey = cache != null && !stream && ResponseCache.deterministic(body) ? ResponseCache.key(who.tenantId(), path, body) : null;
+        if (cacheKey != null) {
+            byte[] hit = cache.get(cacheKey).orElse(null);
+            if (hit != null) {
+                res.header(HeaderNames.CONTENT_TYPE, "application/json");
+                res.header(HeaderNames.create("X-Loopline-Cache"), "hit");
+                res.send(hit);
+                account(who, path, resolved, null, 200, false, true, start, 0, 0, 0, 0);
+                return;
+            }
+        }
+        boolean clientWantsUsage = body.path("stream_options").path("include_usage").asBoolean(false);
+        if (stream && !clientWantsUsage && path.equals("/v1/chat/completions") || stream && !clientWantsUsage && path.equals("/v1/completions")) {
+            // Ask for the usage chunk so the stream can be accounted; it is not passed on.
+            ObjectNode so = body.path("stream_options").isObject() ? (ObjectNode) body.get("stream_options") : body.putObject("stream_options");
+            so.put("include_usage", true);
+        }
+        try {
+            admission.enter(resolved);
+        } catch (ApiException e) {
+            metrics.refused("admission");
+            account(who, path, resolved, null, e.status(), stream, false, start, 0, 0, 0, 0);
+            throw e;
+        }
+        metrics.watchQueue(resolved, admission);
+        RelayOutcome o;
+        try {
+            o = forwarder.forward(path, resolved, Json.bytes(body), stream, stream && !clientWantsUsage, affinityKey(req, body), res);
+        } catch (ApiException e) {
+            account(who, path, resolved, null, e.status(), stream, false, start, 0, 0, 0, 0);
+            throw e;
+        } finally {
+            admission.leave(resolved);
+        }
+        long ttft = o.firstByteNanos() > 0 ? o.firstByteNanos() - start : 0;
+        account(who, path, resolved, o.upstream(), o.status(), stream, false, start, ttft, o.promptTokens(), o.completionTokens(), o.cachedTokens());
+        metrics.request(resolved, o.upstream(), o.status(), System.nanoTime() - start, ttft, o.promptTokens(), o.completionTokens(), o.retries());
+        limits.charge(who, o.promptTokens() + o.completionTokens());
+        if (cacheKey != null && o.status() == 200 && o.body() != null) {
+            cache.put(cacheKey, o.body());
+        }
+    }
+
+    private void account(Principal who, String endpoint, String model, String upstream, int status, boolean stream, boolean fromCache,
+                         long startNanos, long ttftNanos, long prompt, long completion, long cached) {
+        long latency = System.nanoTime() - startNanos;
+        if (upstream == null) {
+            metrics.request(model, null, status, latency, 0, 0, 0, 0);
+        }
+        usage.record(new UsageRecord(RequestContext.requestId(), who.tenantId(), who.userId(), endpoint, model, upstream, prompt,
+                completion, cached, latency / 1_000_000, ttftNanos > 0 ? ttftNanos / 1_000_000 : null, status, stream, fromCache,
+                Instant.now().getEpochSecond()));
+    }
+
+    /** 400s naming the field, before anything else happens. */
+    private static String validate(ObjectNode body, String requiredField, String path) {
         JsonNode model = body.get("model");
         if (model == null || model.isNull()) {
             throw ApiException.badRequest("model", "you must provide a model parameter");
@@ -101,12 +232,46 @@ public final class LlmProxyModule implements ServiceModule {
         if (stream != null && !stream.isNull() && !stream.isBoolean()) {
             throw ApiException.badRequest("stream", "Invalid type for 'stream': expected a boolean.");
         }
-        String resolved = pool.resolve(model.asText()).orElseThrow(() -> new ApiException(404, "invalid_request_error",
-                "The model `" + model.asText() + "` does not exist or you do not have access to it.", "model", "model_not_found"));
-        if (!resolved.equals(model.asText())) {
-            body.put("model", resolved);
+        if (stream != null && stream.asBoolean() && path.equals("/v1/embeddings")) {
+            throw ApiException.badRequest("stream", "Embeddings cannot be streamed.");
         }
-        forwarder.forward(path, resolved, Json.bytes(body), stream != null && stream.asBoolean(), res);
+        JsonNode so = body.get("stream_options");
+        if (so != null && !so.isNull() && !so.isObject()) {
+            throw ApiException.badRequest("stream_options", "Invalid type for 'stream_options': expected an object.");
+        }
+        return model.asText();
+    }
+
+    /**
+     * What ties a request to a replica: an explicit session ({@code X-Session-Id},
+     * {@code prompt_cache_key}), else the start of the prompt, so turns of one conversation and
+     * requests sharing a long system prompt reach the replica that has their prefix cached.
+     */
+    private String affinityKey(ServerRequest req, ObjectNode body) {
+        var header = req.headers().first(HeaderNames.create("X-Session-Id"));
+        if (header.isPresent()) {
+            return "s:" + header.get();
+        }
+        if (body.path("prompt_cache_key").isTextual()) {
+            return "s:" + body.get("prompt_cache_key").asText();
+        }
+        JsonNode messages = body.get("messages");
+        StringBuilder prefix = new StringBuilder();
+        if (messages != null && messages.isArray()) {
+            for (JsonNode m : messages) {
+                JsonNode c = m.path("content");
+                prefix.append(m.path("role").asText()).append(':').append(c.isTextual() ? c.asText() : c.toString()).append('\n');
+                if (prefix.length() >= affinityPrefixChars) {
+                    break;
+                }
+            }
+        } else if (body.path("prompt").isTextual()) {
+            prefix.append(body.get("prompt").asText());
+        }
+        if (prefix.length() < 256) {
+            return null;   // too short to be worth a cache hit: spread by load
+        }
+        return "p:" + prefix.substring(0, Math.min(prefix.length(), affinityPrefixChars));
     }
 
     private void models(ServerRequest req, ServerResponse res) {
@@ -124,6 +289,12 @@ public final class LlmProxyModule implements ServiceModule {
         running = false;
         if (refresher != null) {
             refresher.interrupt();
+        }
+        usage.close();
+        try {
+            limits.store().close();
+        } catch (Exception ignored) {
+            // closing a client
         }
     }
 }

@@ -3,7 +3,6 @@ package dev.loopline.proxy.forward;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.errors.ErrorBody;
-import dev.loopline.common.errors.ErrorMapping;
 import dev.loopline.common.json.Json;
 import dev.loopline.proxy.routing.Upstream;
 import dev.loopline.proxy.routing.UpstreamPool;
@@ -19,39 +18,54 @@ import okhttp3.Response;
 import okio.BufferedSource;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 
 /**
  * Sends a request to a replica and relays the answer. Fails over to another replica only while
- * nothing has been sent to the client (connection failures, 502, 503); streams are relayed
- * chunk by chunk as the upstream produces them, and a client that goes away cancels the
- * upstream call at once.
+ * nothing has been sent to the client (connection failures, 502, 503), within the request's
+ * deadline; streams are relayed one whole SSE event at a time as the upstream produces them, and
+ * a client that goes away cancels the upstream call at once. Token usage is read on the way.
  */
 public final class UpstreamForwarder {
     private static final System.Logger LOG = System.getLogger(UpstreamForwarder.class.getName());
     private static final MediaType JSON = MediaType.get("application/json");
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] USAGE_KEY = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
 
     private final UpstreamPool pool;
     private final OkHttpClient http;
+    private final int failureThreshold;
+    private final long coolDownMillis;
 
-    public UpstreamForwarder(UpstreamPool pool, OkHttpClient http) {
+    public UpstreamForwarder(UpstreamPool pool, OkHttpClient http, int failureThreshold, long coolDownMillis) {
         this.pool = pool;
         this.http = http;
+        this.failureThreshold = failureThreshold;
+        this.coolDownMillis = coolDownMillis;
     }
 
-    public void forward(String path, String model, byte[] body, boolean stream, ServerResponse res) {
+    /**
+     * @param stripUsageChunk the client did not ask for a usage chunk, we added the request for one
+     *                        (to account the stream), so it is not passed on
+     */
+    public RelayOutcome forward(String path, String model, byte[] body, boolean stream, boolean stripUsageChunk,
+                                String affinityKey, ServerResponse res) {
         Set<Upstream> tried = new HashSet<>();
         ApiException last = null;
+        int retries = -1;
         while (true) {
-            Upstream u = pool.choose(model, tried).orElse(null);
+            Upstream u = pool.choose(model, tried, affinityKey).orElse(null);
             if (u == null) {
                 throw last != null ? last : ApiException.unavailable("No healthy model upstream serves `" + model + "` right now.");
             }
             tried.add(u);
+            retries++;
             Request.Builder rb = new Request.Builder().url(u.baseUrl() + path).post(RequestBody.create(body, JSON));
             if (pool.apiKey() != null) {
                 rb.header("Authorization", "Bearer " + pool.apiKey());
@@ -63,80 +77,165 @@ public final class UpstreamForwarder {
                 upstream = call.execute();
             } catch (IOException e) {
                 u.end();
+                u.recordFailure(failureThreshold, coolDownMillis);
+                if (e instanceof InterruptedIOException) {
+                    // The deadline passed: no time is left for another replica.
+                    throw ApiException.gatewayTimeout("The model upstream did not answer before the deadline.");
+                }
                 LOG.log(System.Logger.Level.WARNING, "upstream " + u + " failed before answering: " + e.getClass().getSimpleName());
-                last = e instanceof java.io.InterruptedIOException
-                        ? ApiException.gatewayTimeout("The model upstream did not answer in time.")
-                        : ApiException.badGateway("The model upstream could not be reached.");
+                last = ApiException.badGateway("The model upstream could not be reached.");
                 continue;
             }
             try (upstream) {
                 int status = upstream.code();
                 if (status == 502 || status == 503) {
+                    u.recordFailure(failureThreshold, coolDownMillis);
                     last = UpstreamErrors.translate(status, errorBody(upstream), model);
                     continue;
+                }
+                if (status >= 500) {
+                    u.recordFailure(failureThreshold, coolDownMillis);
+                } else {
+                    u.recordSuccess();
                 }
                 if (status >= 400) {
                     throw UpstreamErrors.translate(status, errorBody(upstream), model);
                 }
                 String contentType = upstream.header("Content-Type", "application/json");
                 if (stream && contentType.startsWith("text/event-stream")) {
-                    relayStream(upstream, call, res);
-                } else {
-                    byte[] bytes;
-                    try {
-                        bytes = upstream.body().bytes();
-                    } catch (IOException e) {
-                        throw ApiException.badGateway("The model upstream broke off its answer.");
-                    }
-                    res.status(Status.create(status));
-                    res.header(HeaderNames.CONTENT_TYPE, contentType);
-                    res.send(bytes);
+                    return relayStream(u, upstream, call, res, stripUsageChunk, retries);
                 }
-                return;
+                byte[] bytes;
+                try {
+                    bytes = upstream.body().bytes();
+                } catch (InterruptedIOException e) {
+                    throw ApiException.gatewayTimeout("The model upstream did not finish before the deadline.");
+                } catch (IOException e) {
+                    throw ApiException.badGateway("The model upstream broke off its answer.");
+                }
+                UsageParser.Usage usage;
+                try {
+                    usage = contentType.startsWith("application/json") ? UsageParser.parseBody(bytes) : UsageParser.Usage.NONE;
+                } catch (IOException e) {
+                    u.recordFailure(failureThreshold, coolDownMillis);
+                    throw ApiException.badGateway("The model upstream returned malformed JSON.");
+                }
+                res.status(Status.create(status));
+                res.header(HeaderNames.CONTENT_TYPE, contentType);
+                long first = System.nanoTime();
+                res.send(bytes);
+                return new RelayOutcome(u.baseUrl(), status, usage.prompt(), usage.completion(), usage.cached(), first, retries, bytes);
             } finally {
                 u.end();
             }
         }
     }
 
-    private void relayStream(Response upstream, Call call, ServerResponse res) {
+    private RelayOutcome relayStream(Upstream u, Response upstream, Call call, ServerResponse res, boolean stripUsageChunk, int retries) {
         res.status(Status.OK_200);
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
         res.header(HeaderNames.create("X-Accel-Buffering"), "no");
         OutputStream out = res.outputStream();
-        byte[] buf = new byte[8192];
+        byte[] buf = new byte[16 * 1024];
+        int len = 0;
+        long firstByte = 0;
+        UsageParser.Usage usage = UsageParser.Usage.NONE;
         boolean sawDone = false;
         try {
             BufferedSource src = upstream.body().source();
             while (true) {
+                if (len == buf.length) {
+                    buf = Arrays.copyOf(buf, buf.length * 2);
+                }
                 int n;
                 try {
-                    n = src.read(buf, 0, buf.length);
+                    n = src.read(buf, len, buf.length - len);
                 } catch (IOException e) {
-                    // The upstream broke off mid-stream: tell the client in-band, then end cleanly.
+                    // The upstream broke off mid-stream (or the deadline passed): say so in-band, then end cleanly.
                     if (!sawDone) {
-                        ObjectNode err = ErrorBody.of("The model upstream broke off the stream.", "api_error", null, "upstream_error");
+                        ObjectNode err = e instanceof InterruptedIOException
+                                ? ErrorBody.of("The model upstream did not finish before the deadline.", "api_error", null, "upstream_timeout")
+                                : ErrorBody.of("The model upstream broke off the stream.", "api_error", null, "upstream_error");
                         out.write(("data: " + Json.string(err) + "\n\n").getBytes(StandardCharsets.UTF_8));
                         out.write(DONE);
+                        out.flush();
                     }
                     break;
                 }
                 if (n < 0) {
                     break;
                 }
-                out.write(buf, 0, n);
-                out.flush();
-                if (!sawDone && n >= 6 && endsWithDone(buf, n)) {
-                    sawDone = true;
+                len += n;
+                // Pass on every complete event; keep a partial one for the next read.
+                int start = 0;
+                boolean wrote = false;
+                for (int end = frameEnd(buf, start, len); end > 0; end = frameEnd(buf, start, len)) {
+                    int dataOff = start + 6;
+                    int dataLen = end - 2 - dataOff;
+                    boolean isData = end - start > 6 && buf[start] == 'd' && buf[start + 5] == ' ';
+                    boolean drop = false;
+                    if (isData && indexOf(buf, dataOff, end, USAGE_KEY) >= 0) {
+                        UsageParser.Usage u2 = UsageParser.parse(buf, dataOff, dataLen);
+                        if (u2.prompt() + u2.completion() > 0) {
+                            usage = u2;
+                        }
+                        drop = stripUsageChunk && UsageParser.isUsageOnlyChunk(buf, dataOff, dataLen);
+                    }
+                    if (isData && dataLen == 6 && buf[dataOff] == '[') {
+                        sawDone = true;
+                    }
+                    if (!drop) {
+                        out.write(buf, start, end - start);
+                        wrote = true;
+                    }
+                    start = end;
+                }
+                if (wrote) {
+                    out.flush();
+                    if (firstByte == 0) {
+                        firstByte = System.nanoTime();
+                    }
+                }
+                if (start > 0) {
+                    System.arraycopy(buf, start, buf, 0, len - start);
+                    len -= start;
                 }
             }
+            if (len > 0) {
+                out.write(buf, 0, len);
+            }
             out.close();
-        } catch (IOException | java.io.UncheckedIOException clientGone) {
-            // Helidon reports a broken client connection as UncheckedIOException
+        } catch (IOException | UncheckedIOException clientGone) {
+            // Helidon reports a broken client connection as UncheckedIOException.
             call.cancel();
             LOG.log(System.Logger.Level.DEBUG, "client went away; upstream call cancelled");
+            return new RelayOutcome(u.baseUrl(), 499, usage.prompt(), usage.completion(), usage.cached(), firstByte, retries, null);
         }
+        return new RelayOutcome(u.baseUrl(), 200, usage.prompt(), usage.completion(), usage.cached(), firstByte, retries, null);
+    }
+
+    /** The index just past the first "\n\n" at or after {@code from}, or -1. */
+    private static int frameEnd(byte[] b, int from, int len) {
+        for (int i = from; i + 1 < len; i++) {
+            if (b[i] == '\n' && b[i + 1] == '\n') {
+                return i + 2;
+            }
+        }
+        return -1;
+    }
+
+    private static int indexOf(byte[] hay, int from, int to, byte[] needle) {
+        outer:
+        for (int i = from; i <= to - needle.length; i++) {
+            for (int k = 0; k < needle.length; k++) {
+                if (hay[i + k] != needle[k]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     private static byte[] errorBody(Response upstream) {
@@ -145,14 +244,5 @@ public final class UpstreamForwarder {
         } catch (IOException e) {
             return new byte[0];
         }
-    }
-
-    private static boolean endsWithDone(byte[] buf, int n) {
-        return n >= DONE.length && java.util.Arrays.equals(buf, n - DONE.length, n, DONE, 0, DONE.length);
-    }
-
-    /** For errors raised before any byte was sent. */
-    public static void fail(ServerResponse res, ApiException e) {
-        ErrorMapping.send(res, e);
     }
 }

@@ -8,7 +8,6 @@ import okhttp3.Response;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,8 +16,11 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The upstreams and what each serves, learned from their {@code /v1/models} and kept fresh with
- * their {@code /health}. Choosing a replica: the healthy one with the fewest outstanding requests
+ * The upstreams and what each serves, learned from their {@code /v1/models}, kept fresh with
+ * their {@code /health} and {@code /metrics}. Choosing a replica: requests with an affinity key
+ * (a conversation, or a long shared prompt prefix) go to the replica that rendezvous hashing
+ * gives for that key, so vLLM's prefix cache is hit, unless that replica is busier than the least
+ * busy one by more than {@code affinitySlack}; everything else goes to the least loaded replica
  * per unit of weight.
  */
 public final class UpstreamPool {
@@ -28,6 +30,7 @@ public final class UpstreamPool {
     private final OkHttpClient http;
     private final String apiKey;
     private volatile long lastDiscovery;
+    private volatile double affinitySlack = 4;
 
     public UpstreamPool(List<Upstream> upstreams, Map<String, String> aliases, OkHttpClient http, String apiKey) {
         if (upstreams.isEmpty()) {
@@ -118,11 +121,53 @@ public final class UpstreamPool {
         return false;
     }
 
-    /** Least outstanding requests per weight among the healthy replicas serving the model. */
+    public void affinitySlack(double slack) {
+        this.affinitySlack = slack;
+    }
+
+    /** Least loaded among the available replicas serving the model; see the class comment for affinity. */
+    public Optional<Upstream> choose(String model, Set<Upstream> exclude, String affinityKey) {
+        Upstream least = null;
+        Upstream preferred = null;
+        long bestHash = Long.MIN_VALUE;
+        for (Upstream u : upstreams) {
+            if (!u.available() || !u.models().contains(model) || exclude.contains(u)) {
+                continue;
+            }
+            if (least == null || u.load() < least.load()) {
+                least = u;
+            }
+            if (affinityKey != null) {
+                long h = rendezvous(affinityKey, u.baseUrl());
+                if (preferred == null || h > bestHash) {
+                    preferred = u;
+                    bestHash = h;
+                }
+            }
+        }
+        if (preferred != null && preferred.load() <= least.load() + affinitySlack) {
+            return Optional.of(preferred);
+        }
+        return Optional.ofNullable(least);
+    }
+
     public Optional<Upstream> choose(String model, Set<Upstream> exclude) {
-        return upstreams.stream()
-                .filter(u -> u.healthy() && u.models().contains(model) && !exclude.contains(u))
-                .min(Comparator.comparingDouble(u -> (u.outstanding() + 1.0) / u.weight()));
+        return choose(model, exclude, null);
+    }
+
+    /** Highest-random-weight hashing: stable per key, and only keys of a removed replica move. */
+    static long rendezvous(String key, String node) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < key.length(); i++) {
+            h = (h ^ key.charAt(i)) * 0x100000001b3L;
+        }
+        for (int i = 0; i < node.length(); i++) {
+            h = (h ^ node.charAt(i)) * 0x100000001b3L;
+        }
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        return h;
     }
 
     public Set<String> allModels() {
@@ -136,7 +181,7 @@ public final class UpstreamPool {
         return upstreams.stream().anyMatch(u -> u.healthy() && !u.models().isEmpty());
     }
 
-    /** Asks every upstream for its health and its models. */
+    /** Asks every upstream for its health, its models and (vLLM) its load. */
     public synchronized void refresh() {
         lastDiscovery = System.currentTimeMillis();
         for (Upstream u : upstreams) {
@@ -150,8 +195,27 @@ public final class UpstreamPool {
                     }
                     u.models(names);
                 });
+                get(u.baseUrl() + "/metrics").ifPresent(text -> u.remoteLoad(runningPlusWaiting(text)));
             }
         }
+    }
+
+    /** {@code vllm:num_requests_running + vllm:num_requests_waiting} from vLLM's Prometheus text; -1 when absent. */
+    static int runningPlusWaiting(String metrics) {
+        double sum = 0;
+        boolean found = false;
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("vllm:num_requests_running{") || line.startsWith("vllm:num_requests_waiting{")) {
+                int sp = line.lastIndexOf(' ');
+                try {
+                    sum += Double.parseDouble(line.substring(sp + 1));
+                    found = true;
+                } catch (NumberFormatException ignored) {
+                    // not a sample line
+                }
+            }
+        }
+        return found ? (int) sum : -1;
     }
 
     private Optional<String> get(String url) {

@@ -1,0 +1,10 @@
+package dev.loopline.proxy.usage;
+
+/** One served (or refused) request, as accounted: tokens from the upstream's {@code usage}. */
+public record UsageRecord(String requestId, String tenantId, String userId, String endpoint, String model, String upstream,
+                          long promptTokens, long completionTokens, long cachedTokens, long latencyMillis, Long ttftMillis,
+                          int status, boolean stream, boolean fromCache, long createdAt) {
+    public long totalTokens() {
+        return promptTokens + completionTokens;
+    }
+}

@@ -1,0 +1,125 @@
+package dev.loopline.proxy.usage;
+
+import dev.loopline.common.db.Database;
+import io.helidon.dbclient.DbTransaction;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Writes usage rows in batches from a background thread, so accounting costs the request path
+ * one queue offer. Rows are flushed at least every {@code flushMillis} and on close; a crash can
+ * lose at most that window. When the queue is full (the database cannot keep up), the request
+ * path writes its row itself rather than drop it.
+ */
+public final class UsageRecorder implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(UsageRecorder.class.getName());
+    private static final String INSERT = "INSERT INTO usage (request_id, tenant_id, user_id, endpoint, model, upstream, prompt_tokens, "
+            + "completion_tokens, cached_tokens, latency_ms, ttft_ms, status, stream, from_cache, created_at) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private final Database db;
+    private final BlockingQueue<UsageRecord> queue = new ArrayBlockingQueue<>(65_536);
+    private final long flushMillis;
+    private final Thread writer;
+    private final java.util.concurrent.atomic.AtomicLong recorded = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+    private volatile boolean running = true;
+
+    public UsageRecorder(Database db, long flushMillis) {
+        this.db = db;
+        this.flushMillis = flushMillis;
+        this.writer = Thread.ofPlatform().daemon().name("usage-writer").start(this::loop);
+    }
+
+    public void record(UsageRecord r) {
+        recorded.incrementAndGet();
+        if (!queue.offer(r)) {
+            write(List.of(r));
+        }
+    }
+
+    private void loop() {
+        List<UsageRecord> batch = new ArrayList<>(1024);
+        while (running || !queue.isEmpty()) {
+            try {
+                UsageRecord first = queue.poll(flushMillis, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, 1023);
+                write(batch);
+            } catch (InterruptedException e) {
+                if (!running) {
+                    queue.drainTo(batch);
+                    write(batch);
+                    return;
+                }
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "could not write " + batch.size() + " usage rows; retrying", e);
+                sleepQuietly();
+                continue;
+            }
+            batch.clear();
+        }
+    }
+
+    private void write(List<UsageRecord> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        DbTransaction tx = db.client().transaction();
+        try {
+            for (UsageRecord r : batch) {
+                tx.insert(INSERT, r.requestId(), r.tenantId(), r.userId(), r.endpoint(), r.model(), r.upstream(), r.promptTokens(),
+                        r.completionTokens(), r.cachedTokens(), r.latencyMillis(), r.ttftMillis(), r.status(), r.stream(),
+                        r.fromCache(), r.createdAt());
+            }
+            tx.commit();
+            written.addAndGet(batch.size());
+        } catch (RuntimeException e) {
+            tx.rollback();
+            throw e;
+        }
+    }
+
+    private static void sleepQuietly() {
+        try {
+            Thread.sleep(500);
+        } catch (InterruptedException ignored) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits until every row recorded before the call is written (tests, shutdown); false on timeout. */
+    public boolean flush() {
+        long target = recorded.get();
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (written.get() < target) {
+            if (System.currentTimeMillis() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        writer.interrupt();
+        try {
+            writer.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
