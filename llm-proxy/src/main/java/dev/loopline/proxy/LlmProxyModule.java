@@ -65,7 +65,7 @@ public final class LlmProxyModule implements ServiceModule {
                 platform.http().client(),
                 s.optional("LOOPLINE_LLM_UPSTREAM_API_KEY", "loopline.llm.upstream-api-key").orElse(null));
         pool.affinitySlack(s.integer("LOOPLINE_LLM_AFFINITY_SLACK", "loopline.llm.affinity-slack", 4));
-        this.affinityPrefixChars = s.integer("LOOPLINE_LLM_AFFINITY_PREFIX_CHARS", "loopline.llm.affinity-prefix-chars", 2048);
+        this.affinityPrefixChars = s.integer("LOOPLINE_LLM_AFFINITY_PREFIX_CHARS", "loopline.llm.affinity-prefix-chars", 1024);
         Duration deadline = s.duration("LOOPLINE_LLM_TIMEOUT", "loopline.llm.timeout", Duration.ofSeconds(300));
         this.forwarder = new UpstreamForwarder(pool, platform.http().withTimeouts(deadline, deadline),
                 s.integer("LOOPLINE_LLM_FAILURE_THRESHOLD", "loopline.llm.failure-threshold", 3),
@@ -244,8 +244,10 @@ public final class LlmProxyModule implements ServiceModule {
 
     /**
      * What ties a request to a replica: an explicit session ({@code X-Session-Id},
-     * {@code prompt_cache_key}), else the start of the prompt, so turns of one conversation and
-     * requests sharing a long system prompt reach the replica that has their prefix cached.
+     * {@code prompt_cache_key}), else the start of the conversation (its messages up to the first
+     * user message, at most {@code LOOPLINE_LLM_AFFINITY_PREFIX_CHARS}), so later turns of one
+     * conversation, and requests sharing a long system prompt, reach the replica that has that
+     * prefix in its KV cache. Short prefixes are not worth it: those requests go by load.
      */
     private String affinityKey(ServerRequest req, ObjectNode body) {
         var header = req.headers().first(HeaderNames.create("X-Session-Id"));
@@ -261,7 +263,7 @@ public final class LlmProxyModule implements ServiceModule {
             for (JsonNode m : messages) {
                 JsonNode c = m.path("content");
                 prefix.append(m.path("role").asText()).append(':').append(c.isTextual() ? c.asText() : c.toString()).append('\n');
-                if (prefix.length() >= affinityPrefixChars) {
+                if (prefix.length() >= affinityPrefixChars || "user".equals(m.path("role").asText())) {
                     break;
                 }
             }
