@@ -67,9 +67,9 @@ public final class LlmProxyModule implements ServiceModule {
         pool.affinitySlack(s.integer("LOOPLINE_LLM_AFFINITY_SLACK", "loopline.llm.affinity-slack", 4));
         this.affinityPrefixChars = s.integer("LOOPLINE_LLM_AFFINITY_PREFIX_CHARS", "loopline.llm.affinity-prefix-chars", 1024);
         Duration deadline = s.duration("LOOPLINE_LLM_TIMEOUT", "loopline.llm.timeout", Duration.ofSeconds(300));
-        this.forwarder = new UpstreamForwarder(pool, platform.http().withTimeouts(deadline, deadline),
+        this.forwarder = new UpstreamForwarder(pool, platform.http().client(),
                 s.integer("LOOPLINE_LLM_FAILURE_THRESHOLD", "loopline.llm.failure-threshold", 3),
-                s.duration("LOOPLINE_LLM_CIRCUIT_COOLDOWN", "loopline.llm.circuit-cooldown", Duration.ofSeconds(10)).toMillis());
+                s.duration("LOOPLINE_LLM_CIRCUIT_COOLDOWN", "loopline.llm.circuit-cooldown", Duration.ofSeconds(10)).toMillis(), deadline);
         LimitStore store = s.optional("LOOPLINE_REDIS_URL", "loopline.redis.url")
                 .<LimitStore>map(url -> new RedisLimitStore(url, s.string("LOOPLINE_REDIS_PREFIX", "loopline.redis.prefix", "loopline:")))
                 .orElseGet(InMemoryLimitStore::new);
@@ -143,7 +143,9 @@ public final class LlmProxyModule implements ServiceModule {
     private void relay(ServerRequest req, ServerResponse res, String path, String requiredField) throws InterruptedException {
         long start = System.nanoTime();
         Principal who = AuthenticatedUser.require();
-        ObjectNode body = JsonBodies.readObject(req, platform.maxBodyBytes());
+        byte[] raw = JsonBodies.readBytes(req, platform.maxBodyBytes());
+        ObjectNode body = JsonBodies.parseObject(raw);
+        boolean rewritten = false;
         String model = validate(body, requiredField, path);
         boolean stream = body.path("stream").asBoolean(false);
         String resolved = pool.resolve(model).orElseThrow(() -> new ApiException(404, "invalid_request_error",
@@ -157,6 +159,7 @@ public final class LlmProxyModule implements ServiceModule {
         }
         if (!resolved.equals(model)) {
             body.put("model", resolved);
+            rewritten = true;
         }
         String cacheKey = cache != null && !stream && ResponseCache.deterministic(body) ? ResponseCache.key(who.tenantId(), path, body) : null;
         if (cacheKey != null) {
@@ -174,6 +177,7 @@ public final class LlmProxyModule implements ServiceModule {
             // Ask for the usage chunk so the stream can be accounted; it is not passed on.
             ObjectNode so = body.path("stream_options").isObject() ? (ObjectNode) body.get("stream_options") : body.putObject("stream_options");
             so.put("include_usage", true);
+            rewritten = true;
         }
         try {
             admission.enter(resolved);
@@ -185,7 +189,8 @@ public final class LlmProxyModule implements ServiceModule {
         metrics.watchQueue(resolved, admission);
         RelayOutcome o;
         try {
-            o = forwarder.forward(path, resolved, Json.bytes(body), stream, stream && !clientWantsUsage, affinityKey(req, body), res);
+            // Bodies pass through as the client sent them unless we had to change them.
+            o = forwarder.forward(path, resolved, rewritten ? Json.bytes(body) : raw, stream, stream && !clientWantsUsage, affinityKey(req, body), res);
         } catch (ApiException e) {
             account(who, path, resolved, null, e.status(), stream, false, start, 0, 0, 0, 0);
             throw e;
@@ -293,6 +298,7 @@ public final class LlmProxyModule implements ServiceModule {
             refresher.interrupt();
         }
         usage.close();
+        forwarder.close();
         try {
             limits.store().close();
         } catch (Exception ignored) {

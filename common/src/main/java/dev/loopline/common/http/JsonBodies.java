@@ -41,7 +41,11 @@ public final class JsonBodies {
 
     /** Reads a JSON object body: malformed JSON and non-object bodies are 400s. */
     public static ObjectNode readObject(ServerRequest req, long maxBytes) {
-        byte[] bytes = readBytes(req, maxBytes);
+        return parseObject(readBytes(req, maxBytes));
+    }
+
+    /** Parses a JSON object body already read: malformed JSON and non-object bodies are 400s. */
+    public static ObjectNode parseObject(byte[] bytes) {
         if (bytes.length == 0) {
             throw ApiException.badRequest(null, "The request body is empty; a JSON object is expected.", "invalid_json");
         }

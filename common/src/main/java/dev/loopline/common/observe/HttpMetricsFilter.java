@@ -27,16 +27,17 @@ public final class HttpMetricsFilter implements Filter {
     }
 
     static String routeFamily(String path) {
-        String[] parts = path.split("/");
-        if (parts.length > 2 && parts[1].equals("v1")) {
-            return "/v1/" + parts[2];
+        if (path.startsWith("/v1/")) {
+            int end = path.indexOf('/', 4);
+            return end < 0 ? path : path.substring(0, end);
         }
-        if (parts.length > 1) {
-            return switch (parts[1]) {
-                case "mcp", "health", "metrics" -> "/" + parts[1];
-                default -> "other";
-            };
+        for (String family : FAMILIES) {
+            if (path.equals(family) || path.startsWith(family + "/")) {
+                return family;
+            }
         }
         return "other";
     }
+
+    private static final String[] FAMILIES = {"/mcp", "/health", "/metrics"};
 }

@@ -16,11 +16,14 @@ public final class Metrics {
         return registry.scrape();
     }
 
+    private final java.util.concurrent.ConcurrentHashMap<String, Timer> httpTimers = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Cached per label set: registering (or finding) a meter on every request is measurably slow. */
     public Timer httpTimer(String route, String method, int status) {
-        return Timer.builder("loopline_http_server_requests")
+        return httpTimers.computeIfAbsent(route + ' ' + method + ' ' + status, k -> Timer.builder("loopline_http_server_requests")
                 .description("HTTP requests served, by route family, method and status")
                 .tag("route", route).tag("method", method).tag("status", Integer.toString(status))
                 .publishPercentileHistogram(false)
-                .register(registry);
+                .register(registry));
     }
 }

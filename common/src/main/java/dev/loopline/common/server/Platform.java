@@ -23,6 +23,7 @@ public final class Platform implements AutoCloseable {
     private final Health health = new Health();
     private final OutboundHttp http;
     private final ServiceUrls urls;
+    private final long maxBodyBytes;
 
     private Platform(Settings settings) {
         this.settings = settings;
@@ -41,6 +42,7 @@ public final class Platform implements AutoCloseable {
                 .orElse(null);
         this.authenticator = new Authenticator(apiKeys, jwt);
         this.urls = new ServiceUrls(settings);
+        this.maxBodyBytes = settings.longValue("LOOPLINE_MAX_BODY_BYTES", "loopline.http.max-body-bytes", 16L * 1024 * 1024);
         health.addReadinessCheck("database", database::ping);
     }
 
@@ -86,7 +88,7 @@ public final class Platform implements AutoCloseable {
 
     /** Request bodies above this get a 413 (LOOPLINE_MAX_BODY_BYTES, default 16 MiB). */
     public long maxBodyBytes() {
-        return settings.longValue("LOOPLINE_MAX_BODY_BYTES", "loopline.http.max-body-bytes", 16L * 1024 * 1024);
+        return maxBodyBytes;
     }
 
     /** {@code LOOPLINE_MCP_AUTH=none} opens /mcp without credentials (loopback-only setups, the conformance suite). */

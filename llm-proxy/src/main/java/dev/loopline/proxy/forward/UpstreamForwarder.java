@@ -18,13 +18,17 @@ import okhttp3.Response;
 import okio.BufferedSource;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Sends a request to a replica and relays the answer. Fails over to another replica only while
@@ -42,12 +46,26 @@ public final class UpstreamForwarder {
     private final OkHttpClient http;
     private final int failureThreshold;
     private final long coolDownMillis;
+    private final long deadlineMillis;
+    private final ScheduledThreadPoolExecutor deadlines;
 
-    public UpstreamForwarder(UpstreamPool pool, OkHttpClient http, int failureThreshold, long coolDownMillis) {
+    /**
+     * The client gets no read/write/call timeouts: okio enforces those with a watchdog queue entered
+     * on every read and write, which was a hot spot under load. The request's deadline is one
+     * scheduled cancel per request instead.
+     */
+    public UpstreamForwarder(UpstreamPool pool, OkHttpClient http, int failureThreshold, long coolDownMillis, Duration deadline) {
         this.pool = pool;
-        this.http = http;
+        this.http = http.newBuilder().readTimeout(Duration.ZERO).writeTimeout(Duration.ZERO).callTimeout(Duration.ZERO).build();
         this.failureThreshold = failureThreshold;
         this.coolDownMillis = coolDownMillis;
+        this.deadlineMillis = deadline.toMillis();
+        this.deadlines = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().daemon().name("llm-deadlines").unstarted(r));
+        this.deadlines.setRemoveOnCancelPolicy(true);
+    }
+
+    public void close() {
+        deadlines.shutdownNow();
     }
 
     /**
@@ -59,7 +77,12 @@ public final class UpstreamForwarder {
         Set<Upstream> tried = new HashSet<>();
         ApiException last = null;
         int retries = -1;
+        long deadlineAt = System.currentTimeMillis() + deadlineMillis;
         while (true) {
+            long remaining = deadlineAt - System.currentTimeMillis();
+            if (remaining <= 0) {
+                throw ApiException.gatewayTimeout("The model upstream did not answer before the deadline.");
+            }
             Upstream u = pool.choose(model, tried, affinityKey).orElse(null);
             if (u == null) {
                 throw last != null ? last : ApiException.unavailable("No healthy model upstream serves `" + model + "` right now.");
@@ -71,14 +94,20 @@ public final class UpstreamForwarder {
                 rb.header("Authorization", "Bearer " + pool.apiKey());
             }
             Call call = http.newCall(rb.build());
+            AtomicBoolean expired = new AtomicBoolean();
+            ScheduledFuture<?> timer = deadlines.schedule(() -> {
+                expired.set(true);
+                call.cancel();
+            }, remaining, TimeUnit.MILLISECONDS);
             u.begin();
             Response upstream;
             try {
                 upstream = call.execute();
             } catch (IOException e) {
+                timer.cancel(false);
                 u.end();
                 u.recordFailure(failureThreshold, coolDownMillis);
-                if (e instanceof InterruptedIOException) {
+                if (expired.get()) {
                     // The deadline passed: no time is left for another replica.
                     throw ApiException.gatewayTimeout("The model upstream did not answer before the deadline.");
                 }
@@ -103,14 +132,15 @@ public final class UpstreamForwarder {
                 }
                 String contentType = upstream.header("Content-Type", "application/json");
                 if (stream && contentType.startsWith("text/event-stream")) {
-                    return relayStream(u, upstream, call, res, stripUsageChunk, retries);
+                    return relayStream(u, upstream, call, res, stripUsageChunk, retries, expired);
                 }
                 byte[] bytes;
                 try {
                     bytes = upstream.body().bytes();
-                } catch (InterruptedIOException e) {
-                    throw ApiException.gatewayTimeout("The model upstream did not finish before the deadline.");
                 } catch (IOException e) {
+                    if (expired.get()) {
+                        throw ApiException.gatewayTimeout("The model upstream did not finish before the deadline.");
+                    }
                     throw ApiException.badGateway("The model upstream broke off its answer.");
                 }
                 UsageParser.Usage usage;
@@ -126,12 +156,14 @@ public final class UpstreamForwarder {
                 res.send(bytes);
                 return new RelayOutcome(u.baseUrl(), status, usage.prompt(), usage.completion(), usage.cached(), first, retries, bytes);
             } finally {
+                timer.cancel(false);
                 u.end();
             }
         }
     }
 
-    private RelayOutcome relayStream(Upstream u, Response upstream, Call call, ServerResponse res, boolean stripUsageChunk, int retries) {
+    private RelayOutcome relayStream(Upstream u, Response upstream, Call call, ServerResponse res, boolean stripUsageChunk, int retries,
+                                     AtomicBoolean expired) {
         res.status(Status.OK_200);
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
@@ -154,7 +186,7 @@ public final class UpstreamForwarder {
                 } catch (IOException e) {
                     // The upstream broke off mid-stream (or the deadline passed): say so in-band, then end cleanly.
                     if (!sawDone) {
-                        ObjectNode err = e instanceof InterruptedIOException
+                        ObjectNode err = expired.get()
                                 ? ErrorBody.of("The model upstream did not finish before the deadline.", "api_error", null, "upstream_timeout")
                                 : ErrorBody.of("The model upstream broke off the stream.", "api_error", null, "upstream_error");
                         out.write(("data: " + Json.string(err) + "\n\n").getBytes(StandardCharsets.UTF_8));

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Proxy overhead, measured in one run on one machine (see docs/benchmarks.md):
+#   direct     wrk → upstream (nginx returning a fixed chat completion, keep-alive)
+#   nginx      wrk → nginx reverse proxy → the same upstream
+#   loopline   wrk → loopline llm-proxy (auth, limits, metrics, usage accounting on) → the same upstream
+# Usage: bench/proxy/run.sh [seconds per measurement]   (needs wrk and nginx: apt-get install wrk nginx)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+DUR="${1:-10}"
+command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx (apt-get install wrk nginx)" >&2; exit 1; }
+JAVA="${JAVA_HOME:?set JAVA_HOME to a JDK 21+}/bin/java"
+work="$(mktemp -d)"
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+UP="$(port)"; NGX="$(port)"; LL="$(port)"
+KEY="ll-bench-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+BODY='{"id":"chatcmpl-0123456789abcdef","object":"chat.completion","created":1747650000,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Paris.","refusal":null,"annotations":null,"audio":null,"function_call":null,"tool_calls":[],"reasoning":null},"logprobs":null,"finish_reason":"stop","stop_reason":null,"token_ids":null}],"service_tier":null,"system_fingerprint":"vllm-0.21.0-3fa1c2d9","usage":{"prompt_tokens":24,"total_tokens":27,"completion_tokens":3,"prompt_tokens_details":null},"prompt_logprobs":null,"prompt_token_ids":null,"prompt_text":null,"kv_transfer_params":null}'
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path $work/body;
+  proxy_temp_path $work/proxy;
+  server {
+    listen 127.0.0.1:$UP;
+    location = /health { return 200 ''; }
+    location = /v1/models { default_type application/json; return 200 '{"object":"list","data":[{"id":"bench-model","object":"model","owned_by":"vllm"}]}'; }
+    location = /metrics { return 404; }
+    location / { default_type application/json; return 200 '$BODY'; }
+  }
+  upstream up { server 127.0.0.1:$UP; keepalive 256; }
+  server {
+    listen 127.0.0.1:$NGX;
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+NGINX
+nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;' &
+NGINX_PID=$!
+LOOPLINE_PORT="$LL" LOOPLINE_DATA_DIR="$work/data" LOOPLINE_DEV_API_KEY="$KEY" LOOPLINE_LLM_UPSTREAMS="http://127.0.0.1:$UP" \
+  LOOPLINE_LIMIT_REQUESTS_PER_HOUR=1000000000 LOOPLINE_LIMIT_TOKENS_PER_MINUTE=1000000000000 LOOPLINE_LOG_LEVEL=WARNING \
+  "$JAVA" -Xmx1g ${LOOPLINE_BENCH_JVM_OPTS:-} -jar "$ROOT/app/target/loopline.jar" --service llm-proxy >"$work/loopline.log" 2>&1 &
+LL_PID=$!
+trap 'kill $NGINX_PID $LL_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$LL/health/ready" >/dev/null 2>&1 && break; sleep 0.5; done
+cat > "$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"model":"bench-model","messages":[{"role":"user","content":"What is the capital of France?"}]}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $KEY"
+LUA
+measure() { # name url threads conns → "p50 p99 rps non2xx"
+  local out
+  out="$(wrk -t"$3" -c"$4" -d"${DUR}s" --latency -s "$work/post.lua" "$2" 2>&1)"
+  local p50 p99 rps errs
+  p50="$(echo "$out" | awk '$1=="50%"{print $2}')"
+  p99="$(echo "$out" | awk '$1=="99%"{print $2}')"
+  rps="$(echo "$out" | awk '/Requests\/sec/{print $2}')"
+  errs="$(echo "$out" | awk '/Non-2xx/{print $NF}')"
+  echo "$p50 $p99 $rps ${errs:-0}"
+}
+# warm-up (JIT, connection pools)
+for u in "http://127.0.0.1:$UP/v1/chat/completions" "http://127.0.0.1:$NGX/v1/chat/completions" "http://127.0.0.1:$LL/v1/chat/completions"; do
+  wrk -t2 -c32 -d5s -s "$work/post.lua" "$u" >/dev/null 2>&1
+done
+echo "| target | c=1 p50 | c=1 p99 | c=1 req/s | c=64 p50 | c=64 p99 | c=64 req/s | c=64 non-2xx |"
+echo "|---|---|---|---|---|---|---|---|"
+for pair in "direct http://127.0.0.1:$UP/v1/chat/completions" "nginx http://127.0.0.1:$NGX/v1/chat/completions" "loopline http://127.0.0.1:$LL/v1/chat/completions"; do
+  set -- $pair
+  read -r a50 a99 arps aerr < <(measure "$1" "$2" 1 1)
+  read -r b50 b99 brps berr < <(measure "$1" "$2" 2 64)
+  echo "| $1 | $a50 | $a99 | $arps | $b50 | $b99 | $brps | $berr |"
+done
+rows="$(curl -s "http://127.0.0.1:$LL/v1/usage" -H "Authorization: Bearer $KEY" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["requests"])')"
+echo
+echo "usage rows recorded by loopline during the run: $rows"
