@@ -9,8 +9,9 @@ public final class Bench {
         String name = args.length > 0 ? args[0] : "";
         switch (name) {
             case "sandbox" -> SandboxBench.main(args);
+            case "streams" -> StreamBench.main(args);
             default -> {
-                System.err.println("usage: ./loopline bench sandbox");
+                System.err.println("usage: ./loopline bench sandbox|streams (bench/proxy/run.sh for the proxy overhead)");
                 System.exit(2);
             }
         }

@@ -25,6 +25,10 @@ final class Latencies {
         return sorted[idx] / 1e6;
     }
 
+    synchronized long percentileMillisNanos(double p) {
+        return (long) (percentileMillis(p) * 1e6);
+    }
+
     String summary() {
         return String.format("p50 %.2f ms, p99 %.2f ms (n=%d)", percentileMillis(50), percentileMillis(99), count());
     }

@@ -76,6 +76,7 @@ public final class VllmSim implements AutoCloseable {
         server = WebServer.builder()
                 .host(config.host())
                 .port(config.port())
+                .connectionOptions(o -> o.tcpNoDelay(true))
                 .routing(this::routing)
                 .build()
                 .start();

@@ -8,6 +8,13 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 public final class Metrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
+    public Metrics() {
+        // The JVM's own health: heap and GC, threads (virtual threads included), CPU.
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
+    }
+
     public PrometheusMeterRegistry registry() {
         return registry;
     }

@@ -49,6 +49,8 @@ public final class PlatformServer {
         WebServer server = WebServer.builder()
                 .host(host)
                 .port(port)
+                // Streams are many small writes: Nagle would hold each event back for an ACK.
+                .connectionOptions(o -> o.tcpNoDelay(true))
                 .routing(r -> routing(r, platform, modules))
                 .build()
                 .start();
