@@ -81,3 +81,13 @@ test('errors arrive as the SDK expects them', async () => {
   const anonymous = new OpenAI({ baseURL, apiKey: 'wrong-key', maxRetries: 0 });
   await assert.rejects(anonymous.models.list(), (err) => err instanceof OpenAI.AuthenticationError);
 });
+
+test('legacy completions and the caller\'s usage through llm-proxy', async () => {
+  const completion = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 8 });
+  assert.equal(completion.object, 'text_completion');
+  assert.ok(completion.usage.completion_tokens <= 8);
+  const usage = await client.get('/usage');
+  assert.equal(usage.object, 'usage');
+  assert.ok(usage.totals.requests >= 1);
+  assert.ok(usage.totals.total_tokens >= completion.usage.total_tokens);
+});
