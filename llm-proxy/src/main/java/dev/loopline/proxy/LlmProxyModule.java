@@ -173,7 +173,7 @@ public final class LlmProxyModule implements ServiceModule {
             }
         }
         boolean clientWantsUsage = body.path("stream_options").path("include_usage").asBoolean(false);
-        if (stream && !clientWantsUsage && path.equals("/v1/chat/completions") || stream && !clientWantsUsage && path.equals("/v1/completions")) {
+        if (stream && !clientWantsUsage) {
             // Ask for the usage chunk so the stream can be accounted; it is not passed on.
             ObjectNode so = body.path("stream_options").isObject() ? (ObjectNode) body.get("stream_options") : body.putObject("stream_options");
             so.put("include_usage", true);

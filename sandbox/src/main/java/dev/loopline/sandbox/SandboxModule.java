@@ -83,10 +83,11 @@ public final class SandboxModule implements ServiceModule {
                     + "the process limit is shared with the service instead of being per sandbox");
         }
         this.bootstrapDir = extractBootstrap();
-        int slots = concurrency + s.integer("LOOPLINE_SANDBOX_POOL", "loopline.sandbox.pool", 2) + 2;
+        int poolSize = s.integer("LOOPLINE_SANDBOX_POOL", "loopline.sandbox.pool", 2);
+        int slots = concurrency + poolSize + 2;
         Bubblewrap bw = new Bubblewrap(bwrap, python, bootstrapDir.resolve("bootstrap.py"), root, limits);
         this.pool = new SandboxPool(bw, new UidSlots(s.integer("LOOPLINE_SANDBOX_UID_BASE", "loopline.sandbox.uid-base", 61000), slots),
-                s.integer("LOOPLINE_SANDBOX_POOL", "loopline.sandbox.pool", 2));
+                poolSize);
         this.runner = new Runner(pool, limits);
     }
 

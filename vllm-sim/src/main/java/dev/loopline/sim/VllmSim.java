@@ -374,11 +374,7 @@ public final class VllmSim implements AutoCloseable {
             ch.put("index", i);
             ObjectNode m = ch.putObject("message");
             m.put("role", "assistant");
-            if (c.content() == null) {
-                m.putNull("content");
-            } else {
-                m.put("content", c.content());
-            }
+            putNullable(m, "content", c.content());
             m.putNull("refusal").putNull("annotations").putNull("audio").putNull("function_call");
             ArrayNode tcs = m.putArray("tool_calls");
             c.toolCalls().forEach(tcs::add);
@@ -393,11 +389,7 @@ public final class VllmSim implements AutoCloseable {
                 ch.putNull("logprobs");
             }
             ch.put("finish_reason", c.finishReason());
-            if (c.stopReason() == null) {
-                ch.putNull("stop_reason");
-            } else {
-                ch.put("stop_reason", c.stopReason());
-            }
+            putNullable(ch, "stop_reason", c.stopReason());
             ch.putNull("token_ids");
         }
         b.putNull("service_tier").put("system_fingerprint", fingerprint);
@@ -413,11 +405,7 @@ public final class VllmSim implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             ObjectNode ch = choices.addObject();
             ch.put("index", i).put("text", c.content()).putNull("logprobs").put("finish_reason", c.finishReason());
-            if (c.stopReason() == null) {
-                ch.putNull("stop_reason");
-            } else {
-                ch.put("stop_reason", c.stopReason());
-            }
+            putNullable(ch, "stop_reason", c.stopReason());
             ch.putNull("token_ids").putNull("prompt_logprobs").putNull("prompt_token_ids");
         }
         b.putNull("service_tier").put("system_fingerprint", fingerprint);
@@ -498,11 +486,7 @@ public final class VllmSim implements AutoCloseable {
                     }
                     if (last) {
                         ch.put("finish_reason", c.finishReason());
-                        if (c.stopReason() == null) {
-                            ch.putNull("stop_reason");
-                        } else {
-                            ch.put("stop_reason", c.stopReason());
-                        }
+                        putNullable(ch, "stop_reason", c.stopReason());
                     } else {
                         ch.putNull("finish_reason");
                         if (!chat) {
@@ -661,11 +645,7 @@ public final class VllmSim implements AutoCloseable {
         ObjectNode b = json.createObjectNode();
         ObjectNode err = b.putObject("error");
         err.put("message", e.getMessage()).put("type", e.type());
-        if (e.param() == null) {
-            err.putNull("param");
-        } else {
-            err.put("param", e.param());
-        }
+        putNullable(err, "param", e.param());
         err.put("code", e.status());
         sendJson(res, e.status(), b);
     }
@@ -677,6 +657,15 @@ public final class VllmSim implements AutoCloseable {
             res.send(json.writeValueAsBytes(body));
         } catch (IOException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** vLLM serializes every field: an absent value is an explicit null. */
+    private static void putNullable(ObjectNode o, String field, String value) {
+        if (value == null) {
+            o.putNull(field);
+        } else {
+            o.put(field, value);
         }
     }
 

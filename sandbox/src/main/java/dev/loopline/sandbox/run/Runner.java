@@ -142,11 +142,7 @@ public final class Runner {
         }
         boolean ok = runStatus.equals("Finished");
         return new RunResult(ok ? "Success" : "Failed", ok ? "" : messageFor(runStatus, rc), runStatus, round(elapsed),
-                finished ? exitCode(rc) : null, stdout, stderr, files, fileErrors);
-    }
-
-    private static int exitCode(int rc) {
-        return rc;
+                finished ? rc : null, stdout, stderr, files, fileErrors);
     }
 
     private static String messageFor(String runStatus, int rc) {
