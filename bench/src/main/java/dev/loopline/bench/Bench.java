@@ -10,8 +10,9 @@ public final class Bench {
         switch (name) {
             case "sandbox" -> SandboxBench.main(args);
             case "streams" -> StreamBench.main(args);
+            case "affinity" -> AffinityBench.main(args);
             default -> {
-                System.err.println("usage: ./loopline bench sandbox|streams (bench/proxy/run.sh for the proxy overhead)");
+                System.err.println("usage: ./loopline bench sandbox|streams|affinity (bench/proxy/run.sh for the proxy overhead)");
                 System.exit(2);
             }
         }

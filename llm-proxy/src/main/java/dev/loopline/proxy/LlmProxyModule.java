@@ -54,6 +54,7 @@ public final class LlmProxyModule implements ServiceModule {
     private final ResponseCache cache;
     private final ProxyMetrics metrics;
     private final int affinityPrefixChars;
+    private final boolean affinity;
     private Thread refresher;
     private volatile boolean running = true;
 
@@ -65,6 +66,7 @@ public final class LlmProxyModule implements ServiceModule {
                 platform.http().client(),
                 s.optional("LOOPLINE_LLM_UPSTREAM_API_KEY", "loopline.llm.upstream-api-key").orElse(null));
         pool.affinitySlack(s.integer("LOOPLINE_LLM_AFFINITY_SLACK", "loopline.llm.affinity-slack", 4));
+        this.affinity = s.bool("LOOPLINE_LLM_AFFINITY", "loopline.llm.affinity", true);
         this.affinityPrefixChars = s.integer("LOOPLINE_LLM_AFFINITY_PREFIX_CHARS", "loopline.llm.affinity-prefix-chars", 1024);
         Duration deadline = s.duration("LOOPLINE_LLM_TIMEOUT", "loopline.llm.timeout", Duration.ofSeconds(300));
         this.forwarder = new UpstreamForwarder(pool, platform.http().client(),
@@ -255,6 +257,9 @@ public final class LlmProxyModule implements ServiceModule {
      * prefix in its KV cache. Short prefixes are not worth it: those requests go by load.
      */
     private String affinityKey(ServerRequest req, ObjectNode body) {
+        if (!affinity) {
+            return null;
+        }
         var header = req.headers().first(HeaderNames.create("X-Session-Id"));
         if (header.isPresent()) {
             return "s:" + header.get();
