@@ -54,8 +54,9 @@ final class StreamBench {
                 String base = "http://127.0.0.1:" + port;
                 waitReady(base);
                 HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-                run(http, sim.baseUrl(), null, 50);   // warm-up
-                run(http, base, key, 50);
+                // Warm-up: short streams (one token) until the JIT has compiled the streaming path.
+                warmUp(http, sim.baseUrl(), null);
+                warmUp(http, base, key);
                 Latencies oneDirect = new Latencies();
                 Latencies oneThrough = new Latencies();
                 for (int i = 0; i < 200; i++) {   // one stream at a time, alternating, to the first byte
@@ -103,6 +104,29 @@ final class StreamBench {
         String row(String name) {
             return String.format("| %s | %.2f ms | %.2f ms | %d–%d | %d | %.1f s |", name, ttft.percentileMillis(50), ttft.percentileMillis(99),
                     minFrames, maxFrames, broken, seconds);
+        }
+    }
+
+    static void warmUp(HttpClient http, String base, String key) throws Exception {
+        String body = "{\"model\":\"loopline-sim\",\"stream\":true,\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"warm up\"}]}";
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> fs = new ArrayList<>();
+            for (int c = 0; c < 8; c++) {
+                fs.add(ex.submit(() -> {
+                    for (int i = 0; i < 1000; i++) {
+                        var b = HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions")).header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(body));
+                        if (key != null) {
+                            b.header("Authorization", "Bearer " + key);
+                        }
+                        http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : fs) {
+                f.get();
+            }
         }
     }
 
