@@ -96,27 +96,27 @@ public final class Runner {
         Integer trailerExit = null;
         Map<String, String> files = new LinkedHashMap<>();
         Map<String, String> fileErrors = new LinkedHashMap<>();
-        byte[] stdoutBytes;
-        byte[] stderrBytes;
-        if (finished && trailers.isDone() && !outputExceeded.get()) {
-            stderrBytes = cut(err.bytes(), marker);
-            stdoutBytes = out.bytes();
-            int at = CappedPipe.lastIndexOf(stdoutBytes, marker);
-            JsonNode t = parseTrailer(stdoutBytes, at + marker.length);
-            trailerExit = t.path("exit").asInt(1);
-            t.path("files").fields().forEachRemaining(e -> files.put(e.getKey(), e.getValue().asText()));
-            t.path("errors").fields().forEachRemaining(e -> fileErrors.put(e.getKey(), e.getValue().asText()));
-            stdoutBytes = java.util.Arrays.copyOf(stdoutBytes, at);
-        } else {
+        if (!finished || outputExceeded.get() || !trailers.isDone()) {
+            // No complete trailer (yet): the process ended first, or is to be killed. Wait for the
+            // pipes to close; killing bubblewrap ends its PID namespace, so nothing can hold them.
             if (!finished || outputExceeded.get()) {
                 p.destroyForcibly();
             }
             p.waitFor(10, TimeUnit.SECONDS);
-            // Killing bubblewrap ends its PID namespace, so nothing in it can keep the pipes open.
             out.await(5000);
             err.await(5000);
-            stdoutBytes = cut(out.bytes(), marker);
-            stderrBytes = cut(err.bytes(), marker);
+        }
+        byte[] stderrBytes = cut(err.bytes(), marker);
+        byte[] stdoutBytes = out.bytes();
+        int at = CappedPipe.lastIndexOf(stdoutBytes, marker);
+        if (at >= 0 && !outputExceeded.get()) {
+            JsonNode t = parseTrailer(stdoutBytes, at + marker.length);
+            trailerExit = t.path("exit").isInt() ? t.get("exit").asInt() : null;
+            t.path("files").fields().forEachRemaining(e -> files.put(e.getKey(), e.getValue().asText()));
+            t.path("errors").fields().forEachRemaining(e -> fileErrors.put(e.getKey(), e.getValue().asText()));
+        }
+        if (at >= 0) {
+            stdoutBytes = java.util.Arrays.copyOf(stdoutBytes, at);
         }
         int rc = trailerExit != null ? trailerExit : p.isAlive() ? 137 : p.exitValue();
         boolean truncated = stdoutBytes.length > limits.maxOutputBytes();
