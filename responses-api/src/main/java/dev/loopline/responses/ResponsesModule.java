@@ -34,18 +34,19 @@ public final class ResponsesModule implements ServiceModule {
     private static final System.Logger LOG = System.getLogger(ResponsesModule.class.getName());
     private final Platform platform;
     private final ResponseStore store;
-    private final LoopLimits limits;
-    private final Duration modelTimeout;
+    private final ToolLoop loop;
 
     public ResponsesModule(Platform platform) {
         this.platform = platform;
         this.store = new ResponseStore(platform.database());
         Settings s = platform.settings();
-        this.limits = new LoopLimits(
+        LoopLimits limits = new LoopLimits(
                 s.integer("LOOPLINE_MAX_TOOL_EXECUTION_DEPTH", "loopline.responses.max-tool-execution-depth", 8),
                 s.duration("LOOPLINE_TOOL_EXECUTION_TIMEOUT", "loopline.responses.tool-execution-timeout", Duration.ofSeconds(45)),
                 s.duration("LOOPLINE_RESPONSE_DEADLINE", "loopline.responses.deadline", Duration.ofMinutes(10)));
-        this.modelTimeout = s.duration("LOOPLINE_LLM_TIMEOUT", "loopline.llm.timeout", Duration.ofSeconds(300));
+        Duration modelTimeout = s.duration("LOOPLINE_LLM_TIMEOUT", "loopline.llm.timeout", Duration.ofSeconds(300));
+        // Built once: the model client and loop hold no per-request state.
+        this.loop = new ToolLoop(new ModelClient(platform.http().withTimeouts(modelTimeout, modelTimeout), platform.urls()::llmProxy), limits);
     }
 
     @Override
@@ -81,7 +82,6 @@ public final class ResponsesModule implements ServiceModule {
         ArrayNode messages = Context.messages(r.instructions(), history, input,
                 itemId -> store.toolOutcome(who.tenantId(), itemId).orElse("(no stored result)"));
         ToolExecutionLog log = r.store() ? store.toolLog(who.tenantId(), id) : ToolExecutionLog.NONE;
-        var loop = new ToolLoop(new ModelClient(platform.http().withTimeouts(modelTimeout, modelTimeout), platform.urls().llmProxy()), limits);
         ObjectNode response;
         try (McpToolClient mcp = new McpToolClient(platform.http().client(), platform.urls().mcpTools() + "/mcp", bearer)) {
             ToolLoop.Result result = loop.run(r, messages, bearer, mcp, log);

@@ -17,16 +17,17 @@ import java.io.InterruptedIOException;
 public final class ModelClient {
     private static final MediaType JSON = MediaType.get("application/json");
     private final OkHttpClient http;
-    private final String proxyUrl;
+    private final java.util.function.Supplier<String> proxyUrl;
 
-    public ModelClient(OkHttpClient http, String proxyUrl) {
+    /** {@code proxyUrl} is asked per call: in the all-in-one server it is this process's own port, known only once it listens. */
+    public ModelClient(OkHttpClient http, java.util.function.Supplier<String> proxyUrl) {
         this.http = http;
         this.proxyUrl = proxyUrl;
     }
 
     /** Client errors (4xx) come back as they are; upstream failures become {@link UpstreamFailure}. */
     public JsonNode chat(ObjectNode request, String bearer) {
-        Request req = new Request.Builder().url(proxyUrl + "/v1/chat/completions")
+        Request req = new Request.Builder().url(proxyUrl.get() + "/v1/chat/completions")
                 .header("Authorization", bearer).post(RequestBody.create(Json.bytes(request), JSON)).build();
         try (Response res = http.newCall(req).execute()) {
             byte[] body = res.body().bytes();
