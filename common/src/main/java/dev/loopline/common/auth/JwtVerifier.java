@@ -28,8 +28,6 @@ public final class JwtVerifier {
     private static final Duration MAX_AGE = Duration.ofMinutes(10);
 
     private final String jwksUrl;
-    private final String issuer;
-    private final String audience;
     private final String tenantClaim;
     private final OkHttpClient http;
     private final JwtValidator validator;
@@ -38,8 +36,6 @@ public final class JwtVerifier {
 
     public JwtVerifier(String jwksUrl, String issuer, String audience, String tenantClaim, OkHttpClient http) {
         this.jwksUrl = jwksUrl;
-        this.issuer = issuer;
-        this.audience = audience;
         this.tenantClaim = tenantClaim;
         this.http = http;
         var b = JwtValidator.builder()
@@ -120,13 +116,5 @@ public final class JwtVerifier {
                     "cannot fetch JWKS from " + jwksUrl + ": " + e.getClass().getSimpleName());
             return null;
         }
-    }
-
-    public String issuer() {
-        return issuer;
-    }
-
-    public String audience() {
-        return audience;
     }
 }

@@ -59,9 +59,4 @@ public final class AdmissionControl {
         Lane lane = lanes.get(model);
         return lane == null ? 0 : lane.queued.get();
     }
-
-    public int inFlight(String model) {
-        Lane lane = lanes.get(model);
-        return lane == null ? 0 : maxInFlight - lane.slots.availablePermits();
-    }
 }

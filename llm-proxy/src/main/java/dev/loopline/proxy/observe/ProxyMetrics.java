@@ -21,6 +21,7 @@ public final class ProxyMetrics {
     private final MeterRegistry registry;
     private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
+    private final java.util.Set<String> queueGauges = ConcurrentHashMap.newKeySet();
 
     public ProxyMetrics(MeterRegistry registry, UpstreamPool pool) {
         this.registry = registry;
@@ -33,11 +34,10 @@ public final class ProxyMetrics {
     }
 
     public void watchQueue(String model, AdmissionControl admission) {
-        counters.computeIfAbsent("queue:" + model, k -> {
+        if (queueGauges.add(model)) {
             Gauge.builder("loopline_llm_queue_depth", admission, a -> a.queued(model))
                     .description("Requests waiting for a place at the model").tag("model", model).register(registry);
-            return Counter.builder("loopline_llm_queue_watch").tag("model", model).register(registry);
-        });
+        }
     }
 
     public void request(String model, String upstream, int status, long latencyNanos, long ttftNanos, long promptTokens, long completionTokens, int retries) {

@@ -92,9 +92,4 @@ public final class ResponseStore {
                     return result != null ? result : "Tool error: " + r.column("error").get(String.class);
                 });
     }
-
-    public int toolExecutionCount(String responseId) {
-        return db.client().execute().get("SELECT COUNT(*) AS n FROM tool_executions WHERE response_id = ?", responseId)
-                .map(r -> r.column("n").get(Number.class).intValue()).orElse(0);
-    }
 }

@@ -97,8 +97,4 @@ public final class CappedPipe {
             return kept.toByteArray();
         }
     }
-
-    public boolean overflowed() {
-        return overflowed;
-    }
 }
