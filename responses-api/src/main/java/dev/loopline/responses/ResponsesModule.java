@@ -8,6 +8,7 @@ import dev.loopline.common.auth.Principal;
 import dev.loopline.common.config.Settings;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.http.JsonBodies;
+import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.server.Platform;
 import dev.loopline.common.server.ServiceModule;

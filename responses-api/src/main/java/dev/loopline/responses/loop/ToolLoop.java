@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.http.RequestContext;
 import dev.loopline.common.json.Json;
-import dev.loopline.responses.Ids;
+import dev.loopline.common.ids.Ids;
 import dev.loopline.responses.api.CreateRequest;
 import dev.loopline.responses.tools.McpToolClient;
 

@@ -1,0 +1,253 @@
+package dev.loopline.vectorstore.index.opensearch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.json.Json;
+import dev.loopline.vectorstore.chunk.Chunk;
+import dev.loopline.vectorstore.index.VectorIndex;
+import dev.loopline.vectorstore.search.Filter;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The scale-out backend: the same contract as {@code LuceneIndex} over OpenSearch's k-NN plugin
+ * with the Lucene engine (HNSW, cosine similarity, efficient filtering inside the k-NN query).
+ * One OpenSearch index per vector store ({@code <prefix><store id>}); writes use
+ * {@code refresh=wait_for}, so a file reported completed is searchable, and OpenSearch acknowledges
+ * only after its translog is fsynced (the default request durability).
+ */
+public final class OpenSearchIndex implements VectorIndex {
+    private static final MediaType JSON = MediaType.get("application/json");
+    private static final MediaType NDJSON = MediaType.get("application/x-ndjson");
+    private static final int MAX_CHUNKS_PER_FILE = 10_000;
+    private final OkHttpClient http;
+    private final String baseUrl;
+    private final String prefix;
+    private final int dimensions;
+    private final Set<String> created = ConcurrentHashMap.newKeySet();
+
+    public OpenSearchIndex(OkHttpClient http, String baseUrl, String prefix, int dimensions) {
+        this.http = http;
+        this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        this.prefix = prefix;
+        this.dimensions = dimensions;
+    }
+
+    @Override
+    public String backend() {
+        return "opensearch";
+    }
+
+    private String indexName(String storeId) {
+        if (!storeId.matches("[A-Za-z0-9_-]+")) {
+            throw new IllegalArgumentException("bad vector store id");
+        }
+        return (prefix + storeId).toLowerCase();
+    }
+
+    /** Index settings and mapping: k-NN on, typed attribute fields by dynamic template. */
+    ObjectNode indexDefinition() {
+        ObjectNode def = Json.object();
+        def.putObject("settings").putObject("index").put("knn", true);
+        ObjectNode mappings = def.putObject("mappings");
+        ArrayNode templates = mappings.putArray("dynamic_templates");
+        templates.addObject().putObject("strings").put("path_match", "s.*").putObject("mapping").put("type", "keyword");
+        templates.addObject().putObject("numbers").put("path_match", "n.*").putObject("mapping").put("type", "double");
+        templates.addObject().putObject("booleans").put("path_match", "b.*").putObject("mapping").put("type", "keyword");
+        ObjectNode props = mappings.putObject("properties");
+        props.putObject("file_id").put("type", "keyword");
+        props.putObject("filename").put("type", "keyword").put("index", false);
+        props.putObject("ord").put("type", "integer");
+        props.putObject("text").put("type", "text").put("analyzer", "english");
+        props.putObject("attrs").put("type", "object").put("enabled", false);
+        ObjectNode vec = props.putObject("vec").put("type", "knn_vector").put("dimension", dimensions);
+        ObjectNode method = vec.putObject("method").put("name", "hnsw").put("engine", "lucene").put("space_type", "cosinesimil");
+        method.putObject("parameters").put("m", 16).put("ef_construction", 100);
+        return def;
+    }
+
+    private void ensureIndex(String storeId) {
+        String name = indexName(storeId);
+        if (created.contains(name)) {
+            return;
+        }
+        try (Response head = http.newCall(new Request.Builder().url(baseUrl + "/" + name).head().build()).execute()) {
+            if (head.code() == 404) {
+                call("PUT", "/" + name, Json.string(indexDefinition()), JSON, Set.of(200, 400));
+            } else if (!head.isSuccessful()) {
+                throw new IllegalStateException("OpenSearch answered " + head.code() + " for index " + name);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("OpenSearch unreachable", e);
+        }
+        created.add(name);
+    }
+
+    private JsonNode call(String method, String path, String body, MediaType type, Set<Integer> accepted) {
+        Request.Builder req = new Request.Builder().url(baseUrl + path);
+        req.method(method, body == null ? null : RequestBody.create(body.getBytes(StandardCharsets.UTF_8), type));
+        try (Response res = http.newCall(req.build()).execute()) {
+            String text = res.body().string();
+            if (!res.isSuccessful() && !accepted.contains(res.code())) {
+                throw new IllegalStateException("OpenSearch " + method + " " + path + " answered " + res.code() + ": "
+                        + text.substring(0, Math.min(300, text.length())));
+            }
+            return text.isEmpty() ? Json.object() : Json.parse(text);
+        } catch (IOException e) {
+            throw new UncheckedIOException("OpenSearch unreachable", e);
+        }
+    }
+
+    private static ObjectNode source(String fileId, String filename, int ordinal, String text, JsonNode attributes, float[] vector) {
+        ObjectNode doc = Json.object().put("file_id", fileId).put("filename", filename).put("ord", ordinal).put("text", text);
+        ObjectNode attrs = attributes == null ? Json.object() : attributes.deepCopy();
+        doc.set("attrs", attrs);
+        ObjectNode s = doc.putObject("s");
+        ObjectNode n = doc.putObject("n");
+        ObjectNode b = doc.putObject("b");
+        for (Iterator<Map.Entry<String, JsonNode>> it = attrs.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getValue().isTextual()) {
+                s.put(e.getKey(), e.getValue().asText());
+            } else if (e.getValue().isNumber()) {
+                n.put(e.getKey(), e.getValue().asDouble());
+            } else if (e.getValue().isBoolean()) {
+                b.put(e.getKey(), Boolean.toString(e.getValue().asBoolean()));
+            }
+        }
+        ArrayNode v = doc.putArray("vec");
+        for (float x : vector) {
+            v.add(x);
+        }
+        return doc;
+    }
+
+    @Override
+    public void addFile(String storeId, FileChunks file) {
+        ensureIndex(storeId);
+        deleteFile(storeId, file.fileId());
+        bulkIndex(storeId, file.fileId(), file.chunks().size(), i -> {
+            Chunk c = file.chunks().get(i);
+            return source(file.fileId(), file.filename(), c.ordinal(), c.text(), file.attributes(), file.vectors().get(i));
+        });
+    }
+
+    private void bulkIndex(String storeId, String fileId, int count, java.util.function.IntFunction<ObjectNode> doc) {
+        String name = indexName(storeId);
+        for (int from = 0; from < count; from += 500) {
+            StringBuilder ndjson = new StringBuilder();
+            for (int i = from; i < Math.min(count, from + 500); i++) {
+                ObjectNode d = doc.apply(i);
+                ndjson.append("{\"index\":{\"_index\":\"").append(name).append("\",\"_id\":\"").append(fileId).append(':')
+                        .append(d.get("ord").asInt()).append("\"}}\n").append(Json.string(d)).append('\n');
+            }
+            JsonNode r = call("POST", "/_bulk?refresh=wait_for", ndjson.toString(), NDJSON, Set.of());
+            if (r.path("errors").asBoolean(false)) {
+                throw new IllegalStateException("OpenSearch bulk indexing reported errors for " + fileId);
+            }
+        }
+    }
+
+    @Override
+    public void deleteFile(String storeId, String fileId) {
+        ObjectNode q = Json.object();
+        q.putObject("query").putObject("term").put("file_id", fileId);
+        call("POST", "/" + indexName(storeId) + "/_delete_by_query?refresh=true&conflicts=proceed", Json.string(q), JSON, Set.of(404));
+    }
+
+    @Override
+    public void updateAttributes(String storeId, String fileId, ObjectNode attributes) {
+        List<JsonNode> sources = fileSources(storeId, fileId, true);
+        bulkIndex(storeId, fileId, sources.size(), i -> {
+            JsonNode s = sources.get(i);
+            float[] v = new float[s.path("vec").size()];
+            for (int d = 0; d < v.length; d++) {
+                v[d] = (float) s.get("vec").get(d).asDouble();
+            }
+            return source(fileId, s.path("filename").asText(), s.path("ord").asInt(), s.path("text").asText(), attributes, v);
+        });
+    }
+
+    @Override
+    public void dropStore(String storeId) {
+        call("DELETE", "/" + indexName(storeId), null, JSON, Set.of(404));
+        created.remove(indexName(storeId));
+    }
+
+    @Override
+    public List<Hit> vectorSearch(String storeId, float[] query, int k, Filter filter) {
+        ObjectNode body = Json.object().put("size", k);
+        body.putObject("_source").putArray("excludes").add("vec");
+        ObjectNode knn = body.putObject("query").putObject("knn").putObject("vec");
+        ArrayNode v = knn.putArray("vector");
+        for (float x : query) {
+            v.add(x);
+        }
+        knn.put("k", k);
+        if (filter != null) {
+            knn.set("filter", OpenSearchFilters.toQuery(filter));
+        }
+        return hits(storeId, body);
+    }
+
+    @Override
+    public List<Hit> textSearch(String storeId, String query, int k, Filter filter) {
+        ObjectNode body = Json.object().put("size", k);
+        body.putObject("_source").putArray("excludes").add("vec");
+        ObjectNode bool = body.putObject("query").putObject("bool");
+        bool.putArray("must").addObject().putObject("match").put("text", query);
+        if (filter != null) {
+            bool.putArray("filter").add(OpenSearchFilters.toQuery(filter));
+        }
+        return hits(storeId, body);
+    }
+
+    private List<Hit> hits(String storeId, ObjectNode body) {
+        JsonNode r = call("POST", "/" + indexName(storeId) + "/_search", Json.string(body), JSON, Set.of(404));
+        List<Hit> out = new ArrayList<>();
+        for (JsonNode h : r.path("hits").path("hits")) {
+            JsonNode s = h.path("_source");
+            out.add(new Hit(s.path("file_id").asText(), s.path("filename").asText(), s.path("ord").asInt(), s.path("text").asText(),
+                    s.path("attrs"), (float) h.path("_score").asDouble()));
+        }
+        return out;
+    }
+
+    private List<JsonNode> fileSources(String storeId, String fileId, boolean withVectors) {
+        ObjectNode body = Json.object().put("size", MAX_CHUNKS_PER_FILE);
+        if (!withVectors) {
+            body.putObject("_source").putArray("excludes").add("vec");
+        }
+        body.putObject("query").putObject("term").put("file_id", fileId);
+        body.putArray("sort").addObject().put("ord", "asc");
+        JsonNode r = call("POST", "/" + indexName(storeId) + "/_search", Json.string(body), JSON, Set.of(404));
+        List<JsonNode> out = new ArrayList<>();
+        r.path("hits").path("hits").forEach(h -> out.add(h.path("_source")));
+        return out;
+    }
+
+    @Override
+    public List<Hit> fileChunks(String storeId, String fileId) {
+        return fileSources(storeId, fileId, false).stream()
+                .map(s -> new Hit(fileId, s.path("filename").asText(), s.path("ord").asInt(), s.path("text").asText(), s.path("attrs"), 0))
+                .toList();
+    }
+
+    @Override
+    public void close() {
+    }
+}

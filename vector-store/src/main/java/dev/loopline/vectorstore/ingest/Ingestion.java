@@ -1,0 +1,156 @@
+package dev.loopline.vectorstore.ingest;
+
+import dev.loopline.vectorstore.chunk.Chunk;
+import dev.loopline.vectorstore.chunk.Chunker;
+import dev.loopline.vectorstore.chunk.ChunkingStrategy;
+import dev.loopline.vectorstore.embed.Embedder;
+import dev.loopline.vectorstore.files.FileRecord;
+import dev.loopline.vectorstore.files.FileStore;
+import dev.loopline.vectorstore.index.VectorIndex;
+import dev.loopline.vectorstore.parse.DocumentParser;
+import dev.loopline.vectorstore.stores.StoreFileRecord;
+import dev.loopline.vectorstore.stores.StoreRecord;
+import dev.loopline.vectorstore.stores.StoreRepository;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Background ingestion of a file into a vector store: parse → chunk → embed (in batches) → index
+ * (one Lucene commit) → mark {@code completed}. The row is the source of truth: it says
+ * {@code completed} only after the chunks are committed, and on start every row still
+ * {@code in_progress} (a crash, a kill -9) is ingested again from the stored bytes, after its
+ * partial chunks are removed. A file whose row left {@code in_progress} meanwhile (cancelled,
+ * removed) has its chunks removed instead of published.
+ */
+public final class Ingestion implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Ingestion.class.getName());
+    private static final int EMBED_BATCH = 64;
+
+    private final StoreRepository repo;
+    private final FileStore files;
+    private final VectorIndex index;
+    private final Embedder embedder;
+    private final Chunker chunker;
+    private final ExecutorService workers;
+    private final AtomicInteger pending = new AtomicInteger();
+
+    public Ingestion(StoreRepository repo, FileStore files, VectorIndex index, Embedder embedder, Chunker chunker, int threads) {
+        this.repo = repo;
+        this.files = files;
+        this.index = index;
+        this.embedder = embedder;
+        this.chunker = chunker;
+        AtomicInteger n = new AtomicInteger();
+        this.workers = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "ingest-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Re-queues every file left in_progress by an earlier process. */
+    public int resume() {
+        List<StoreFileRecord> interrupted = repo.inProgress();
+        for (StoreFileRecord f : interrupted) {
+            LOG.log(System.Logger.Level.INFO, "resuming ingestion of " + f.fileId() + " into " + f.storeId());
+            submit(f.tenantId(), f.storeId(), f.fileId());
+        }
+        return interrupted.size();
+    }
+
+    public void submit(String tenant, String storeId, String fileId) {
+        pending.incrementAndGet();
+        workers.execute(() -> {
+            try {
+                ingest(tenant, storeId, fileId);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "ingestion of " + fileId + " into " + storeId + " failed", e);
+                repo.finish(storeId, fileId, StoreRepository.FAILED, "server_error", "Ingestion failed: " + e.getMessage(), 0, 0);
+            } finally {
+                pending.decrementAndGet();
+            }
+        });
+    }
+
+    /** Files queued or being ingested now. */
+    public int pending() {
+        return pending.get();
+    }
+
+    private void ingest(String tenant, String storeId, String fileId) {
+        StoreFileRecord row = repo.file(tenant, storeId, fileId).orElse(null);
+        StoreRecord store = repo.store(tenant, storeId).orElse(null);
+        if (row == null || store == null || !row.status().equals(StoreRepository.IN_PROGRESS)) {
+            return;
+        }
+        FileRecord file = files.get(tenant, fileId).orElse(null);
+        if (file == null) {
+            repo.finish(storeId, fileId, StoreRepository.FAILED, "invalid_file", "The file was deleted before it was processed.", 0, 0);
+            return;
+        }
+        if (!store.embeddingModel().equals(embedder.model()) || store.dimensions() != embedder.dimensions()) {
+            repo.finish(storeId, fileId, StoreRepository.FAILED, "server_error", "This vector store holds " + store.embeddingModel()
+                    + " vectors (" + store.dimensions() + " dims) but the server now embeds with " + embedder.model() + " ("
+                    + embedder.dimensions() + " dims); vectors of different models are never mixed.", 0, 0);
+            return;
+        }
+        String text;
+        try {
+            text = DocumentParser.parse(file.filename(), file.contentType(), Files.readAllBytes(files.path(fileId)));
+        } catch (DocumentParser.UnsupportedFile e) {
+            repo.finish(storeId, fileId, StoreRepository.FAILED, "unsupported_file", e.getMessage(), 0, 0);
+            return;
+        } catch (DocumentParser.InvalidFile e) {
+            repo.finish(storeId, fileId, StoreRepository.FAILED, "invalid_file", e.getMessage(), 0, 0);
+            return;
+        } catch (IOException e) {
+            repo.finish(storeId, fileId, StoreRepository.FAILED, "server_error", "The stored file could not be read.", 0, 0);
+            return;
+        }
+        // Partial chunks of an interrupted run are replaced by addFile, which replaces all of a file's chunks.
+        List<Chunk> chunks = chunker.split(text, ChunkingStrategy.fromJson(row.chunkingStrategy()));
+        List<float[]> vectors = new ArrayList<>(chunks.size());
+        for (int from = 0; from < chunks.size(); from += EMBED_BATCH) {
+            if (!stillWanted(tenant, storeId, fileId)) {
+                return;
+            }
+            List<String> texts = chunks.subList(from, Math.min(chunks.size(), from + EMBED_BATCH)).stream().map(Chunk::text).toList();
+            vectors.addAll(embedder.embedDocuments(texts));
+        }
+        if (!stillWanted(tenant, storeId, fileId)) {
+            return;
+        }
+        index.addFile(storeId, new VectorIndex.FileChunks(fileId, file.filename(), row.attributes(), chunks, vectors));
+        long usage = chunks.stream().mapToLong(c -> c.text().length()).sum() + (long) chunks.size() * embedder.dimensions() * 4;
+        if (!repo.finish(storeId, fileId, StoreRepository.COMPLETED, null, null, usage, chunks.size())) {
+            // Cancelled or removed while we indexed: do not leave its chunks searchable.
+            if (repo.store(tenant, storeId).isEmpty()) {
+                index.dropStore(storeId);
+            } else {
+                index.deleteFile(storeId, fileId);
+            }
+        }
+    }
+
+    private boolean stillWanted(String tenant, String storeId, String fileId) {
+        return repo.file(tenant, storeId, fileId).map(f -> f.status().equals(StoreRepository.IN_PROGRESS)).orElse(false);
+    }
+
+    @Override
+    public void close() {
+        workers.shutdownNow();
+        try {
+            workers.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
