@@ -49,7 +49,8 @@ public final class VectorStoreModule implements ServiceModule {
                     s.optional("LOOPLINE_OPENSEARCH_URL", "loopline.vector-store.opensearch.url").orElseThrow(() ->
                             new IllegalStateException("LOOPLINE_VECTOR_BACKEND=opensearch needs LOOPLINE_OPENSEARCH_URL")),
                     s.string("LOOPLINE_OPENSEARCH_INDEX_PREFIX", "loopline.vector-store.opensearch.index-prefix", "loopline-vs-"),
-                    embedder.dimensions());
+                    embedder.dimensions(),
+                    s.string("LOOPLINE_OPENSEARCH_TEXT_ANALYZER", "loopline.vector-store.opensearch.text-analyzer", "english"));
             default -> throw new IllegalStateException("LOOPLINE_VECTOR_BACKEND must be lucene or opensearch, not '" + backend + "'");
         };
         this.ingestion = new Ingestion(repo, files, index, embedder, new Chunker(tokenizer::get),

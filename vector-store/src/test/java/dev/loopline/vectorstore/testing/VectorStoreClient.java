@@ -5,6 +5,8 @@ import dev.loopline.common.testing.TestServer;
 
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Duration;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -12,12 +14,28 @@ import java.util.UUID;
 
 /** Test helpers over real HTTP: multipart uploads and waiting for ingestion. */
 public final class VectorStoreClient {
-    private final TestServer server;
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String baseUrl;
     private final String key;
 
     public VectorStoreClient(TestServer server, String key) {
-        this.server = server;
+        this(server.baseUrl(), key);
+    }
+
+    public VectorStoreClient(String baseUrl, String key) {
+        this.baseUrl = baseUrl;
         this.key = key;
+    }
+
+    private HttpResponse<String> send(HttpRequest req) {
+        try {
+            return HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     public static byte[] multipart(String boundary, String filename, String contentType, byte[] content, String purpose) {
@@ -39,7 +57,7 @@ public final class VectorStoreClient {
 
     public HttpResponse<String> upload(String filename, String contentType, byte[] content, String purpose) {
         String boundary = "----loopline" + UUID.randomUUID();
-        return server.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/v1/files"))
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + "/v1/files"))
                 .header("Authorization", "Bearer " + key)
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(multipart(boundary, filename, contentType, content, purpose))).build());
@@ -55,16 +73,16 @@ public final class VectorStoreClient {
     }
 
     public HttpResponse<String> get(String path) {
-        return server.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).header("Authorization", "Bearer " + key).GET().build());
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).header("Authorization", "Bearer " + key).GET().build());
     }
 
     public HttpResponse<String> post(String path, String json) {
-        return server.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).header("Authorization", "Bearer " + key)
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).header("Authorization", "Bearer " + key)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build());
     }
 
     public HttpResponse<String> delete(String path) {
-        return server.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).header("Authorization", "Bearer " + key).DELETE().build());
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).header("Authorization", "Bearer " + key).DELETE().build());
     }
 
     public JsonNode ok(HttpResponse<String> r) {

@@ -27,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * The scale-out backend: the same contract as {@code LuceneIndex} over OpenSearch's k-NN plugin
  * with the Lucene engine (HNSW, cosine similarity, efficient filtering inside the k-NN query).
  * One OpenSearch index per vector store ({@code <prefix><store id>}); writes use
- * {@code refresh=wait_for}, so a file reported completed is searchable, and OpenSearch acknowledges
+ * {@code refresh=true}, so a file reported completed is searchable, and OpenSearch acknowledges
  * only after its translog is fsynced (the default request durability).
  */
 public final class OpenSearchIndex implements VectorIndex {
@@ -38,9 +38,16 @@ public final class OpenSearchIndex implements VectorIndex {
     private final String baseUrl;
     private final String prefix;
     private final int dimensions;
+    private final String textAnalyzer;
     private final Set<String> created = ConcurrentHashMap.newKeySet();
 
-    public OpenSearchIndex(OkHttpClient http, String baseUrl, String prefix, int dimensions) {
+    /**
+     * @param textAnalyzer the analyzer of the BM25 text field: {@code english} (stemming, as the
+     *                     Lucene backend) needs OpenSearch's analysis-common module, which every
+     *                     full distribution has; {@code standard} works everywhere
+     */
+    public OpenSearchIndex(OkHttpClient http, String baseUrl, String prefix, int dimensions, String textAnalyzer) {
+        this.textAnalyzer = textAnalyzer;
         this.http = http;
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
         this.prefix = prefix;
@@ -72,7 +79,7 @@ public final class OpenSearchIndex implements VectorIndex {
         props.putObject("file_id").put("type", "keyword");
         props.putObject("filename").put("type", "keyword").put("index", false);
         props.putObject("ord").put("type", "integer");
-        props.putObject("text").put("type", "text").put("analyzer", "english");
+        props.putObject("text").put("type", "text").put("analyzer", textAnalyzer);
         props.putObject("attrs").put("type", "object").put("enabled", false);
         ObjectNode vec = props.putObject("vec").put("type", "knn_vector").put("dimension", dimensions);
         ObjectNode method = vec.putObject("method").put("name", "hnsw").put("engine", "lucene").put("space_type", "cosinesimil");
@@ -155,18 +162,39 @@ public final class OpenSearchIndex implements VectorIndex {
                 ndjson.append("{\"index\":{\"_index\":\"").append(name).append("\",\"_id\":\"").append(fileId).append(':')
                         .append(d.get("ord").asInt()).append("\"}}\n").append(Json.string(d)).append('\n');
             }
-            JsonNode r = call("POST", "/_bulk?refresh=wait_for", ndjson.toString(), NDJSON, Set.of());
+            JsonNode r = call("POST", "/_bulk?refresh=true", ndjson.toString(), NDJSON, Set.of());
             if (r.path("errors").asBoolean(false)) {
-                throw new IllegalStateException("OpenSearch bulk indexing reported errors for " + fileId);
+                String reason = "";
+                for (JsonNode item : r.path("items")) {
+                    JsonNode error = item.path("index").path("error");
+                    if (!error.isMissingNode()) {
+                        reason = error.path("type").asText() + ": " + error.path("reason").asText();
+                        break;
+                    }
+                }
+                throw new IllegalStateException("OpenSearch bulk indexing failed for " + fileId + ": " + reason);
             }
         }
     }
 
+    /**
+     * Finds the file's chunk ids and deletes them in one bulk request (rather than
+     * {@code _delete_by_query}, which needs the reindex module that minimal distributions lack).
+     */
     @Override
     public void deleteFile(String storeId, String fileId) {
-        ObjectNode q = Json.object();
+        String name = indexName(storeId);
+        ObjectNode q = Json.object().put("size", MAX_CHUNKS_PER_FILE).put("_source", false);
         q.putObject("query").putObject("term").put("file_id", fileId);
-        call("POST", "/" + indexName(storeId) + "/_delete_by_query?refresh=true&conflicts=proceed", Json.string(q), JSON, Set.of(404));
+        JsonNode r = call("POST", "/" + name + "/_search", Json.string(q), JSON, Set.of(404));
+        StringBuilder ndjson = new StringBuilder();
+        for (JsonNode h : r.path("hits").path("hits")) {
+            ndjson.append("{\"delete\":{\"_index\":\"").append(name).append("\",\"_id\":")
+                    .append(Json.string(h.path("_id").asText())).append("}}\n");
+        }
+        if (!ndjson.isEmpty()) {
+            call("POST", "/_bulk?refresh=true", ndjson.toString(), NDJSON, Set.of());
+        }
     }
 
     @Override

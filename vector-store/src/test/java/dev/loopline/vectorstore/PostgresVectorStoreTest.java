@@ -1,0 +1,49 @@
+package dev.loopline.vectorstore;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.loopline.common.testing.TestDatabases;
+import dev.loopline.common.testing.TestServer;
+import dev.loopline.vectorstore.testing.VectorStoreClient;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The same SQL on PostgreSQL: every statement of the files and vector-store repositories runs here. */
+class PostgresVectorStoreTest {
+
+    @Test
+    void fullLifecycleOnPostgres() {
+        try (TestDatabases.Schema pg = TestDatabases.postgres();
+             TestServer server = TestServer.start(pg.env(), p -> List.of(new VectorStoreModule(p)))) {
+            VectorStoreClient api = new VectorStoreClient(server, TestServer.API_KEY);
+            String a = api.uploadText("a.txt", VectorStoreApiTest.VOLCANO);
+            String b = api.uploadText("b.txt", VectorStoreApiTest.BREAD);
+            assertEquals(2, api.ok(api.get("/v1/files?purpose=assistants")).path("data").size());
+            String vs = api.ok(api.post("/v1/vector_stores", "{\"name\":\"pg\",\"metadata\":{\"db\":\"postgres\"},"
+                    + "\"expires_after\":{\"anchor\":\"last_active_at\",\"days\":3}}")).path("id").asText();
+            api.ok(api.post("/v1/vector_stores/" + vs + "/files", "{\"file_id\":\"" + a + "\",\"attributes\":{\"year\":2020}}"));
+            JsonNode batch = api.ok(api.post("/v1/vector_stores/" + vs + "/file_batches", "{\"file_ids\":[\"" + b + "\"]}"));
+            JsonNode idle = api.awaitIdle(vs, 60_000);
+            assertEquals(2, idle.path("file_counts").path("completed").asInt(), idle.toString());
+            assertEquals(3, idle.path("expires_after").path("days").asInt());
+            assertEquals("completed", api.ok(api.get("/v1/vector_stores/" + vs + "/file_batches/" + batch.path("id").asText())).path("status").asText());
+            JsonNode hits = api.ok(api.post("/v1/vector_stores/" + vs + "/search",
+                    "{\"query\":\"lava\",\"filters\":{\"type\":\"gte\",\"key\":\"year\",\"value\":2020}}"));
+            assertEquals(1, hits.path("data").size());
+            assertEquals(a, hits.path("data").get(0).path("file_id").asText());
+            JsonNode page = api.ok(api.get("/v1/vector_stores/" + vs + "/files?limit=1"));
+            assertTrue(page.path("has_more").asBoolean());
+            api.ok(api.post("/v1/vector_stores/" + vs + "/files/" + a, "{\"attributes\":{\"year\":1999}}"));
+            assertEquals(0, api.ok(api.post("/v1/vector_stores/" + vs + "/search",
+                    "{\"query\":\"lava\",\"filters\":{\"type\":\"gte\",\"key\":\"year\",\"value\":2020}}")).path("data").size());
+            api.ok(api.post("/v1/vector_stores/" + vs + "/file_batches/" + batch.path("id").asText() + "/cancel", ""));
+            api.ok(api.delete("/v1/files/" + b));
+            assertEquals(1, api.ok(api.get("/v1/vector_stores/" + vs)).path("file_counts").path("total").asInt());
+            api.ok(api.delete("/v1/vector_stores/" + vs));
+            assertEquals(0, api.ok(api.get("/v1/vector_stores")).path("data").size());
+        }
+    }
+}
