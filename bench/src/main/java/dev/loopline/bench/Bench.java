@@ -11,8 +11,11 @@ public final class Bench {
             case "sandbox" -> SandboxBench.main(args);
             case "streams" -> StreamBench.main(args);
             case "affinity" -> AffinityBench.main(args);
+            case "vectors" -> dev.loopline.bench.vectors.VectorBench.main(args);
+            case "ingest" -> dev.loopline.bench.vectors.IngestBench.main(args);
+            case "retrieval" -> dev.loopline.bench.vectors.RetrievalBench.main(args);
             default -> {
-                System.err.println("usage: ./loopline bench sandbox|streams|affinity (bench/proxy/run.sh for the proxy overhead)");
+                System.err.println("usage: ./loopline bench sandbox|streams|affinity|vectors|ingest|retrieval (bench/proxy/run.sh for the proxy overhead)");
                 System.exit(2);
             }
         }

@@ -3,22 +3,22 @@ package dev.loopline.bench;
 import java.util.Arrays;
 
 /** Collected latencies in nanoseconds, reported as milliseconds. */
-final class Latencies {
+public final class Latencies {
     private long[] values = new long[1024];
     private int n;
 
-    synchronized void add(long nanos) {
+    public synchronized void add(long nanos) {
         if (n == values.length) {
             values = Arrays.copyOf(values, n * 2);
         }
         values[n++] = nanos;
     }
 
-    synchronized int count() {
+    public synchronized int count() {
         return n;
     }
 
-    synchronized double percentileMillis(double p) {
+    public synchronized double percentileMillis(double p) {
         long[] sorted = Arrays.copyOf(values, n);
         Arrays.sort(sorted);
         int idx = (int) Math.min(n - 1, Math.max(0, Math.ceil(p / 100.0 * n) - 1));
@@ -29,7 +29,7 @@ final class Latencies {
         return (long) (percentileMillis(p) * 1e6);
     }
 
-    String summary() {
+    public String summary() {
         return String.format("p50 %.2f ms, p99 %.2f ms (n=%d)", percentileMillis(50), percentileMillis(99), count());
     }
 }

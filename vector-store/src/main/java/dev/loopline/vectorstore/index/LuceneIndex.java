@@ -226,6 +226,35 @@ public final class LuceneIndex implements VectorIndex {
         return values.vectorValue(it.index()).clone();
     }
 
+    /**
+     * Merges a store's index into one segment (one HNSW graph): searches then visit one graph
+     * instead of one per segment. An offline maintenance step for large, settled stores.
+     */
+    public void compact(String storeId) {
+        Store s = store(storeId);
+        try {
+            s.writer.forceMerge(1);
+            s.commit();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** How many segments (HNSW graphs) a search of this store visits. */
+    public int segments(String storeId) {
+        Store s = store(storeId);
+        try {
+            IndexSearcher searcher = s.searchers.acquire();
+            try {
+                return searcher.getIndexReader().leaves().size();
+            } finally {
+                s.searchers.release(searcher);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Override
     public void dropStore(String storeId) {
         Store s = stores.remove(storeId);
