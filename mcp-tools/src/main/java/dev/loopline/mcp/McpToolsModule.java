@@ -5,6 +5,8 @@ import dev.loopline.common.server.Platform;
 import dev.loopline.common.server.ServiceModule;
 import dev.loopline.mcp.rpc.McpHandler;
 import dev.loopline.mcp.tools.ToolRegistry;
+import dev.loopline.mcp.tools.filesearch.FileSearchTool;
+import dev.loopline.mcp.tools.python.PythonExecTool;
 import dev.loopline.mcp.tools.websearch.LocalCorpus;
 import dev.loopline.mcp.tools.websearch.WebSearchTool;
 import dev.loopline.mcp.transport.McpHttpTransport;
@@ -27,7 +29,11 @@ public final class McpToolsModule implements ServiceModule {
                 .map(v -> Arrays.stream(v.split(",")).map(String::trim).filter(x -> !x.isEmpty()).map(Path::of).toList())
                 .orElse(List.of());
         this.corpus = new LocalCorpus(corpusFiles);
-        ToolRegistry tools = new ToolRegistry().register(new WebSearchTool(corpus));
+        ToolRegistry tools = new ToolRegistry()
+                .register(new WebSearchTool(corpus))
+                .register(new FileSearchTool(platform.http().client(), platform.urls()::vectorStore))
+                .register(new PythonExecTool(platform.http().client(), platform.urls()::sandbox,
+                        s.duration("LOOPLINE_SANDBOX_MAX_TIMEOUT", "loopline.sandbox.max-timeout", Duration.ofSeconds(60)).toMillis() / 1000.0));
         McpHandler handler = new McpHandler(tools,
                 s.integer("LOOPLINE_MCP_PAGE_SIZE", "loopline.mcp.page-size", 50),
                 s.integer("LOOPLINE_MCP_MAX_OUTPUT_CHARS", "loopline.mcp.max-output-chars", 100_000),

@@ -113,7 +113,8 @@ public final class SandboxModule implements ServiceModule {
 
     @Override
     public void routing(HttpRouting.Builder routing) {
-        routing.post("/v1/sandbox/run", this::run);
+        routing.post("/v1/sandbox/run", this::run)
+                .post("/v1/sandbox/runs/{run_id}/cancel", this::cancel);
     }
 
     @Override
@@ -123,8 +124,19 @@ public final class SandboxModule implements ServiceModule {
         }
     }
 
+    /** Kills a running run (by the run_id its caller gave it); the caller's own runs only. */
+    private void cancel(ServerRequest req, ServerResponse res) {
+        var who = AuthenticatedUser.require();
+        if (!enabled) {
+            throw ApiException.unavailable("Code execution is disabled on this server (LOOPLINE_SANDBOX=off).");
+        }
+        String runId = req.path().pathParameters().get("run_id");
+        boolean running = runner.cancel(who.tenantId(), runId);
+        JsonBodies.send(res, Json.object().put("run_id", runId).put("cancelled", true).put("was_running", running));
+    }
+
     private void run(ServerRequest req, ServerResponse res) throws InterruptedException {
-        AuthenticatedUser.require();
+        var who = AuthenticatedUser.require();
         if (!enabled) {
             throw ApiException.unavailable("Code execution is disabled on this server (LOOPLINE_SANDBOX=off).");
         }
@@ -147,7 +159,7 @@ public final class SandboxModule implements ServiceModule {
         long start = System.nanoTime();
         RunResult result;
         try {
-            result = runner.run(r);
+            result = runner.run(r, who.tenantId());
         } finally {
             running.release();
             runTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);

@@ -105,13 +105,13 @@ public final class VectorBench {
 
     private static void row(LuceneIndex index, String label, int segments, int ef, Filter filter, List<float[]> queries, int[][] truth) {
         for (int w = 0; w < Math.min(200, queries.size()); w++) {
-            index.vectorSearch("vs_bench", queries.get(w), ef, filter);
+            index.vectorSearch("vs_bench", queries.get(w), K, ef, filter);
         }
         Latencies lat = new Latencies();
         double recall = 0;
         for (int q = 0; q < queries.size(); q++) {
             long t0 = System.nanoTime();
-            List<VectorIndex.Hit> hits = index.vectorSearch("vs_bench", queries.get(q), ef, filter);
+            List<VectorIndex.Hit> hits = index.vectorSearch("vs_bench", queries.get(q), K, ef, filter);
             lat.add(System.nanoTime() - t0);
             int found = 0;
             for (int i = 0; i < Math.min(K, hits.size()); i++) {

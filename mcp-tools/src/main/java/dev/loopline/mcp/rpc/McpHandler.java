@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
 import dev.loopline.mcp.tools.Tool;
+import dev.loopline.mcp.tools.ToolContext;
 import dev.loopline.mcp.tools.ToolRegistry;
 import dev.loopline.mcp.transport.McpSession;
 import dev.loopline.mcp.transport.ProtocolVersions;
@@ -18,6 +19,7 @@ import java.util.Set;
 public final class McpHandler implements McpMethods {
     private static final Set<String> LEVELS = Set.of("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency");
     static final ThreadLocal<McpSession> SESSION = new ThreadLocal<>();
+    static final ThreadLocal<ToolContext> CALL = new ThreadLocal<>();
 
     private final ToolRegistry tools;
     private final int pageSize;
@@ -31,12 +33,15 @@ public final class McpHandler implements McpMethods {
         this.version = version;
     }
 
-    public static void runIn(McpSession session, Runnable r) {
+    /** Runs one dispatch with its session and (for tools/call) the call's context in scope. */
+    public static void runIn(McpSession session, ToolContext call, Runnable r) {
         SESSION.set(session);
+        CALL.set(call);
         try {
             r.run();
         } finally {
             SESSION.remove();
+            CALL.remove();
         }
     }
 
@@ -55,7 +60,8 @@ public final class McpHandler implements McpMethods {
         caps.putObject("tools").put("listChanged", false);
         caps.putObject("logging");
         r.putObject("serverInfo").put("name", "loopline-mcp-tools").put("title", "loopline tools").put("version", version);
-        r.put("instructions", "Tools for agents: web_search (offline Lucene corpus unless a search backend is configured).");
+        r.put("instructions", "Tools for agents: " + String.join(", ", tools.all().stream().map(Tool::name).toList())
+                + ". file_search and python_exec act with the caller's credentials.");
         return r;
     }
 
@@ -100,11 +106,12 @@ public final class McpHandler implements McpMethods {
         if (!args.isObject()) {
             return error("Invalid arguments: 'arguments' must be an object.");
         }
+        ToolContext ctx = CALL.get() == null ? ToolContext.none() : CALL.get();
         ObjectNode structured;
         try {
-            structured = tool.call(args);
+            structured = tool.call(args, ctx);
         } catch (Tool.ToolFailure e) {
-            return error(e.getMessage());
+            return error(ctx.cancelled() ? "The call was cancelled." : e.getMessage());
         }
         ObjectNode r = Json.object();
         String text = Json.string(structured);

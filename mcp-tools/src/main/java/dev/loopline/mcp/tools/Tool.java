@@ -15,7 +15,7 @@ public interface Tool {
     ObjectNode definition();
 
     /** Runs the tool; returns the structured result (it must match the output schema). */
-    ObjectNode call(JsonNode arguments) throws ToolFailure;
+    ObjectNode call(JsonNode arguments, ToolContext context) throws ToolFailure;
 
     /** A failure inside the tool: shown to the caller as an error result, not a protocol error. */
     final class ToolFailure extends Exception {

@@ -12,6 +12,8 @@ import dev.loopline.common.json.Json;
 import dev.loopline.mcp.rpc.McpError;
 import dev.loopline.mcp.rpc.McpHandler;
 import dev.loopline.mcp.rpc.McpMethods;
+import dev.loopline.mcp.tools.ToolContext;
+import dev.loopline.common.sse.SseWriter;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
@@ -138,7 +140,7 @@ public final class McpHttpTransport {
         String method = msg.path("method").asText();
         if (hasMethod && hasId && method.equals("initialize")) {
             McpSession session = sessions.create(who.tenantId(), who.userId());
-            byte[] out = dispatch(session, body);
+            byte[] out = dispatch(session, null, body);
             JsonNode answer = Json.parse(out);
             if (answer.has("error")) {
                 sessions.end(session.id());
@@ -160,15 +162,102 @@ public final class McpHttpTransport {
         }
         if (!hasId || isResponse) {
             // Notifications (initialized, cancelled, progress) and responses to our requests: accepted.
+            if (method.equals("notifications/cancelled")) {
+                JsonNode requestId = msg.path("params").path("requestId");
+                if (!requestId.isMissingNode() && !requestId.isNull()) {
+                    session.get().cancel(requestId.toString());
+                }
+            }
             res.status(Status.ACCEPTED_202).send();
             return;
         }
-        sendJson(res, dispatch(session.get(), body));
+        if (!method.equals("tools/call")) {
+            sendJson(res, dispatch(session.get(), null, body));
+            return;
+        }
+        toolsCall(req, res, session.get(), msg, body);
     }
 
-    private byte[] dispatch(McpSession session, byte[] body) {
+    /**
+     * A tools/call: runs with a {@link ToolContext} that carries the caller's credentials, can be
+     * cancelled by id, and, when the client sent a progressToken and accepts SSE, answers as an
+     * event stream: progress notifications as they happen, then the response.
+     */
+    private void toolsCall(ServerRequest req, ServerResponse res, McpSession session, JsonNode msg, byte[] body) {
+        JsonNode progressToken = msg.path("params").path("_meta").path("progressToken");
+        boolean sseAccepted = req.headers().first(HeaderNames.ACCEPT).map(a -> a.contains("text/event-stream")).orElse(false);
+        ProgressStream stream = !progressToken.isMissingNode() && !progressToken.isNull() && sseAccepted
+                ? new ProgressStream(res, progressToken) : null;
+        ToolContext ctx = new ToolContext(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null), stream);
+        String id = msg.get("id").toString();
+        session.started(id, ctx);
+        byte[] out;
+        try {
+            out = dispatch(session, ctx, body);
+        } finally {
+            session.finished(id);
+        }
+        if (stream != null && stream.started()) {
+            stream.finish(ctx.cancelled() ? null : out);
+        } else {
+            sendJson(res, out);
+        }
+    }
+
+    /** An SSE response opened lazily by the first progress notification. */
+    private static final class ProgressStream implements ToolContext.Progress {
+        private final ServerResponse res;
+        private final JsonNode token;
+        private SseWriter sse;
+
+        ProgressStream(ServerResponse res, JsonNode token) {
+            this.res = res;
+            this.token = token;
+        }
+
+        synchronized boolean started() {
+            return sse != null;
+        }
+
+        @Override
+        public synchronized void report(double progress, Double total, String message) {
+            if (sse == null) {
+                sse = SseWriter.start(res);
+            }
+            ObjectNode n = Json.object().put("jsonrpc", "2.0").put("method", "notifications/progress");
+            ObjectNode p = n.putObject("params");
+            p.set("progressToken", token);
+            p.put("progress", progress);
+            if (total != null) {
+                p.put("total", total);
+            }
+            if (message != null) {
+                p.put("message", message);
+            }
+            try {
+                sse.event("message", Json.string(n));
+            } catch (SseWriter.ClientDisconnectedException ignored) {
+                // the client left; the response below will not be read either
+            }
+        }
+
+        /** Sends the response (null after a cancellation: the spec says not to answer it) and ends the stream. */
+        synchronized void finish(byte[] response) {
+            try {
+                if (response != null) {
+                    sse.event("message", new String(response, java.nio.charset.StandardCharsets.UTF_8).strip());
+                }
+            } catch (SseWriter.ClientDisconnectedException ignored) {
+                // nothing to do
+            } finally {
+                sse.close();
+            }
+        }
+    }
+
+    private byte[] dispatch(McpSession session, ToolContext call, byte[] body) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(512);
-        McpHandler.runIn(session, () -> {
+        McpHandler.runIn(session, call, () -> {
             try {
                 rpc.handleRequest(new ByteArrayInputStream(body), out);
             } catch (IOException e) {

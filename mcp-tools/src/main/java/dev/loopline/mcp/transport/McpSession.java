@@ -39,6 +39,28 @@ public final class McpSession {
         logLevel = level;
     }
 
+    /** Tool calls running in this session, by JSON-RPC request id, for notifications/cancelled. */
+    private final java.util.concurrent.ConcurrentHashMap<String, dev.loopline.mcp.tools.ToolContext> running =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    public void started(String requestId, dev.loopline.mcp.tools.ToolContext ctx) {
+        running.put(requestId, ctx);
+    }
+
+    public void finished(String requestId) {
+        running.remove(requestId);
+    }
+
+    /** Cancels a running request; false when no such request is running (finished, or never existed). */
+    public boolean cancel(String requestId) {
+        dev.loopline.mcp.tools.ToolContext ctx = running.remove(requestId);
+        if (ctx == null) {
+            return false;
+        }
+        ctx.cancel();
+        return true;
+    }
+
     public long lastSeenMillis() {
         return lastSeenMillis;
     }

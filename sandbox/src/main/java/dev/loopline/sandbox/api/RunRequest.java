@@ -17,7 +17,7 @@ import java.util.Map;
  * silently raised.
  */
 public record RunRequest(String code, String language, double runTimeoutSeconds, int memoryLimitMb, byte[] stdin,
-                         Map<String, byte[]> files, List<String> fetchFiles) {
+                         Map<String, byte[]> files, List<String> fetchFiles, String runId) {
 
     public static RunRequest parse(ObjectNode b, SandboxLimits max) {
         JsonNode code = b.get("code");
@@ -89,7 +89,15 @@ public record RunRequest(String code, String language, double runTimeoutSeconds,
                 throw ApiException.badRequest("fetch_files", "At most 64 files can be fetched.");
             }
         }
-        return new RunRequest(code.asText(), language, timeout, memory, stdin, files, fetch);
+        String runId = null;
+        JsonNode id = b.get("run_id");
+        if (id != null && !id.isNull()) {
+            if (!id.isTextual() || !id.asText().matches("[A-Za-z0-9_-]{8,64}")) {
+                throw ApiException.badRequest("run_id", "'run_id' must be 8 to 64 letters, digits, '-' or '_'.");
+            }
+            runId = id.asText();
+        }
+        return new RunRequest(code.asText(), language, timeout, memory, stdin, files, fetch, runId);
     }
 
     /** Relative paths inside the workspace only. */

@@ -39,16 +39,53 @@ public final class Runner {
         this.limits = limits;
     }
 
-    public RunResult run(RunRequest req) throws InterruptedException {
+    /** Processes of runs that carry a run_id, by tenant and run id, so they can be cancelled. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Process> active = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Cancellations that arrived before their run started (kept a few minutes). */
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> cancelledEarly = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Kills the run's process tree (bubblewrap and everything in its PID namespace). True when the
+     * run was running; a run that has not started yet is refused when it does.
+     */
+    public boolean cancel(String tenant, String runId) {
+        String key = tenant + "/" + runId;
+        long now = System.currentTimeMillis();
+        cancelledEarly.values().removeIf(t -> now - t > 300_000);
+        Process p = active.get(key);
+        if (p == null) {
+            cancelledEarly.put(key, now);
+            return false;
+        }
+        p.destroyForcibly();
+        return true;
+    }
+
+    public RunResult run(RunRequest req, String tenant) throws InterruptedException {
+        String key = req.runId() == null ? null : tenant + "/" + req.runId();
+        if (key != null && cancelledEarly.remove(key) != null) {
+            return new RunResult("Failed", "the run was cancelled before it started", null, 0, null, "", "", Map.of(), Map.of());
+        }
         Sandbox sandbox;
         try {
             sandbox = pool.take();
         } catch (IOException e) {
             return new RunResult("SandboxError", "could not start a sandbox: " + e.getMessage(), null, 0, null, "", "", Map.of(), Map.of());
         }
+        if (key != null) {
+            active.put(key, sandbox.process());
+        }
         try {
-            return runIn(sandbox, req);
+            RunResult r = runIn(sandbox, req);
+            if (key != null && cancelledEarly.remove(key) != null) {
+                return new RunResult("Failed", "the run was cancelled", r.runStatus(), r.executionTime(), r.returnCode(),
+                        r.stdout(), r.stderr(), Map.of(), Map.of());
+            }
+            return r;
         } finally {
+            if (key != null) {
+                active.remove(key);
+            }
             // Off the request path: the result is known; the teardown of the namespaces is not the caller's wait.
             Thread.ofVirtual().name("sandbox-destroy").start(sandbox::destroy);
         }

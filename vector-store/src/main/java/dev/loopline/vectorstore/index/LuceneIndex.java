@@ -277,8 +277,9 @@ public final class LuceneIndex implements VectorIndex {
     }
 
     @Override
-    public List<Hit> vectorSearch(String storeId, float[] query, int k, Filter filter) {
-        Query q = new KnnFloatVectorQuery(VECTOR, query, k, filter == null ? null : LuceneFilters.toQuery(filter));
+    public List<Hit> vectorSearch(String storeId, float[] query, int k, int candidates, Filter filter) {
+        Query q = new KnnFloatVectorQuery(VECTOR, query, Math.max(k, candidates), filter == null ? null : LuceneFilters.toQuery(filter));
+        // Only the best k are read from stored fields; the other candidates only served recall.
         return search(storeId, q, k);
     }
 

@@ -24,8 +24,16 @@ public interface VectorIndex extends AutoCloseable {
 
     void dropStore(String storeId);
 
-    /** Nearest chunks by vector similarity; score in [0, 1] ((1 + cosine) / 2). */
-    List<Hit> vectorSearch(String storeId, float[] query, int k, Filter filter);
+    /**
+     * The {@code k} nearest chunks by vector similarity, found among {@code candidates} (≥ k)
+     * explored by the HNSW search (its ef: more candidates, better recall, slower); score in [0, 1]
+     * ((1 + cosine) / 2).
+     */
+    List<Hit> vectorSearch(String storeId, float[] query, int k, int candidates, Filter filter);
+
+    default List<Hit> vectorSearch(String storeId, float[] query, int k, Filter filter) {
+        return vectorSearch(storeId, query, k, k, filter);
+    }
 
     /** Best chunks by BM25 keyword relevance; the score is raw BM25 (rank only). */
     List<Hit> textSearch(String storeId, String query, int k, Filter filter);

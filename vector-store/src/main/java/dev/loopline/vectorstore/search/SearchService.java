@@ -24,6 +24,8 @@ public final class SearchService {
     static final int RRF_K = 60;
     /** Each ranking contributes this many candidates per requested result (at least 50). */
     private static final int CANDIDATES_PER_RESULT = 4;
+    /** HNSW candidates explored per vector search (ef): recall ≈ 0.99 on 100k real embeddings, see docs/benchmarks.md. */
+    static final int VECTOR_CANDIDATES = 160;
 
     private final Embedder embedder;
     private final VectorIndex index;
@@ -39,7 +41,7 @@ public final class SearchService {
         if (!r.hybrid()) {
             Map<String, VectorIndex.Hit> best = new HashMap<>();
             for (float[] v : vectors) {
-                for (VectorIndex.Hit h : index.vectorSearch(storeId, v, k, r.filter())) {
+                for (VectorIndex.Hit h : index.vectorSearch(storeId, v, r.maxResults(), Math.max(k, VECTOR_CANDIDATES), r.filter())) {
                     best.merge(h.key(), h, (a, b) -> a.score() >= b.score() ? a : b);
                 }
             }
@@ -50,7 +52,7 @@ public final class SearchService {
         List<List<VectorIndex.Hit>> textRankings = new ArrayList<>();
         for (int i = 0; i < r.queries().size(); i++) {
             if (r.embeddingWeight() > 0) {
-                vectorRankings.add(index.vectorSearch(storeId, vectors.get(i), k, r.filter()));
+                vectorRankings.add(index.vectorSearch(storeId, vectors.get(i), k, Math.max(k, VECTOR_CANDIDATES), r.filter()));
             }
             textRankings.add(index.textSearch(storeId, r.queries().get(i), k, r.filter()));
         }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
 import dev.loopline.mcp.tools.Tool;
+import dev.loopline.mcp.tools.ToolContext;
 
 /**
  * {@code web_search}: ranked results (title, url, snippet, published date, source engine).
@@ -48,7 +49,7 @@ public final class WebSearchTool implements Tool {
     }
 
     @Override
-    public ObjectNode call(JsonNode args) throws ToolFailure {
+    public ObjectNode call(JsonNode args, ToolContext context) throws ToolFailure {
         JsonNode q = args.path("query");
         if (!q.isTextual() || q.asText().isBlank()) {
             throw new ToolFailure("Invalid arguments: 'query' must be a non-empty string.");

@@ -217,7 +217,7 @@ public final class OpenSearchIndex implements VectorIndex {
     }
 
     @Override
-    public List<Hit> vectorSearch(String storeId, float[] query, int k, Filter filter) {
+    public List<Hit> vectorSearch(String storeId, float[] query, int k, int candidates, Filter filter) {
         ObjectNode body = Json.object().put("size", k);
         body.putObject("_source").putArray("excludes").add("vec");
         ObjectNode knn = body.putObject("query").putObject("knn").putObject("vec");
@@ -225,7 +225,7 @@ public final class OpenSearchIndex implements VectorIndex {
         for (float x : query) {
             v.add(x);
         }
-        knn.put("k", k);
+        knn.put("k", Math.max(k, candidates));
         if (filter != null) {
             knn.set("filter", OpenSearchFilters.toQuery(filter));
         }
