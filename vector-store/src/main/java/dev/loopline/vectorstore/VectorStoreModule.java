@@ -42,8 +42,8 @@ public final class VectorStoreModule implements ServiceModule {
         String backend = s.string("LOOPLINE_VECTOR_BACKEND", "loopline.vector-store.backend", "lucene");
         this.index = switch (backend) {
             case "lucene" -> new LuceneIndex(platform.dataDir().resolve("vector-store"), new LuceneIndex.Settings(
-                    s.integer("LOOPLINE_HNSW_M", "loopline.vector-store.hnsw.m", 16),
-                    s.integer("LOOPLINE_HNSW_BEAM_WIDTH", "loopline.vector-store.hnsw.beam-width", 100),
+                    s.integer("LOOPLINE_HNSW_M", "loopline.vector-store.hnsw.m", LuceneIndex.Settings.DEFAULT.maxConnections()),
+                    s.integer("LOOPLINE_HNSW_BEAM_WIDTH", "loopline.vector-store.hnsw.beam-width", LuceneIndex.Settings.DEFAULT.beamWidth()),
                     s.string("LOOPLINE_VECTOR_QUANTIZATION", "loopline.vector-store.quantization", "none")));
             case "opensearch" -> new OpenSearchIndex(platform.http().client(),
                     s.optional("LOOPLINE_OPENSEARCH_URL", "loopline.vector-store.opensearch.url").orElseThrow(() ->

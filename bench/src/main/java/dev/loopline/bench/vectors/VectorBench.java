@@ -59,9 +59,11 @@ public final class VectorBench {
         System.out.println("Exact brute force (one thread): " + brute.summary() + "\n");
         System.out.println("| index | segments | ef (k searched) | filter | recall@10 | p50 | p99 |");
         System.out.println("|---|---|---|---|---|---|---|");
-        for (String quantization : List.of("none", "int8")) {
+        int m = Integer.getInteger("bench.m", 16);
+        int beam = Integer.getInteger("bench.beam", 100);
+        for (String quantization : System.getProperty("bench.quantization", "none,int8").split(",")) {
             Path dir = Files.createTempDirectory("vector-bench");
-            try (LuceneIndex index = new LuceneIndex(dir, new LuceneIndex.Settings(16, 100, quantization))) {
+            try (LuceneIndex index = new LuceneIndex(dir, new LuceneIndex.Settings(m, beam, quantization))) {
                 long t0 = System.nanoTime();
                 for (int f = 0; f * FILE_SIZE < n; f++) {
                     int from = f * FILE_SIZE;
@@ -74,7 +76,7 @@ public final class VectorBench {
                             chunks, vectors.subList(from, to)));
                 }
                 double buildSeconds = (System.nanoTime() - t0) / 1e9;
-                String label = quantization.equals("none") ? "fp32" : "int8";
+                String label = (quantization.equals("none") ? "fp32" : quantization) + " M=" + m + " beam=" + beam;
                 for (boolean compacted : List.of(false, true)) {
                     if (compacted) {
                         long c0 = System.nanoTime();

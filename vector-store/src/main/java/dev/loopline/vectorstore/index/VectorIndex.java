@@ -38,6 +38,10 @@ public interface VectorIndex extends AutoCloseable {
     /** Best chunks by BM25 keyword relevance; the score is raw BM25 (rank only). */
     List<Hit> textSearch(String storeId, String query, int k, Filter filter);
 
+    /** Housekeeping after a burst of writes to a store (the embedded backend merges segments). */
+    default void maintain(String storeId) {
+    }
+
     /** The chunks of one file in order (for {@code …/files/{id}/content}). */
     List<Hit> fileChunks(String storeId, String fileId);
 

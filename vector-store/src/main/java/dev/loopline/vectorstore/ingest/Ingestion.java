@@ -75,7 +75,13 @@ public final class Ingestion implements AutoCloseable {
                 LOG.log(System.Logger.Level.ERROR, "ingestion of " + fileId + " into " + storeId + " failed", e);
                 repo.finish(storeId, fileId, StoreRepository.FAILED, "server_error", "Ingestion failed: " + e.getMessage(), 0, 0);
             } finally {
-                pending.decrementAndGet();
+                if (pending.decrementAndGet() == 0) {
+                    try {
+                        index.maintain(storeId);
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.WARNING, "maintenance of " + storeId + " failed: " + e.getMessage());
+                    }
+                }
             }
         });
     }

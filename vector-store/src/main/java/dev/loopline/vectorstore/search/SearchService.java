@@ -24,8 +24,8 @@ public final class SearchService {
     static final int RRF_K = 60;
     /** Each ranking contributes this many candidates per requested result (at least 50). */
     private static final int CANDIDATES_PER_RESULT = 4;
-    /** HNSW candidates explored per vector search (ef): recall ≈ 0.99 on 100k real embeddings, see docs/benchmarks.md. */
-    static final int VECTOR_CANDIDATES = 160;
+    /** HNSW candidates explored per vector search (ef): recall@10 ≈ 0.99 on 100k real embeddings, see docs/benchmarks.md. */
+    static final int VECTOR_CANDIDATES = 100;
 
     private final Embedder embedder;
     private final VectorIndex index;

@@ -83,7 +83,7 @@ public final class OpenSearchIndex implements VectorIndex {
         props.putObject("attrs").put("type", "object").put("enabled", false);
         ObjectNode vec = props.putObject("vec").put("type", "knn_vector").put("dimension", dimensions);
         ObjectNode method = vec.putObject("method").put("name", "hnsw").put("engine", "lucene").put("space_type", "cosinesimil");
-        method.putObject("parameters").put("m", 16).put("ef_construction", 100);
+        method.putObject("parameters").put("m", 32).put("ef_construction", 200);
         return def;
     }
 
