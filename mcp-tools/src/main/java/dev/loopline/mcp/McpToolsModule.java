@@ -3,6 +3,8 @@ package dev.loopline.mcp;
 import dev.loopline.common.config.Settings;
 import dev.loopline.common.server.Platform;
 import dev.loopline.common.server.ServiceModule;
+import dev.loopline.mcp.conformance.ConformanceFixtures;
+import dev.loopline.mcp.conformance.ConformanceTools;
 import dev.loopline.mcp.rpc.McpHandler;
 import dev.loopline.mcp.tools.ToolRegistry;
 import dev.loopline.mcp.tools.filesearch.FileSearchTool;
@@ -34,7 +36,16 @@ public final class McpToolsModule implements ServiceModule {
                 .register(new FileSearchTool(platform.http().client(), platform.urls()::vectorStore))
                 .register(new PythonExecTool(platform.http().client(), platform.urls()::sandbox,
                         s.duration("LOOPLINE_SANDBOX_MAX_TIMEOUT", "loopline.sandbox.max-timeout", Duration.ofSeconds(60)).toMillis() / 1000.0));
-        McpHandler handler = new McpHandler(tools,
+        String profile = s.string("LOOPLINE_MCP_PROFILE", "loopline.mcp.profile", "default");
+        ConformanceFixtures fixtures = switch (profile) {
+            case "default" -> null;
+            case "conformance" -> {
+                ConformanceTools.register(tools);
+                yield new ConformanceFixtures();
+            }
+            default -> throw new IllegalStateException("LOOPLINE_MCP_PROFILE must be 'default' or 'conformance', not '" + profile + "'");
+        };
+        McpHandler handler = new McpHandler(tools, fixtures,
                 s.integer("LOOPLINE_MCP_PAGE_SIZE", "loopline.mcp.page-size", 50),
                 s.integer("LOOPLINE_MCP_MAX_OUTPUT_CHARS", "loopline.mcp.max-output-chars", 100_000),
                 McpToolsModule.class.getPackage().getImplementationVersion() == null ? "dev"

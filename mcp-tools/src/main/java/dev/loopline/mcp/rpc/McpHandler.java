@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
+import dev.loopline.mcp.conformance.ConformanceFixtures;
+import dev.loopline.mcp.tools.RawTool;
 import dev.loopline.mcp.tools.Tool;
 import dev.loopline.mcp.tools.ToolContext;
 import dev.loopline.mcp.tools.ToolRegistry;
@@ -22,12 +24,15 @@ public final class McpHandler implements McpMethods {
     static final ThreadLocal<ToolContext> CALL = new ThreadLocal<>();
 
     private final ToolRegistry tools;
+    private final ConformanceFixtures fixtures;
     private final int pageSize;
     private final int maxOutputChars;
     private final String version;
 
-    public McpHandler(ToolRegistry tools, int pageSize, int maxOutputChars, String version) {
+    /** {@code fixtures} is the conformance profile's resources, prompts and completion, or null. */
+    public McpHandler(ToolRegistry tools, ConformanceFixtures fixtures, int pageSize, int maxOutputChars, String version) {
         this.tools = tools;
+        this.fixtures = fixtures;
         this.pageSize = pageSize;
         this.maxOutputChars = maxOutputChars;
         this.version = version;
@@ -54,11 +59,17 @@ public final class McpHandler implements McpMethods {
         McpSession s = SESSION.get();
         if (s != null) {
             s.protocolVersion(negotiated);
+            s.clientCapabilities(capabilities);
         }
         ObjectNode r = Json.object().put("protocolVersion", negotiated);
         ObjectNode caps = r.putObject("capabilities");
         caps.putObject("tools").put("listChanged", false);
         caps.putObject("logging");
+        if (fixtures != null) {
+            caps.putObject("resources").put("subscribe", true).put("listChanged", false);
+            caps.putObject("prompts").put("listChanged", false);
+            caps.putObject("completions");
+        }
         r.putObject("serverInfo").put("name", "loopline-mcp-tools").put("title", "loopline tools").put("version", version);
         r.put("instructions", "Tools for agents: " + String.join(", ", tools.all().stream().map(Tool::name).toList())
                 + ". file_search and python_exec act with the caller's credentials.");
@@ -109,6 +120,9 @@ public final class McpHandler implements McpMethods {
         ToolContext ctx = CALL.get() == null ? ToolContext.none() : CALL.get();
         ObjectNode structured;
         try {
+            if (tool instanceof RawTool raw) {
+                return raw.callRaw(args, ctx);
+            }
             structured = tool.call(args, ctx);
         } catch (Tool.ToolFailure e) {
             return error(ctx.cancelled() ? "The call was cancelled." : e.getMessage());
@@ -129,6 +143,53 @@ public final class McpHandler implements McpMethods {
         r.putArray("content").addObject().put("type", "text").put("text", message);
         r.put("isError", true);
         return r;
+    }
+
+    private ConformanceFixtures fixtures(String method) {
+        if (fixtures == null) {
+            throw new McpError(McpError.METHOD_NOT_FOUND, "Method not found: " + method);
+        }
+        return fixtures;
+    }
+
+    @Override
+    public ObjectNode resourcesList(String cursor) {
+        return fixtures("resources/list").resources();
+    }
+
+    @Override
+    public ObjectNode resourceTemplatesList(String cursor) {
+        return fixtures("resources/templates/list").resourceTemplates();
+    }
+
+    @Override
+    public ObjectNode resourcesRead(String uri) {
+        return fixtures("resources/read").read(uri);
+    }
+
+    @Override
+    public ObjectNode resourcesSubscribe(String uri) {
+        return fixtures("resources/subscribe").subscribe(SESSION.get() == null ? "" : SESSION.get().id(), uri, true);
+    }
+
+    @Override
+    public ObjectNode resourcesUnsubscribe(String uri) {
+        return fixtures("resources/unsubscribe").subscribe(SESSION.get() == null ? "" : SESSION.get().id(), uri, false);
+    }
+
+    @Override
+    public ObjectNode promptsList(String cursor) {
+        return fixtures("prompts/list").prompts();
+    }
+
+    @Override
+    public ObjectNode promptsGet(String name, JsonNode arguments) {
+        return fixtures("prompts/get").prompt(name, arguments);
+    }
+
+    @Override
+    public ObjectNode complete(JsonNode ref, JsonNode argument) {
+        return fixtures("completion/complete").complete(ref, argument);
     }
 
     @Override

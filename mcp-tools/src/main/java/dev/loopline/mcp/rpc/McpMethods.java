@@ -23,4 +23,30 @@ public interface McpMethods {
 
     @JsonRpcMethod("logging/setLevel")
     ObjectNode setLevel(@JsonRpcParam("level") String level);
+
+    // Resources, prompts and completion exist only with the conformance profile (else -32601).
+
+    @JsonRpcMethod("resources/list")
+    ObjectNode resourcesList(@JsonRpcParam("cursor") String cursor);
+
+    @JsonRpcMethod("resources/templates/list")
+    ObjectNode resourceTemplatesList(@JsonRpcParam("cursor") String cursor);
+
+    @JsonRpcMethod("resources/read")
+    ObjectNode resourcesRead(@JsonRpcParam("uri") String uri);
+
+    @JsonRpcMethod("resources/subscribe")
+    ObjectNode resourcesSubscribe(@JsonRpcParam("uri") String uri);
+
+    @JsonRpcMethod("resources/unsubscribe")
+    ObjectNode resourcesUnsubscribe(@JsonRpcParam("uri") String uri);
+
+    @JsonRpcMethod("prompts/list")
+    ObjectNode promptsList(@JsonRpcParam("cursor") String cursor);
+
+    @JsonRpcMethod("prompts/get")
+    ObjectNode promptsGet(@JsonRpcParam("name") String name, @JsonRpcParam("arguments") JsonNode arguments);
+
+    @JsonRpcMethod("completion/complete")
+    ObjectNode complete(@JsonRpcParam("ref") JsonNode ref, @JsonRpcParam("argument") JsonNode argument);
 }

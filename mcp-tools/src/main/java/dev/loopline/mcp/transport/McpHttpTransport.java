@@ -29,6 +29,12 @@ import java.net.URI;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import dev.loopline.mcp.tools.Tool;
 
 /**
  * MCP Streamable HTTP on one endpoint ({@code /mcp}, alias {@code /v1/mcp}): sessions,
@@ -162,7 +168,9 @@ public final class McpHttpTransport {
         }
         if (!hasId || isResponse) {
             // Notifications (initialized, cancelled, progress) and responses to our requests: accepted.
-            if (method.equals("notifications/cancelled")) {
+            if (isResponse) {
+                session.get().respond(msg.get("id").isTextual() ? msg.get("id").asText() : msg.get("id").toString(), msg);
+            } else if (method.equals("notifications/cancelled")) {
                 JsonNode requestId = msg.path("params").path("requestId");
                 if (!requestId.isMissingNode() && !requestId.isNull()) {
                     session.get().cancel(requestId.toString());
@@ -180,15 +188,15 @@ public final class McpHttpTransport {
 
     /**
      * A tools/call: runs with a {@link ToolContext} that carries the caller's credentials, can be
-     * cancelled by id, and, when the client sent a progressToken and accepts SSE, answers as an
-     * event stream: progress notifications as they happen, then the response.
+     * cancelled by id, and, for a client that accepts SSE, turns the answer into an event stream
+     * as soon as the tool sends anything to the client (progress, log messages, a sampling or
+     * elicitation request): those events first, then the response.
      */
     private void toolsCall(ServerRequest req, ServerResponse res, McpSession session, JsonNode msg, byte[] body) {
-        JsonNode progressToken = msg.path("params").path("_meta").path("progressToken");
         boolean sseAccepted = req.headers().first(HeaderNames.ACCEPT).map(a -> a.contains("text/event-stream")).orElse(false);
-        ProgressStream stream = !progressToken.isMissingNode() && !progressToken.isNull() && sseAccepted
-                ? new ProgressStream(res, progressToken) : null;
-        ToolContext ctx = new ToolContext(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null), stream);
+        CallStream stream = sseAccepted ? new CallStream(res, session) : null;
+        ToolContext ctx = new ToolContext(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null), stream,
+                msg.path("params").path("_meta").path("progressToken"), session.logLevel(), session.clientCapabilities());
         String id = msg.get("id").toString();
         session.started(id, ctx);
         byte[] out;
@@ -204,40 +212,59 @@ public final class McpHttpTransport {
         }
     }
 
-    /** An SSE response opened lazily by the first progress notification. */
-    private static final class ProgressStream implements ToolContext.Progress {
+    /** The response of one tools/call as an SSE stream, opened by the first message to the client. */
+    private static final class CallStream implements ToolContext.Channel {
         private final ServerResponse res;
-        private final JsonNode token;
+        private final McpSession session;
         private SseWriter sse;
 
-        ProgressStream(ServerResponse res, JsonNode token) {
+        CallStream(ServerResponse res, McpSession session) {
             this.res = res;
-            this.token = token;
+            this.session = session;
         }
 
         synchronized boolean started() {
             return sse != null;
         }
 
-        @Override
-        public synchronized void report(double progress, Double total, String message) {
+        private synchronized void send(JsonNode message) {
             if (sse == null) {
                 sse = SseWriter.start(res);
             }
-            ObjectNode n = Json.object().put("jsonrpc", "2.0").put("method", "notifications/progress");
-            ObjectNode p = n.putObject("params");
-            p.set("progressToken", token);
-            p.put("progress", progress);
-            if (total != null) {
-                p.put("total", total);
-            }
-            if (message != null) {
-                p.put("message", message);
-            }
             try {
-                sse.event("message", Json.string(n));
+                sse.event("message", Json.string(message));
             } catch (SseWriter.ClientDisconnectedException ignored) {
-                // the client left; the response below will not be read either
+                // the client left; nothing it would read follows
+            }
+        }
+
+        @Override
+        public void notify(ObjectNode notification) {
+            send(notification);
+        }
+
+        @Override
+        public JsonNode request(String method, ObjectNode params, Duration timeout) throws Tool.ToolFailure {
+            CompletableFuture<JsonNode> answer = new CompletableFuture<>();
+            String id = session.awaitResponse(answer);
+            ObjectNode r = Json.object().put("jsonrpc", "2.0").put("id", id).put("method", method);
+            r.set("params", params);
+            send(r);
+            try {
+                JsonNode response = answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                if (response.has("error")) {
+                    throw new Tool.ToolFailure("The client refused " + method + ": " + response.path("error").path("message").asText());
+                }
+                return response.path("result");
+            } catch (TimeoutException e) {
+                throw new Tool.ToolFailure("The client did not answer " + method + " within " + timeout.toSeconds() + " s.");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Tool.ToolFailure("Interrupted while waiting for the client.");
+            } catch (ExecutionException e) {
+                throw new Tool.ToolFailure("The client's answer to " + method + " failed.");
+            } finally {
+                session.forget(id);
             }
         }
 

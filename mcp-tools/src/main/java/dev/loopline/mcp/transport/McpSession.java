@@ -61,6 +61,37 @@ public final class McpSession {
         return true;
     }
 
+    private volatile com.fasterxml.jackson.databind.JsonNode clientCapabilities;
+    /** Requests this server sent to the client, waiting for the client's POSTed response. */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.CompletableFuture<com.fasterxml.jackson.databind.JsonNode>> awaiting =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong nextRequestId = new java.util.concurrent.atomic.AtomicLong();
+
+    public com.fasterxml.jackson.databind.JsonNode clientCapabilities() {
+        return clientCapabilities;
+    }
+
+    public void clientCapabilities(com.fasterxml.jackson.databind.JsonNode caps) {
+        clientCapabilities = caps;
+    }
+
+    /** A new id for a server-to-client request, and the future its response completes. */
+    public String awaitResponse(java.util.concurrent.CompletableFuture<com.fasterxml.jackson.databind.JsonNode> future) {
+        String id = "loopline-" + nextRequestId.incrementAndGet();
+        awaiting.put(id, future);
+        return id;
+    }
+
+    public void forget(String requestId) {
+        awaiting.remove(requestId);
+    }
+
+    /** A response from the client to one of our requests; false when nothing waits for it. */
+    public boolean respond(String requestId, com.fasterxml.jackson.databind.JsonNode message) {
+        var f = awaiting.remove(requestId);
+        return f != null && f.complete(message);
+    }
+
     public long lastSeenMillis() {
         return lastSeenMillis;
     }
