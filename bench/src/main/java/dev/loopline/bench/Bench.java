@@ -14,8 +14,9 @@ public final class Bench {
             case "vectors" -> dev.loopline.bench.vectors.VectorBench.main(args);
             case "ingest" -> dev.loopline.bench.vectors.IngestBench.main(args);
             case "retrieval" -> dev.loopline.bench.vectors.RetrievalBench.main(args);
+            case "extraction" -> dev.loopline.bench.extraction.ExtractionBench.main(args);
             default -> {
-                System.err.println("usage: ./loopline bench sandbox|streams|affinity|vectors|ingest|retrieval (bench/proxy/run.sh for the proxy overhead)");
+                System.err.println("usage: ./loopline bench sandbox|streams|affinity|vectors|ingest|retrieval|extraction (bench/proxy/run.sh for the proxy overhead)");
                 System.exit(2);
             }
         }

@@ -8,6 +8,9 @@ import dev.loopline.mcp.conformance.ConformanceTools;
 import dev.loopline.mcp.rpc.McpHandler;
 import dev.loopline.mcp.tools.ToolRegistry;
 import dev.loopline.mcp.tools.filesearch.FileSearchTool;
+import dev.loopline.mcp.tools.scrape.AddressPolicy;
+import dev.loopline.mcp.tools.scrape.SafeFetcher;
+import dev.loopline.mcp.tools.scrape.ScrapeTool;
 import dev.loopline.mcp.tools.python.PythonExecTool;
 import dev.loopline.mcp.tools.websearch.LocalCorpus;
 import dev.loopline.mcp.tools.websearch.WebSearchTool;
@@ -33,6 +36,12 @@ public final class McpToolsModule implements ServiceModule {
         this.corpus = new LocalCorpus(corpusFiles);
         ToolRegistry tools = new ToolRegistry()
                 .register(new WebSearchTool(corpus))
+                .register(new ScrapeTool(new SafeFetcher(platform.http().client(),
+                        new AddressPolicy(list(s.string("LOOPLINE_SCRAPE_ALLOW_ADDRESSES", "loopline.mcp.scrape.allow-addresses", ""))),
+                        s.duration("LOOPLINE_SCRAPE_TIMEOUT", "loopline.mcp.scrape.timeout", Duration.ofSeconds(20)),
+                        s.longValue("LOOPLINE_SCRAPE_MAX_WIRE_BYTES", "loopline.mcp.scrape.max-wire-bytes", 5L * 1024 * 1024),
+                        s.longValue("LOOPLINE_SCRAPE_MAX_BYTES", "loopline.mcp.scrape.max-bytes", 10L * 1024 * 1024)),
+                        s.integer("LOOPLINE_SCRAPE_MAX_CHARS", "loopline.mcp.scrape.max-chars", 20_000)))
                 .register(new FileSearchTool(platform.http().client(), platform.urls()::vectorStore))
                 .register(new PythonExecTool(platform.http().client(), platform.urls()::sandbox,
                         s.duration("LOOPLINE_SANDBOX_MAX_TIMEOUT", "loopline.sandbox.max-timeout", Duration.ofSeconds(60)).toMillis() / 1000.0));
