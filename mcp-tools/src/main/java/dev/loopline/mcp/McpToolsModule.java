@@ -12,7 +12,13 @@ import dev.loopline.mcp.tools.scrape.AddressPolicy;
 import dev.loopline.mcp.tools.scrape.SafeFetcher;
 import dev.loopline.mcp.tools.scrape.ScrapeTool;
 import dev.loopline.mcp.tools.python.PythonExecTool;
+import dev.loopline.mcp.tools.websearch.BackendChain;
+import dev.loopline.mcp.tools.websearch.LocalBackend;
 import dev.loopline.mcp.tools.websearch.LocalCorpus;
+import dev.loopline.mcp.tools.websearch.ResultCache;
+import dev.loopline.mcp.tools.websearch.SearchBackend;
+import dev.loopline.mcp.tools.websearch.SearxngBackend;
+import dev.loopline.mcp.tools.websearch.SerperBackend;
 import dev.loopline.mcp.tools.websearch.WebSearchTool;
 import dev.loopline.mcp.transport.McpHttpTransport;
 import dev.loopline.mcp.transport.McpSessions;
@@ -21,12 +27,15 @@ import io.helidon.webserver.http.HttpRouting;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** mcp-tools: the MCP server ({@code /mcp}, {@code /v1/mcp}) with loopline's built-in tools. */
 public final class McpToolsModule implements ServiceModule {
     private final McpHttpTransport transport;
     private final LocalCorpus corpus;
+    private ResultCache cache;
 
     public McpToolsModule(Platform platform) {
         Settings s = platform.settings();
@@ -35,7 +44,7 @@ public final class McpToolsModule implements ServiceModule {
                 .orElse(List.of());
         this.corpus = new LocalCorpus(corpusFiles);
         ToolRegistry tools = new ToolRegistry()
-                .register(new WebSearchTool(corpus))
+                .register(new WebSearchTool(webSearchBackends(platform, corpus), webSearchCache(s)))
                 .register(new ScrapeTool(new SafeFetcher(platform.http().client(),
                         new AddressPolicy(list(s.string("LOOPLINE_SCRAPE_ALLOW_ADDRESSES", "loopline.mcp.scrape.allow-addresses", ""))),
                         s.duration("LOOPLINE_SCRAPE_TIMEOUT", "loopline.mcp.scrape.timeout", Duration.ofSeconds(20)),
@@ -66,6 +75,37 @@ public final class McpToolsModule implements ServiceModule {
                 platform.maxBodyBytes());
     }
 
+    /** LOOPLINE_WEBSEARCH_BACKENDS, in order; by default every configured remote backend, then the local corpus. */
+    private static BackendChain webSearchBackends(Platform platform, LocalCorpus corpus) {
+        Settings s = platform.settings();
+        Optional<String> searxng = s.optional("LOOPLINE_SEARXNG_URL", "loopline.mcp.websearch.searxng-url");
+        Optional<String> serperKey = s.optional("LOOPLINE_SERPER_API_KEY", "loopline.mcp.websearch.serper-api-key");
+        String defaults = (searxng.isPresent() ? "searxng," : "") + (serperKey.isPresent() ? "serper," : "") + "local";
+        List<SearchBackend> chain = new ArrayList<>();
+        for (String name : list(s.string("LOOPLINE_WEBSEARCH_BACKENDS", "loopline.mcp.websearch.backends", defaults))) {
+            chain.add(switch (name) {
+                case "searxng" -> new SearxngBackend(platform.http().client(), searxng.orElseThrow(() ->
+                        new IllegalStateException("web_search backend 'searxng' needs LOOPLINE_SEARXNG_URL")));
+                case "serper" -> new SerperBackend(platform.http().client(),
+                        s.string("LOOPLINE_SERPER_URL", "loopline.mcp.websearch.serper-url", "https://google.serper.dev"),
+                        serperKey.orElseThrow(() -> new IllegalStateException("web_search backend 'serper' needs LOOPLINE_SERPER_API_KEY")));
+                case "local" -> new LocalBackend(corpus);
+                default -> throw new IllegalStateException("unknown web_search backend '" + name + "' (searxng, serper, local)");
+            });
+        }
+        return new BackendChain(chain, s.integer("LOOPLINE_WEBSEARCH_FAILURE_THRESHOLD", "loopline.mcp.websearch.failure-threshold", 3),
+                s.duration("LOOPLINE_WEBSEARCH_CIRCUIT_COOLDOWN", "loopline.mcp.websearch.circuit-cooldown", Duration.ofSeconds(30)),
+                System::currentTimeMillis);
+    }
+
+    private ResultCache webSearchCache(Settings s) {
+        Duration ttl = s.duration("LOOPLINE_WEBSEARCH_CACHE_TTL", "loopline.mcp.websearch.cache-ttl", Duration.ofMinutes(10));
+        this.cache = s.optional("LOOPLINE_REDIS_URL", "loopline.redis.url")
+                .map(url -> ResultCache.redis(url, s.string("LOOPLINE_REDIS_PREFIX", "loopline.redis.prefix", "loopline:"), ttl))
+                .orElseGet(() -> ResultCache.inProcess(ttl, 10_000));
+        return cache;
+    }
+
     private static List<String> list(String csv) {
         return Arrays.stream(csv.split(",")).map(String::trim).filter(x -> !x.isEmpty()).map(String::toLowerCase).toList();
     }
@@ -83,5 +123,8 @@ public final class McpToolsModule implements ServiceModule {
     @Override
     public void close() {
         corpus.close();
+        if (cache != null) {
+            cache.close();
+        }
     }
 }

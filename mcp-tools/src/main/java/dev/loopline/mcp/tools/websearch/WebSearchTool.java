@@ -7,16 +7,26 @@ import dev.loopline.common.json.Json;
 import dev.loopline.mcp.tools.Tool;
 import dev.loopline.mcp.tools.ToolContext;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
 /**
- * {@code web_search}: ranked results (title, url, snippet, published date, source engine).
- * Backed here by the local Lucene corpus; SearXNG and Serper backends come with the mcp-tools issue.
+ * {@code web_search {query, max_results?, allowed_domains?, time_range?}}: ranked results (title,
+ * url, snippet, published date, source engine) from the first backend that answers (SearXNG,
+ * Serper, the local corpus, in the configured order), cached for a TTL.
  */
 public final class WebSearchTool implements Tool {
     private static final int MAX_RESULTS = 20;
-    private final LocalCorpus corpus;
+    private static final Set<String> RANGES = Set.of("day", "week", "month", "year");
+    private final BackendChain backends;
+    private final ResultCache cache;
 
-    public WebSearchTool(LocalCorpus corpus) {
-        this.corpus = corpus;
+    public WebSearchTool(BackendChain backends, ResultCache cache) {
+        this.backends = backends;
+        this.cache = cache;
     }
 
     @Override
@@ -27,29 +37,36 @@ public final class WebSearchTool implements Tool {
     @Override
     public ObjectNode definition() {
         ObjectNode t = Json.object().put("name", name()).put("title", "Web search")
-                .put("description", "Search the web and return ranked results with title, URL and a snippet.");
+                .put("description", "Search the web and return ranked results with title, URL, snippet and published date.");
         ObjectNode in = t.putObject("inputSchema").put("type", "object");
         ObjectNode props = in.putObject("properties");
         props.putObject("query").put("type", "string").put("minLength", 1).put("description", "What to search for.");
         props.putObject("max_results").put("type", "integer").put("minimum", 1).put("maximum", MAX_RESULTS)
                 .put("default", 5).put("description", "How many results to return.");
+        props.putObject("allowed_domains").put("type", "array").put("maxItems", 20)
+                .put("description", "Only results from these domains (and their subdomains).").putObject("items").put("type", "string");
+        props.putObject("time_range").put("type", "string").put("description", "Only results published within this period.")
+                .putArray("enum").add("day").add("week").add("month").add("year");
         in.putArray("required").add("query");
         in.put("additionalProperties", false);
         ObjectNode out = t.putObject("outputSchema").put("type", "object");
-        ObjectNode result = out.putObject("properties").putObject("results").put("type", "array").putObject("items").put("type", "object");
+        ObjectNode op = out.putObject("properties");
+        ObjectNode result = op.putObject("results").put("type", "array").putObject("items").put("type", "object");
         ObjectNode rp = result.putObject("properties");
         for (String f : new String[]{"title", "url", "snippet", "published_date", "source"}) {
             rp.putObject(f).put("type", "string");
         }
         result.putArray("required").add("title").add("url").add("snippet").add("source");
-        out.putArray("required").add("results");
+        op.putObject("backend").put("type", "string");
+        op.putObject("cached").put("type", "boolean");
+        out.putArray("required").add("results").add("backend").add("cached");
         t.putObject("annotations").put("title", "Web search").put("readOnlyHint", true).put("destructiveHint", false)
                 .put("idempotentHint", true).put("openWorldHint", true);
         return t;
     }
 
     @Override
-    public ObjectNode call(JsonNode args, ToolContext context) throws ToolFailure {
+    public ObjectNode call(JsonNode args, ToolContext ctx) throws ToolFailure {
         JsonNode q = args.path("query");
         if (!q.isTextual() || q.asText().isBlank()) {
             throw new ToolFailure("Invalid arguments: 'query' must be a non-empty string.");
@@ -62,15 +79,46 @@ public final class WebSearchTool implements Tool {
             }
             max = m.asInt();
         }
+        List<String> domains = new ArrayList<>();
+        if (args.has("allowed_domains")) {
+            JsonNode d = args.get("allowed_domains");
+            if (!d.isArray() || d.size() > 20) {
+                throw new ToolFailure("Invalid arguments: 'allowed_domains' must be an array of at most 20 domain names.");
+            }
+            for (JsonNode x : d) {
+                String domain = x.asText("").strip().toLowerCase(Locale.ROOT);
+                if (!x.isTextual() || !domain.matches("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")) {
+                    throw new ToolFailure("Invalid arguments: 'allowed_domains' holds '" + x.asText() + "', which is not a domain name.");
+                }
+                domains.add(domain);
+            }
+        }
+        String range = null;
+        if (args.has("time_range") && !args.get("time_range").isNull()) {
+            range = args.get("time_range").asText();
+            if (!RANGES.contains(range)) {
+                throw new ToolFailure("Invalid arguments: 'time_range' must be one of day, week, month, year.");
+            }
+        }
+        SearchBackend.Query query = new SearchBackend.Query(q.asText().strip(), max, List.copyOf(domains), range);
+        String key = ResultCache.key(query);
+        Optional<String> hit = cache.get(key);
+        if (hit.isPresent()) {
+            ObjectNode cached = (ObjectNode) Json.parse(hit.get());
+            return cached.put("cached", true);
+        }
+        BackendChain.Answer answer = backends.search(query, ctx);
         ObjectNode out = Json.object();
         ArrayNode results = out.putArray("results");
-        for (LocalCorpus.Hit h : corpus.search(q.asText(), max)) {
-            ObjectNode r = results.addObject().put("title", h.title()).put("url", h.url()).put("snippet", h.snippet());
-            if (h.publishedDate() != null && !h.publishedDate().isEmpty()) {
-                r.put("published_date", h.publishedDate());
+        for (SearchBackend.Result r : answer.results()) {
+            ObjectNode o = results.addObject().put("title", r.title()).put("url", r.url()).put("snippet", r.snippet());
+            if (r.publishedDate() != null) {
+                o.put("published_date", r.publishedDate());
             }
-            r.put("source", "local");
+            o.put("source", r.source());
         }
+        out.put("backend", answer.backend()).put("cached", false);
+        cache.put(key, Json.string(out));
         return out;
     }
 }

@@ -1,0 +1,48 @@
+package dev.loopline.mcp.tools.websearch;
+
+import dev.loopline.mcp.tools.ToolContext;
+
+import java.util.List;
+
+/** One place web_search can ask: SearXNG, Serper or the local corpus. */
+public interface SearchBackend {
+    String name();
+
+    List<Result> search(Query q, ToolContext ctx) throws Failure;
+
+    /** {@code timeRange}: null, day, week, month or year. {@code allowedDomains}: empty means any. */
+    record Query(String text, int maxResults, List<String> allowedDomains, String timeRange) {
+        /** Whether a result URL is on one of the allowed domains (or a subdomain of one). */
+        public boolean allows(String url) {
+            if (allowedDomains.isEmpty()) {
+                return true;
+            }
+            String host;
+            try {
+                host = java.net.URI.create(url).getHost();
+            } catch (IllegalArgumentException e) {
+                return false;
+            }
+            if (host == null) {
+                return false;
+            }
+            host = host.toLowerCase(java.util.Locale.ROOT);
+            for (String d : allowedDomains) {
+                if (host.equals(d) || host.endsWith("." + d)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    record Result(String title, String url, String snippet, String publishedDate, String source) {
+    }
+
+    /** The backend could not answer (down, refused, rate limited, or answered nothing usable). */
+    final class Failure extends Exception {
+        public Failure(String message) {
+            super(message, null, false, false);
+        }
+    }
+}
