@@ -53,7 +53,9 @@ public final class SafeFetcher {
                 .proxy(Proxy.NO_PROXY)
                 .followRedirects(false)
                 .followSslRedirects(false)
-                .retryOnConnectionFailure(false)
+                // GETs only: retrying a stale pooled connection (the server closed it while idle) is safe,
+                // and the retry connects through the same checked socket factory.
+                .retryOnConnectionFailure(true)
                 .socketFactory(new CheckedSocketFactory(policy))
                 .callTimeout(callTimeout)
                 .readTimeout(callTimeout)
