@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  */
 public final class ContentExtractor {
     private static final Pattern NEGATIVE = Pattern.compile(
-            "comment|disqus|foot|sidebar|side-bar|widget|sponsor|\\bads?\\b|ad-|advert|promo|share|sharing|social|related|recommend"
+            "comment(?!ary)|disqus|foot|sidebar|side-bar|widget|sponsor|\\bads?\\b|ad-|advert|promo|share|sharing|social|related|recommend"
                     + "|newsletter|subscribe|signup|cookie|consent|gdpr|banner|breadcrumb|\\bnav|menu|popup|modal|masthead|outbrain|taboola"
                     + "|pagination|pager|tags|tagcloud|author-bio|skip|print|login|toolbar|teaser|more-stories|read-more|readmore",
             Pattern.CASE_INSENSITIVE);
