@@ -34,6 +34,23 @@ def inside(path):
         raise ValueError("path escapes the workspace: " + path)
     return full
 
+def snapshot():
+    """Every regular file under /workspace (symbolic links are not followed): path -> (size, mtime)."""
+    seen = {}
+    for top, dirs, names in os.walk("/workspace", followlinks=False):
+        for name in names:
+            full = os.path.join(top, name)
+            try:
+                st = os.lstat(full)
+            except OSError:
+                continue
+            import stat
+            if stat.S_ISREG(st.st_mode):
+                seen[os.path.relpath(full, "/workspace")] = (st.st_size, st.st_mtime_ns)
+        if len(seen) > 10000:
+            break
+    return seen
+
 def main():
     job = read_job()
     limits = job.get("limits", {})
@@ -44,6 +61,7 @@ def main():
         os.makedirs(os.path.dirname(full), exist_ok=True)
         with open(full, "wb") as f:
             f.write(base64.b64decode(data))
+    before = snapshot() if job.get("fetch_new") else None
     stdin_data = base64.b64decode(job.get("stdin", ""))
     r, w = os.pipe()
     if len(stdin_data) <= 60000:
@@ -98,7 +116,13 @@ def main():
     except BaseException:
         pass
     files, errors, budget = {}, {}, limits["fetch_bytes"]
-    for path in job.get("fetch", []):
+    wanted = list(job.get("fetch", []))
+    if before is not None:
+        # Files the run created or changed, smallest first, so the byte budget returns as many as it can.
+        after = snapshot()
+        produced = sorted((p for p, sig in after.items() if before.get(p) != sig and p not in wanted), key=lambda p: after[p][0])
+        wanted += produced[:64]
+    for path in wanted:
         try:
             fd = os.open(inside(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             try:

@@ -141,14 +141,23 @@ class ServiceToolsTest {
     @Test
     void pythonExecReturnsOutputFilesAndLimits() {
         String sid = McpTransportTestSupport.initialize(server, TestServer.API_KEY);
-        JsonNode ok = call(TestServer.API_KEY, sid, 8, "python_exec", "{\"code\":\"print(sum(range(10)))\\nopen('out.txt','w').write(open('in.txt').read().upper())\","
-                + "\"files\":{\"in.txt\":\"hello\"},\"output_files\":[\"out.txt\"]}");
+        JsonNode ok = call(TestServer.API_KEY, sid, 8, "python_exec", "{\"code\":\"print(sum(range(10)))\\nopen('out.txt','w').write(open('in.txt').read().upper())"
+                + "\\nimport os\\nos.makedirs('plots')\\nopen('plots/p.bin','wb').write(bytes([0,1,2,255]))\\nos.symlink('/etc/passwd','link')\","
+                + "\"files\":{\"in.txt\":\"hello\",\"untouched.txt\":\"same\"}}");
         assertFalse(ok.get("isError").asBoolean(), ok.toString());
         JsonNode s = ok.get("structuredContent");
         assertEquals("finished", s.get("status").asText());
         assertEquals("45\n", s.get("stdout").asText());
         assertEquals(0, s.get("exit_code").asInt());
-        assertEquals("HELLO", s.get("files").get("out.txt").asText());
+        // Produced files come back without being asked for; inputs the run did not touch do not.
+        assertEquals("HELLO", s.get("files").get("out.txt").get("content").asText());
+        assertEquals("utf-8", s.get("files").get("out.txt").get("encoding").asText());
+        assertEquals("base64", s.get("files").get("plots/p.bin").get("encoding").asText());
+        assertEquals("AAEC/w==", s.get("files").get("plots/p.bin").get("content").asText());
+        assertEquals(4, s.get("files").get("plots/p.bin").get("bytes").asInt());
+        assertFalse(s.get("files").has("untouched.txt"));
+        assertFalse(s.get("files").has("in.txt"));
+        assertFalse(s.get("files").has("link"), "a symbolic link must never be followed out of the workspace");
         assertTrue(s.get("duration_s").asDouble() > 0);
 
         JsonNode failing = call(TestServer.API_KEY, sid, 9, "python_exec", "{\"code\":\"raise ValueError('boom')\"}").get("structuredContent");

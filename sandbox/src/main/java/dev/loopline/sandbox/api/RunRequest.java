@@ -17,7 +17,7 @@ import java.util.Map;
  * silently raised.
  */
 public record RunRequest(String code, String language, double runTimeoutSeconds, int memoryLimitMb, byte[] stdin,
-                         Map<String, byte[]> files, List<String> fetchFiles, String runId) {
+                         Map<String, byte[]> files, List<String> fetchFiles, boolean fetchNewFiles, String runId) {
 
     public static RunRequest parse(ObjectNode b, SandboxLimits max) {
         JsonNode code = b.get("code");
@@ -97,7 +97,12 @@ public record RunRequest(String code, String language, double runTimeoutSeconds,
             }
             runId = id.asText();
         }
-        return new RunRequest(code.asText(), language, timeout, memory, stdin, files, fetch, runId);
+        JsonNode fetchNew = b.get("fetch_new_files");
+        if (fetchNew != null && !fetchNew.isNull() && !fetchNew.isBoolean()) {
+            throw ApiException.badRequest("fetch_new_files", "'fetch_new_files' must be a boolean.");
+        }
+        return new RunRequest(code.asText(), language, timeout, memory, stdin, files, fetch,
+                fetchNew != null && fetchNew.asBoolean(false), runId);
     }
 
     /** Relative paths inside the workspace only. */

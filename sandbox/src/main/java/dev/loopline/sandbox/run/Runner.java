@@ -198,6 +198,7 @@ public final class Runner {
         req.files().forEach((k, v) -> files.put(k, Base64.getEncoder().encodeToString(v)));
         var fetch = j.putArray("fetch");
         req.fetchFiles().forEach(fetch::add);
+        j.put("fetch_new", req.fetchNewFiles());
         j.putObject("limits")
                 .put("cpu_s", (long) Math.ceil(req.runTimeoutSeconds()) + 1)
                 .put("as_bytes", (long) req.memoryLimitMb() * 1024 * 1024)

@@ -50,7 +50,8 @@ public final class PythonExecTool implements Tool {
                 .put("default", Math.min(10, maxTimeoutSeconds)).put("description", "Wall-clock limit in seconds.");
         props.putObject("files").put("type", "object").put("description", "Text files to create first: relative path → content.")
                 .putObject("additionalProperties").put("type", "string");
-        props.putObject("output_files").put("type", "array").put("description", "Relative paths of files to return after the run.")
+        props.putObject("output_files").put("type", "array")
+                .put("description", "More files to return after the run (files the run creates or changes are returned anyway).")
                 .put("maxItems", MAX_FILES).putObject("items").put("type", "string");
         in.putArray("required").add("code");
         in.put("additionalProperties", false);
@@ -62,7 +63,14 @@ public final class PythonExecTool implements Tool {
         op.putObject("stderr").put("type", "string");
         op.putObject("exit_code").putArray("type").add("integer").add("null");
         op.putObject("duration_s").put("type", "number");
-        op.putObject("files").put("type", "object").putObject("additionalProperties").put("type", "string");
+        ObjectNode file = op.putObject("files").put("type", "object")
+                .put("description", "Files the run created or changed (and output_files): path → content.")
+                .putObject("additionalProperties").put("type", "object");
+        ObjectNode fp = file.putObject("properties");
+        fp.putObject("encoding").put("type", "string").putArray("enum").add("utf-8").add("base64");
+        fp.putObject("content").put("type", "string");
+        fp.putObject("bytes").put("type", "integer");
+        file.putArray("required").add("encoding").add("content").add("bytes");
         op.putObject("message").put("type", "string");
         out.putArray("required").add("status").add("stdout").add("stderr").add("exit_code").add("duration_s").add("files");
         t.putObject("annotations").put("title", "Run Python").put("readOnlyHint", false).put("destructiveHint", false)
@@ -86,7 +94,7 @@ public final class PythonExecTool implements Tool {
         }
         String runId = Ids.next("run", "-").substring(0, 40);
         ObjectNode body = Json.object().put("code", code.asText()).put("language", "python").put("run_timeout", timeout)
-                .put("run_id", runId);
+                .put("run_id", runId).put("fetch_new_files", true);
         if (args.has("files")) {
             JsonNode files = args.get("files");
             if (!files.isObject() || files.size() > MAX_FILES) {
@@ -126,6 +134,20 @@ public final class PythonExecTool implements Tool {
         return result(r);
     }
 
+    /** The bytes as text when they are valid UTF-8 without NULs, else null (binary: sent as base64). */
+    private static String utf8(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b == 0) {
+                return null;
+            }
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return null;
+        }
+    }
+
     static ObjectNode result(JsonNode r) {
         JsonNode run = r.path("run_result");
         String status = switch (run.path("status").asText(r.path("status").asText())) {
@@ -149,7 +171,14 @@ public final class PythonExecTool implements Tool {
         for (Iterator<Map.Entry<String, JsonNode>> it = r.path("files").fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             byte[] bytes = Base64.getDecoder().decode(e.getValue().asText());
-            files.put(e.getKey(), new String(bytes, StandardCharsets.UTF_8));
+            ObjectNode f = files.putObject(e.getKey());
+            String text = utf8(bytes);
+            if (text != null) {
+                f.put("encoding", "utf-8").put("content", text);
+            } else {
+                f.put("encoding", "base64").put("content", e.getValue().asText());
+            }
+            f.put("bytes", bytes.length);
         }
         if (!status.equals("finished") && !status.equals("error") || r.has("fetch_errors")) {
             out.put("message", r.path("message").asText("") + (r.has("fetch_errors") ? " fetch errors: " + r.get("fetch_errors") : ""));
