@@ -357,6 +357,32 @@ class VectorStoreApiTest {
     }
 
     @Test
+    void aStoreBuiltWithOneModelRefusesToMixInAnother() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("mix");
+        String vs;
+        try (TestServer first = TestServer.start(Map.of("LOOPLINE_DATA_DIR", dir.toString()), p -> List.of(new VectorStoreModule(p)))) {
+            VectorStoreClient c = new VectorStoreClient(first, TestServer.API_KEY);
+            vs = c.ok(c.post("/v1/vector_stores", "{\"file_ids\":[\"" + c.uploadText("a.txt", VOLCANO) + "\"]}")).path("id").asText();
+            c.awaitIdle(vs, 60_000);
+        }
+        try (TestServer second = TestServer.start(Map.of("LOOPLINE_DATA_DIR", dir.toString(), "LOOPLINE_EMBEDDINGS", "onnx-int8"),
+                p -> List.of(new VectorStoreModule(p)))) {
+            VectorStoreClient c = new VectorStoreClient(second, TestServer.API_KEY);
+            JsonNode e = TestServer.error(c.post("/v1/vector_stores/" + vs + "/search", "{\"query\":\"lava\"}"), 400);
+            assertEquals("embedding_model_mismatch", e.path("code").asText());
+            assertTrue(e.path("message").asText().contains("all-MiniLM-L6-v2-int8"), e.toString());
+            c.ok(c.post("/v1/vector_stores/" + vs + "/files", "{\"file_id\":\"" + c.uploadText("b.txt", BREAD) + "\"}"));
+            c.awaitIdle(vs, 60_000);
+            JsonNode failed = c.ok(c.get("/v1/vector_stores/" + vs + "/files?filter=failed")).path("data");
+            assertEquals(1, failed.size());
+            assertTrue(failed.get(0).path("last_error").path("message").asText().contains("never mixed"));
+            // A new store on this server uses its model.
+            String fresh = c.ok(c.post("/v1/vector_stores", "{}")).path("id").asText();
+            assertEquals(0, c.ok(c.post("/v1/vector_stores/" + fresh + "/search", "{\"query\":\"lava\"}")).path("data").size());
+        }
+    }
+
+    @Test
     void cancellingABatchStopsItsFiles() {
         StringBuilder big = new StringBuilder();
         for (int i = 0; i < 400; i++) {
