@@ -33,16 +33,24 @@ public final class ContentExtractor {
     private static final Pattern NEGATIVE = Pattern.compile(
             "comment(?!ary)|disqus|foot|sidebar|side-bar|widget|sponsor|\\bads?\\b|ad-|advert|promo|share|sharing|social|related|recommend"
                     + "|newsletter|subscribe|signup|cookie|consent|gdpr|banner|breadcrumb|\\bnav|menu|popup|modal|masthead|outbrain|taboola"
-                    + "|pagination|pager|tags|tagcloud|author-bio|skip|print|login|toolbar|teaser|more-stories|read-more|readmore",
+                    + "|pagination|pager|tags|tagcloud|author-bio|skip|print|login|toolbar|teaser|more-stories|read-more|readmore|byline|dateline|caption|credit|paywall|subscription",
             Pattern.CASE_INSENSITIVE);
     private static final Pattern POSITIVE = Pattern.compile(
             "article|body|content|entry|main|page|post|text|blog|story|prose|paragraph", Pattern.CASE_INSENSITIVE);
+    /** Short blocks saying these are calls to action or notices, not article text (several languages). */
+    private static final Pattern BOILERPLATE_TEXT = Pattern.compile(
+            "copyright|©|all rights reserved|subscribe|subscriber|newsletter|sign up|log in|follow (us|the)|download (the|our)"
+                    + "|abonn|anmelden|werbung|anzeige|reklama|publicidad|suscr|iscriviti|pubblicità|written permission",
+            Pattern.CASE_INSENSITIVE);
     private static final Set<String> BLOCKS = Set.of("p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6",
             "ul", "ol", "li", "pre", "blockquote", "table", "tr", "td", "th", "dl", "dt", "dd", "figure", "figcaption", "br", "hr");
 
     /** What the scraper returns about a page. */
     public record Extracted(String title, String byline, String published, String language, String text, String markdown, int links) {
     }
+
+    /** Distant containers join the content when they score at least this share of the best one. */
+    private static final double DISTANT_SHARE = 0.4;
 
     private ContentExtractor() {
     }
@@ -88,7 +96,7 @@ public final class ContentExtractor {
             }
         }
         root.select("script, style, noscript, template, svg, canvas, iframe, object, embed, form, button, input, select, textarea,"
-                + " nav, footer, aside, dialog, [hidden], [aria-hidden=true], [role=navigation], [role=banner],"
+                + " nav, footer, aside, dialog, figcaption, [hidden], [aria-hidden=true], [role=navigation], [role=banner],"
                 + " [role=contentinfo], [role=complementary]").remove();
         for (Element e : new ArrayList<>(root.getAllElements())) {
             if (e == root || e.parent() == null) {
@@ -103,7 +111,7 @@ public final class ContentExtractor {
             if (marks.isBlank() || e.tagName().equals("body") || e.tagName().equals("article") || e.tagName().equals("main")) {
                 continue;
             }
-            if (NEGATIVE.matcher(marks).find() && !POSITIVE.matcher(marks).find() && textLength(e) < 2000) {
+            if (NEGATIVE.matcher(marks).find() && !POSITIVE.matcher(marks).find() && textLength(e) < 1000) {
                 e.remove();
             }
         }
@@ -171,7 +179,56 @@ public final class ContentExtractor {
                 out.add(sibling);
             }
         }
+        addDistantContent(out, scores, bestScore, body);
         return out;
+    }
+
+    /**
+     * Articles split over distant containers (an intro module above the body, CMS blocks): other
+     * strong, link-poor containers that do not overlap what was chosen join it, in page order.
+     */
+    private static void addDistantContent(List<Element> out, Map<Element, Double> scores, double bestScore, Element body) {
+        List<Element> extra = new ArrayList<>();
+        for (Map.Entry<Element, Double> e : scores.entrySet()) {
+            Element c = e.getKey();
+            if (e.getValue() < bestScore * DISTANT_SHARE || linkDensity(c) > 0.2 || c == body) {
+                continue;
+            }
+            boolean overlaps = false;
+            for (Element o : out) {
+                if (o == c || isAncestor(o, c) || isAncestor(c, o)) {
+                    overlaps = true;
+                    break;
+                }
+            }
+            for (Element o : extra) {
+                if (!overlaps && (isAncestor(o, c) || isAncestor(c, o))) {
+                    overlaps = true;
+                }
+            }
+            if (!overlaps) {
+                extra.add(c);
+            }
+        }
+        if (extra.isEmpty()) {
+            return;
+        }
+        out.addAll(extra);
+        Map<Element, Integer> order = new IdentityHashMap<>();
+        int i = 0;
+        for (Element e : body.getAllElements()) {
+            order.put(e, i++);
+        }
+        out.sort(java.util.Comparator.comparingInt(e -> order.getOrDefault(e, Integer.MAX_VALUE)));
+    }
+
+    private static boolean isAncestor(Element ancestor, Element e) {
+        for (Element p = e.parent(); p != null; p = p.parent()) {
+            if (p == ancestor) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static double initial(Element e) {
@@ -241,9 +298,20 @@ public final class ContentExtractor {
         }
         String tag = e.tagName();
         boolean block = BLOCKS.contains(tag);
-        // Inside the content, blocks that are mostly links are link lists ("read also", tags, related).
+        // Inside the content, blocks that are mostly links are link lists ("read also", tags, related),
+        // and a heading that only introduces such a list goes with it.
         if (block && !tag.equals("br") && !tag.equals("hr") && linkDensity(e) > 0.5) {
             return;
+        }
+        if ((tag.equals("p") || tag.equals("div") || tag.equals("li")) && textLength(e) < 200
+                && BOILERPLATE_TEXT.matcher(e.text()).find()) {
+            return;
+        }
+        if (tag.matches("h[2-6]")) {
+            Element next = e.nextElementSibling();
+            if (next == null || (textLength(next) > 0 && linkDensity(next) > 0.5)) {
+                return;
+            }
         }
         if (block) {
             out.append("\n\n");
