@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  */
 public final class ContentExtractor {
     private static final Pattern NEGATIVE = Pattern.compile(
-            "comment(?!ary)|disqus|foot|sidebar|side-bar|widget|sponsor|\\bads?\\b|ad-|advert|promo|share|sharing|social|related|recommend"
+            "comment(?!ary)|disqus|foot(?!note)|sidebar|side-bar|widget|sponsor|\\bads?\\b|ad-|advert|promo|share|sharing|social|related|recommend"
                     + "|newsletter|subscribe|signup|cookie|consent|gdpr|banner|breadcrumb|\\bnav|menu|popup|modal|masthead|outbrain|taboola"
                     + "|pagination|pager|tags|tagcloud|author-bio|skip|print|login|toolbar|teaser|more-stories|read-more|readmore|byline|dateline|caption|credit|paywall|subscription",
             Pattern.CASE_INSENSITIVE);
@@ -50,7 +50,7 @@ public final class ContentExtractor {
     }
 
     /** Distant containers join the content when they score at least this share of the best one. */
-    private static final double DISTANT_SHARE = 0.4;
+    private static final double DISTANT_SHARE = 0.3;
 
     private ContentExtractor() {
     }
@@ -290,7 +290,9 @@ public final class ContentExtractor {
 
     private static void renderNode(Node node, StringBuilder out, boolean markdown) {
         if (node instanceof TextNode t) {
-            out.append(t.text());
+            // getWholeText, not text(): jsoup's text() drops soft hyphens, which are part of the words.
+            // No-break spaces become spaces and zero-width spaces go, as text() would do.
+            out.append(t.getWholeText().replace("\u200b", "").replaceAll("[\\s\u00a0]+", " "));
             return;
         }
         if (!(node instanceof Element e)) {
@@ -303,7 +305,7 @@ public final class ContentExtractor {
         if (block && !tag.equals("br") && !tag.equals("hr") && linkDensity(e) > 0.5) {
             return;
         }
-        if ((tag.equals("p") || tag.equals("div") || tag.equals("li")) && textLength(e) < 200
+        if ((tag.equals("p") || tag.equals("div") || tag.equals("li")) && textLength(e) < 300
                 && BOILERPLATE_TEXT.matcher(e.text()).find()) {
             return;
         }
