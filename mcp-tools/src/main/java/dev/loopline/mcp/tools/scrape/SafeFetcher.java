@@ -17,7 +17,6 @@ import java.net.Proxy;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
@@ -46,7 +45,11 @@ public final class SafeFetcher {
     private final long maxBytes;
 
     public SafeFetcher(OkHttpClient base, AddressPolicy policy, Duration callTimeout, long maxCompressedBytes, long maxBytes) {
-        this.http = base.newBuilder()
+        OkHttpClient.Builder b = base.newBuilder();
+        // No service-to-service interceptors (loopline's request id) on requests to arbitrary sites.
+        b.interceptors().clear();
+        b.networkInterceptors().clear();
+        this.http = b
                 // Its own pool: a connection opened by another client (loopline's calls to its own
                 // services on 127.0.0.1) must never be reused for a page, as it skipped the check.
                 .connectionPool(new okhttp3.ConnectionPool())
@@ -280,9 +283,5 @@ public final class SafeFetcher {
         public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort) throws IOException {
             return createSocket(address, port);
         }
-    }
-
-    static List<String> allowedTypes() {
-        return List.copyOf(TYPES);
     }
 }
