@@ -33,7 +33,7 @@ public final class ContentExtractor {
     private static final Pattern NEGATIVE = Pattern.compile(
             "comment(?!ary)|disqus|foot(?!note)|sidebar|side-bar|widget|sponsor|\\bads?\\b|ad-|advert|promo|share|sharing|social|related|recommend"
                     + "|newsletter|subscribe|signup|cookie|consent|gdpr|banner|breadcrumb|\\bnav|menu|popup|modal|masthead|outbrain|taboola"
-                    + "|pagination|pager|tags|tagcloud|author-bio|skip|print|login|toolbar|teaser|more-stories|read-more|readmore|byline|dateline|caption|credit|paywall|subscription",
+                    + "|pagination|pager|tags|tagcloud|author-bio|skip|print|login|toolbar|teaser|more-stories|read-more|readmore|byline|dateline|caption|credit|paywall|subscription|author|autor|reading-time|readtime",
             Pattern.CASE_INSENSITIVE);
     private static final Pattern POSITIVE = Pattern.compile(
             "article|body|content|entry|main|page|post|text|blog|story|prose|paragraph", Pattern.CASE_INSENSITIVE);
@@ -66,6 +66,7 @@ public final class ContentExtractor {
         int links = doc.select("a[href]").size();
 
         Element body = doc.body() == null ? doc : doc.body();
+        String scripted = scriptedHtml(doc);
         clean(body);
         List<Element> parts = mainContent(body);
         String text = render(parts, false);
@@ -74,6 +75,11 @@ public final class ContentExtractor {
         if ((text.length() < 250 && articleBody.length() > text.length()) || articleBody.length() > text.length() * 1.5) {
             text = articleBody.strip();
             markdown = text;
+        }
+        if (text.length() < 250 && scripted.length() > text.length() * 2) {
+            // A client-rendered page: its article travels as HTML inside a JSON blob.
+            text = scripted;
+            markdown = scripted;
         }
         if (text.length() < 100) {
             String all = render(List.of(body), false);
@@ -345,6 +351,62 @@ public final class ContentExtractor {
         if (block) {
             out.append("\n\n");
         }
+    }
+
+    // ---- client-rendered pages
+
+    /** Paragraph HTML carried in JSON string literals of the page's scripts, as text (empty when none). */
+    private static String scriptedHtml(Document doc) {
+        StringBuilder out = new StringBuilder();
+        for (Element script : doc.select("script")) {
+            String data = script.data();
+            if (!data.contains("\\u003cp") && !data.contains("\\u003Cp") && !data.contains("<p>")) {
+                continue;
+            }
+            for (String literal : stringLiterals(data)) {
+                if (out.length() > 200_000) {
+                    break;
+                }
+                String html;
+                try {
+                    html = Json.mapper().readValue("\"" + literal + "\"", String.class);
+                } catch (java.io.IOException | RuntimeException e) {
+                    continue;
+                }
+                if (!html.contains("<p")) {
+                    continue;
+                }
+                for (Element p : org.jsoup.Jsoup.parseBodyFragment(html).select("p, h2, h3, li, blockquote")) {
+                    String t = p.text();
+                    if (!t.isBlank()) {
+                        out.append(t).append("\n\n");
+                    }
+                }
+            }
+        }
+        return out.toString().strip();
+    }
+
+    /** The bodies of double-quoted string literals of at least 80 characters, by a linear scan. */
+    private static List<String> stringLiterals(String js) {
+        List<String> out = new ArrayList<>();
+        int i = 0;
+        int n = js.length();
+        while (i < n) {
+            if (js.charAt(i) != '"') {
+                i++;
+                continue;
+            }
+            int start = ++i;
+            while (i < n && js.charAt(i) != '"') {
+                i += js.charAt(i) == '\\' ? 2 : 1;
+            }
+            if (i <= n && i - start >= 80) {
+                out.add(js.substring(start, Math.min(i, n)));
+            }
+            i++;
+        }
+        return out;
     }
 
     // ---- metadata

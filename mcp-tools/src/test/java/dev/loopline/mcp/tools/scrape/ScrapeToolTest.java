@@ -162,6 +162,11 @@ class ScrapeToolTest {
                     Thread.currentThread().interrupt();
                 }
             }
+            case "/spa" -> send(ex, 200, "text/html", ("<html><head><title>App</title></head><body><div id=\"root\"></div><script>"
+                    + "window.__STATE__={\"article\":{\"body\":[{\"type\":\"text\",\"html\":\"\\u003cp>The referee's decisions are debated "
+                    + "every weekend, and this week was no exception at all.\\u003c/p>\"},{\"type\":\"text\",\"html\":\"\\u003cp>Without the "
+                    + "wrong calls, the table would look quite different after ten rounds.\\u003c/p>\"}]}};</script></body></html>")
+                    .getBytes(StandardCharsets.UTF_8));
             case "/binary" -> send(ex, 200, "text/html", new byte[]{(byte) 0x89, 'P', 'N', 'G', 0, 0, 0, 13, 'I', 'H', 'D', 'R'});
             case "/image" -> send(ex, 200, "image/png", new byte[]{(byte) 0x89, 'P', 'N', 'G'});
             default -> send(ex, 404, "text/plain", "no".getBytes(StandardCharsets.US_ASCII));
@@ -243,6 +248,13 @@ class ScrapeToolTest {
                 ToolContext.none());
         assertEquals(100, cut.get("content").asText().length());
         assertTrue(cut.get("truncated").asBoolean());
+    }
+
+    @Test
+    void aClientRenderedPageIsReadFromItsJsonState() throws Exception {
+        String text = call(LOOPBACK_ALLOWED, "http://127.0.0.1:" + port + "/spa").get("content").asText();
+        assertTrue(text.contains("debated every weekend") && text.contains("after ten rounds"), text);
+        assertFalse(text.contains("__STATE__"), text);
     }
 
     @Test
