@@ -383,6 +383,30 @@ class VectorStoreApiTest {
     }
 
     @Test
+    void reAddingAFileWhileItIsIngestedPublishesOnlyTheNewestAdd() {
+        StringBuilder big = new StringBuilder();
+        for (int i = 0; i < 300; i++) {
+            big.append("Section ").append(i).append(" on glacier movement and the moraines they leave behind.\n\n");
+        }
+        String f = api.uploadText("glaciers.txt", big.toString());
+        String vs = api.ok(api.post("/v1/vector_stores", "{}")).path("id").asText();
+        api.ok(api.post("/v1/vector_stores/" + vs + "/files", "{\"file_id\":\"" + f + "\",\"attributes\":{\"v\":1}}"));
+        api.ok(api.post("/v1/vector_stores/" + vs + "/files", "{\"file_id\":\"" + f + "\",\"attributes\":{\"v\":2},"
+                + "\"chunking_strategy\":{\"type\":\"static\",\"static\":{\"max_chunk_size_tokens\":100,\"chunk_overlap_tokens\":0}}}"));
+        api.awaitIdle(vs, 120_000);
+        JsonNode row = api.ok(api.get("/v1/vector_stores/" + vs + "/files/" + f));
+        assertEquals("completed", row.path("status").asText(), row.toString());
+        assertEquals(2, row.path("attributes").path("v").asInt());
+        JsonNode newest = search(vs, "{\"query\":\"glacier\",\"max_num_results\":50,\"filters\":{\"type\":\"eq\",\"key\":\"v\",\"value\":2}}");
+        JsonNode older = search(vs, "{\"query\":\"glacier\",\"max_num_results\":50,\"filters\":{\"type\":\"eq\",\"key\":\"v\",\"value\":1}}");
+        assertTrue(newest.path("data").size() > 0);
+        assertEquals(0, older.path("data").size(), "chunks of the superseded add are searchable");
+        // The newest chunking won: 100-token chunks, no overlap.
+        JsonNode content = api.ok(api.get("/v1/vector_stores/" + vs + "/files/" + f + "/content")).path("data");
+        assertTrue(content.size() > 20, "expected the 100-token chunking, got " + content.size() + " chunks");
+    }
+
+    @Test
     void cancellingABatchStopsItsFiles() {
         StringBuilder big = new StringBuilder();
         for (int i = 0; i < 400; i++) {

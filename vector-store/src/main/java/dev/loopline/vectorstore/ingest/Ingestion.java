@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -41,6 +42,8 @@ public final class Ingestion implements AutoCloseable {
     private final Chunker chunker;
     private final ExecutorService workers;
     private final AtomicInteger pending = new AtomicInteger();
+    /** One lock per store file, so that two runs for the same file never overlap. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Object> locks = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Ingestion(StoreRepository repo, FileStore files, VectorIndex index, Embedder embedder, Chunker chunker, int threads) {
         this.repo = repo;
@@ -66,14 +69,18 @@ public final class Ingestion implements AutoCloseable {
         return interrupted.size();
     }
 
+    /**
+     * Queues a file. Runs for one file are serialised, and a run publishes only if the row is
+     * still at the generation it started from: re-adding a file while an older run is under way
+     * (new attributes, new chunking) makes the older run's result void.
+     */
     public void submit(String tenant, String storeId, String fileId) {
         pending.incrementAndGet();
         workers.execute(() -> {
             try {
-                ingest(tenant, storeId, fileId);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "ingestion of " + fileId + " into " + storeId + " failed", e);
-                repo.finish(storeId, fileId, StoreRepository.FAILED, "server_error", "Ingestion failed: " + e.getMessage(), 0, 0);
+                synchronized (locks.computeIfAbsent(storeId + "/" + fileId, k -> new Object())) {
+                    ingest(tenant, storeId, fileId);
+                }
             } finally {
                 if (pending.decrementAndGet() == 0) {
                     try {
@@ -97,13 +104,22 @@ public final class Ingestion implements AutoCloseable {
         if (row == null || store == null || !row.status().equals(StoreRepository.IN_PROGRESS)) {
             return;
         }
+        try {
+            run(tenant, storeId, fileId, row, store);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "ingestion of " + fileId + " into " + storeId + " failed", e);
+            repo.finish(row, StoreRepository.FAILED, "server_error", "Ingestion failed: " + e.getMessage(), 0, 0);
+        }
+    }
+
+    private void run(String tenant, String storeId, String fileId, StoreFileRecord row, StoreRecord store) {
         FileRecord file = files.get(tenant, fileId).orElse(null);
         if (file == null) {
-            repo.finish(storeId, fileId, StoreRepository.FAILED, "invalid_file", "The file was deleted before it was processed.", 0, 0);
+            repo.finish(row, StoreRepository.FAILED, "invalid_file", "The file was deleted before it was processed.", 0, 0);
             return;
         }
         if (!store.embeddingModel().equals(embedder.model()) || store.dimensions() != embedder.dimensions()) {
-            repo.finish(storeId, fileId, StoreRepository.FAILED, "server_error", "This vector store holds " + store.embeddingModel()
+            repo.finish(row, StoreRepository.FAILED, "server_error", "This vector store holds " + store.embeddingModel()
                     + " vectors (" + store.dimensions() + " dims) but the server now embeds with " + embedder.model() + " ("
                     + embedder.dimensions() + " dims); vectors of different models are never mixed.", 0, 0);
             return;
@@ -112,31 +128,31 @@ public final class Ingestion implements AutoCloseable {
         try {
             text = DocumentParser.parse(file.filename(), file.contentType(), Files.readAllBytes(files.path(fileId)));
         } catch (DocumentParser.UnsupportedFile e) {
-            repo.finish(storeId, fileId, StoreRepository.FAILED, "unsupported_file", e.getMessage(), 0, 0);
+            repo.finish(row, StoreRepository.FAILED, "unsupported_file", e.getMessage(), 0, 0);
             return;
         } catch (DocumentParser.InvalidFile e) {
-            repo.finish(storeId, fileId, StoreRepository.FAILED, "invalid_file", e.getMessage(), 0, 0);
+            repo.finish(row, StoreRepository.FAILED, "invalid_file", e.getMessage(), 0, 0);
             return;
         } catch (IOException e) {
-            repo.finish(storeId, fileId, StoreRepository.FAILED, "server_error", "The stored file could not be read.", 0, 0);
+            repo.finish(row, StoreRepository.FAILED, "server_error", "The stored file could not be read.", 0, 0);
             return;
         }
         // Partial chunks of an interrupted run are replaced by addFile, which replaces all of a file's chunks.
         List<Chunk> chunks = chunker.split(text, ChunkingStrategy.fromJson(row.chunkingStrategy()));
         List<float[]> vectors = new ArrayList<>(chunks.size());
         for (int from = 0; from < chunks.size(); from += EMBED_BATCH) {
-            if (!stillWanted(tenant, storeId, fileId)) {
+            if (!stillWanted(tenant, row)) {
                 return;
             }
             List<String> texts = chunks.subList(from, Math.min(chunks.size(), from + EMBED_BATCH)).stream().map(Chunk::text).toList();
             vectors.addAll(embedder.embedDocuments(texts));
         }
-        if (!stillWanted(tenant, storeId, fileId)) {
+        if (!stillWanted(tenant, row)) {
             return;
         }
         index.addFile(storeId, new VectorIndex.FileChunks(fileId, file.filename(), row.attributes(), chunks, vectors));
         long usage = chunks.stream().mapToLong(c -> c.text().length()).sum() + (long) chunks.size() * embedder.dimensions() * 4;
-        if (!repo.finish(storeId, fileId, StoreRepository.COMPLETED, null, null, usage, chunks.size())) {
+        if (!repo.finish(row, StoreRepository.COMPLETED, null, null, usage, chunks.size())) {
             // Cancelled or removed while we indexed: do not leave its chunks searchable.
             if (repo.store(tenant, storeId).isEmpty()) {
                 index.dropStore(storeId);
@@ -146,8 +162,10 @@ public final class Ingestion implements AutoCloseable {
         }
     }
 
-    private boolean stillWanted(String tenant, String storeId, String fileId) {
-        return repo.file(tenant, storeId, fileId).map(f -> f.status().equals(StoreRepository.IN_PROGRESS)).orElse(false);
+    /** The row is still in progress at the generation this run started from. */
+    private boolean stillWanted(String tenant, StoreFileRecord run) {
+        return repo.file(tenant, run.storeId(), run.fileId())
+                .map(f -> f.status().equals(StoreRepository.IN_PROGRESS) && f.generation() == run.generation()).orElse(false);
     }
 
     @Override

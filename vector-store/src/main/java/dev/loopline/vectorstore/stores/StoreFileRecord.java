@@ -6,7 +6,7 @@ import dev.loopline.common.json.Json;
 /** A row of {@code vector_store_files}: one file in one vector store and its ingestion state. */
 public record StoreFileRecord(String storeId, String fileId, String tenantId, long createdAt, String status, String errorCode,
                               String errorMessage, ObjectNode attributes, ObjectNode chunkingStrategy, long usageBytes, int chunks,
-                              String batchId) {
+                              String batchId, long generation) {
 
     /** The OpenAI {@code vector_store.file} object. */
     public ObjectNode toJson() {

@@ -17,6 +17,8 @@ public final class StoreRepository {
     public static final String FAILED = "failed";
     public static final String CANCELLED = "cancelled";
 
+    /** Generations only need to differ between adds of one file; time-seeded so restarts do not reuse them. */
+    private static final java.util.concurrent.atomic.AtomicLong GENERATIONS = new java.util.concurrent.atomic.AtomicLong(System.currentTimeMillis() * 1000);
     private final Database db;
 
     public StoreRepository(Database db) {
@@ -117,8 +119,9 @@ public final class StoreRepository {
         try {
             tx.delete("DELETE FROM vector_store_files WHERE vector_store_id = ? AND file_id = ? AND tenant_id = ?", storeId, fileId, tenant);
             tx.insert("INSERT INTO vector_store_files (vector_store_id, file_id, tenant_id, created_at, status, last_error_code, "
-                            + "last_error_message, attributes, chunking_strategy, usage_bytes, chunks, batch_id) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, 0, 0, ?)",
-                    storeId, fileId, tenant, now, IN_PROGRESS, Json.string(attributes), Json.string(chunking), batchId);
+                            + "last_error_message, attributes, chunking_strategy, usage_bytes, chunks, batch_id, generation) "
+                            + "VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, 0, 0, ?, ?)",
+                    storeId, fileId, tenant, now, IN_PROGRESS, Json.string(attributes), Json.string(chunking), batchId, GENERATIONS.incrementAndGet());
             tx.commit();
         } catch (RuntimeException e) {
             tx.rollback();
@@ -172,11 +175,15 @@ public final class StoreRepository {
                 r -> r.column("vector_store_id").getString(), fileId, tenant);
     }
 
-    /** Moves an in_progress file to its final state; false when it is no longer in_progress (cancelled or removed). */
-    public boolean finish(String storeId, String fileId, String status, String errorCode, String errorMessage, long usageBytes, int chunks) {
+    /**
+     * Moves an in_progress file of this generation to its final state; false when it is no longer
+     * in progress or was re-added since (cancelled, removed, or a newer add owns the row).
+     */
+    public boolean finish(StoreFileRecord run, String status, String errorCode, String errorMessage, long usageBytes, int chunks) {
         return db.client().execute().update("UPDATE vector_store_files SET status = ?, last_error_code = ?, last_error_message = ?, "
-                        + "usage_bytes = ?, chunks = ? WHERE vector_store_id = ? AND file_id = ? AND status = ?",
-                status, errorCode, errorMessage == null ? null : truncate(errorMessage, 2000), usageBytes, chunks, storeId, fileId, IN_PROGRESS) > 0;
+                        + "usage_bytes = ?, chunks = ? WHERE vector_store_id = ? AND file_id = ? AND status = ? AND generation = ?",
+                status, errorCode, errorMessage == null ? null : truncate(errorMessage, 2000), usageBytes, chunks, run.storeId(),
+                run.fileId(), IN_PROGRESS, run.generation()) > 0;
     }
 
     private static String truncate(String s, int max) {
@@ -234,6 +241,6 @@ public final class StoreRepository {
                 r.column("last_error_code").getString(), r.column("last_error_message").getString(),
                 (ObjectNode) Json.parse(r.column("attributes").getString()),
                 (ObjectNode) Json.parse(r.column("chunking_strategy").getString()), r.column("usage_bytes").getLong(),
-                r.column("chunks").getInt(), r.column("batch_id").getString());
+                r.column("chunks").getInt(), r.column("batch_id").getString(), r.column("generation").getLong());
     }
 }
