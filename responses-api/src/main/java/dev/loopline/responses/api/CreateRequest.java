@@ -18,11 +18,15 @@ import java.util.Set;
 public record CreateRequest(String model, ArrayNode input, String instructions, ArrayNode tools, JsonNode toolChoice,
                             boolean parallelToolCalls, Integer maxToolCalls, String previousResponseId, boolean store,
                             boolean stream, boolean background, Double temperature, Double topP, Integer maxOutputTokens,
-                            ObjectNode metadata, String user, String truncation, ObjectNode text) {
+                            ObjectNode metadata, String user, String truncation, ObjectNode text, Set<String> include) {
 
     /** Built-in tool types this server runs itself (through mcp-tools). */
     public static final Set<String> WEB_SEARCH_TYPES = Set.of("web_search", "web_search_preview", "web_search_2025_08_26",
             "web_search_preview_2025_03_11");
+
+    /** {@code include} values this server honours; others are refused with a 400 naming them. */
+    public static final Set<String> INCLUDABLE = Set.of("file_search_call.results", "code_interpreter_call.outputs",
+            "web_search_call.action.sources", "web_search_call.results", "message.output_text.logprobs");
 
     public static CreateRequest parse(ObjectNode b) {
         String model = requiredString(b, "model");
@@ -69,8 +73,23 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
             }
         }
         text.putObject("format").put("type", "text");
+        Set<String> include = new HashSet<>();
+        JsonNode inc = b.get("include");
+        if (inc != null && !inc.isNull()) {
+            if (!inc.isArray()) {
+                throw ApiException.badRequest("include", "Invalid type for 'include': expected an array of strings.");
+            }
+            for (int i = 0; i < inc.size(); i++) {
+                if (!inc.get(i).isTextual() || !INCLUDABLE.contains(inc.get(i).asText())) {
+                    throw ApiException.badRequest("include[" + i + "]", "Invalid value for 'include[" + i + "]': supported values are "
+                            + String.join(", ", INCLUDABLE.stream().sorted().toList()) + ".");
+                }
+                include.add(inc.get(i).asText());
+            }
+        }
         return new CreateRequest(model, input, instructions, tools, toolChoice, parallel, maxToolCalls, previous, store,
-                stream, background, temperature, topP, maxOutput, metadata, user, truncation == null ? "disabled" : truncation, text);
+                stream, background, temperature, topP, maxOutput, metadata, user, truncation == null ? "disabled" : truncation, text,
+                Set.copyOf(include));
     }
 
     private static ArrayNode input(JsonNode in) {
@@ -186,6 +205,38 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                     throw ApiException.badRequest(where, "Tool name 'web_search' is used twice.");
                 }
                 out.add(tool.deepCopy());
+            } else if (type.equals("file_search")) {
+                JsonNode ids = tool.path("vector_store_ids");
+                if (!ids.isArray() || ids.isEmpty() || ids.size() > 10) {
+                    throw ApiException.badRequest(where + ".vector_store_ids", "'" + where + ".vector_store_ids' must be an array of 1 to 10 vector store ids.");
+                }
+                for (JsonNode id : ids) {
+                    if (!id.isTextual()) {
+                        throw ApiException.badRequest(where + ".vector_store_ids", "'" + where + ".vector_store_ids' must hold strings.");
+                    }
+                }
+                JsonNode max = tool.path("max_num_results");
+                if (!max.isMissingNode() && !max.isNull() && (!max.isIntegralNumber() || max.asInt() < 1 || max.asInt() > 50)) {
+                    throw ApiException.badRequest(where + ".max_num_results", "'" + where + ".max_num_results' must be an integer from 1 to 50.");
+                }
+                for (String f : new String[]{"filters", "ranking_options"}) {
+                    if (tool.has(f) && !tool.get(f).isNull() && !tool.get(f).isObject()) {
+                        throw ApiException.badRequest(where + "." + f, "Invalid type for '" + where + "." + f + "': expected an object.");
+                    }
+                }
+                if (!names.add("file_search")) {
+                    throw ApiException.badRequest(where, "Tool name 'file_search' is used twice.");
+                }
+                out.add(tool.deepCopy());
+            } else if (type.equals("code_interpreter")) {
+                JsonNode container = tool.path("container");
+                if (!container.isMissingNode() && !container.isNull() && !container.isTextual() && !container.isObject()) {
+                    throw ApiException.badRequest(where + ".container", "Invalid type for '" + where + ".container': expected a string or an object.");
+                }
+                if (!names.add("code_interpreter")) {
+                    throw ApiException.badRequest(where, "Tool name 'code_interpreter' is used twice.");
+                }
+                out.add(tool.deepCopy());
             } else {
                 throw ApiException.badRequest(where + ".type", "Tool type '" + type + "' is not supported by this server yet.", "unsupported_parameter");
             }
@@ -210,7 +261,8 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
             }
             return c;
         }
-        if (c.isObject() && WEB_SEARCH_TYPES.contains(c.path("type").asText())) {
+        if (c.isObject() && (WEB_SEARCH_TYPES.contains(c.path("type").asText())
+                || Set.of("file_search", "code_interpreter").contains(c.path("type").asText()))) {
             return c;
         }
         throw ApiException.badRequest("tool_choice", "Invalid value for 'tool_choice'.");

@@ -53,6 +53,16 @@ public final class Context {
                 toolCall(messages, id, "web_search", Json.string(Json.object().put("query", item.path("action").path("query").asText(""))));
                 messages.addObject().put("role", "tool").put("tool_call_id", id).put("content", toolOutcome.apply(id));
             }
+            case "file_search_call" -> {
+                String id = item.path("id").asText();
+                toolCall(messages, id, "file_search", Json.string(Json.object().put("query", item.path("queries").path(0).asText(""))));
+                messages.addObject().put("role", "tool").put("tool_call_id", id).put("content", toolOutcome.apply(id));
+            }
+            case "code_interpreter_call" -> {
+                String id = item.path("id").asText();
+                toolCall(messages, id, "code_interpreter", Json.string(Json.object().put("code", item.path("code").asText(""))));
+                messages.addObject().put("role", "tool").put("tool_call_id", id).put("content", toolOutcome.apply(id));
+            }
             default -> {
                 // Items this server does not produce are not replayed.
             }

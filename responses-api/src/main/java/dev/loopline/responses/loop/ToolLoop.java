@@ -26,8 +26,9 @@ import java.util.concurrent.Future;
  * was gathered; {@code metadata.loopline_loop_stop} then says which limit it was.
  */
 public final class ToolLoop {
-    /** Built-in tools: the Responses API tool type and the mcp-tools tool that runs it. */
-    private static final Map<String, String> BUILTIN_FUNCTION_NAMES = Map.of("web_search", "web_search");
+    /** Built-in tools: the function name the model sees → the mcp-tools tool that runs it. */
+    private static final Map<String, String> MCP_TOOL = Map.of("web_search", "web_search", "file_search", "file_search",
+            "code_interpreter", "python_exec");
 
     private final ModelClient model;
     private final LoopLimits limits;
@@ -46,6 +47,7 @@ public final class ToolLoop {
         ArrayNode output = Json.array();
         ArrayNode chatTools = Json.array();
         Map<String, String> builtinByFunctionName = new HashMap<>();
+        Map<String, JsonNode> builtinConfig = new HashMap<>();
         for (JsonNode t : req.tools()) {
             String type = t.path("type").asText();
             if (type.equals("function")) {
@@ -60,7 +62,26 @@ public final class ToolLoop {
                 ObjectNode f = chatTools.addObject().put("type", "function").putObject("function");
                 f.put("name", "web_search").put("description", def.path("description").asText("Search the web."));
                 f.set("parameters", def.path("inputSchema"));
-                builtinByFunctionName.put("web_search", BUILTIN_FUNCTION_NAMES.get("web_search"));
+                builtinByFunctionName.put("web_search", MCP_TOOL.get("web_search"));
+                builtinConfig.put("web_search", t);
+            } else if (type.equals("file_search")) {
+                // The model chooses the query; the stores, filters and limits are the request's.
+                ObjectNode f = chatTools.addObject().put("type", "function").putObject("function");
+                f.put("name", "file_search").put("description", "Search the user's uploaded files for passages relevant to a query.");
+                ObjectNode p = f.putObject("parameters").put("type", "object");
+                p.putObject("properties").putObject("query").put("type", "string").put("description", "What to look for in the files.");
+                p.putArray("required").add("query");
+                builtinByFunctionName.put("file_search", MCP_TOOL.get("file_search"));
+                builtinConfig.put("file_search", t);
+            } else if (type.equals("code_interpreter")) {
+                ObjectNode f = chatTools.addObject().put("type", "function").putObject("function");
+                f.put("name", "code_interpreter").put("description",
+                        "Run Python 3 code in a sandbox (no network) and get its printed output. Use print() to show results.");
+                ObjectNode p = f.putObject("parameters").put("type", "object");
+                p.putObject("properties").putObject("code").put("type", "string").put("description", "The Python program to run.");
+                p.putArray("required").add("code");
+                builtinByFunctionName.put("code_interpreter", MCP_TOOL.get("code_interpreter"));
+                builtinConfig.put("code_interpreter", t);
             }
         }
         JsonNode toolChoice = chatToolChoice(req.toolChoice());
@@ -132,7 +153,8 @@ public final class ToolLoop {
                 }
             }
             builtinCalls += builtin.size();
-            runBuiltins(builtin, builtinByFunctionName, round, req.parallelToolCalls(), mcp, log, messages, output);
+            runBuiltins(builtin, new Builtins(builtinByFunctionName, builtinConfig, req), round, req.parallelToolCalls(), mcp, log,
+                    messages, output);
             if (!functions.isEmpty()) {
                 for (JsonNode f : functions) {
                     output.addObject().put("id", Ids.next("fc")).put("type", "function_call").put("status", "completed")
@@ -157,7 +179,11 @@ public final class ToolLoop {
         }
     }
 
-    private void runBuiltins(List<JsonNode> calls, Map<String, String> builtinByFunctionName, int round, boolean parallel,
+    /** What the built-in calls of a response need: which tool runs each function, its configuration, what to include. */
+    private record Builtins(Map<String, String> mcpTool, Map<String, JsonNode> config, CreateRequest req) {
+    }
+
+    private void runBuiltins(List<JsonNode> calls, Builtins builtinByFunctionName, int round, boolean parallel,
                              McpToolClient mcp, ToolExecutionLog log, ArrayNode messages, ArrayNode output) {
         if (calls.isEmpty()) {
             return;
@@ -194,9 +220,15 @@ public final class ToolLoop {
     }
 
     /** Runs one built-in call; returns its output item, carrying the text for the model under {@code _model_text}. */
-    private ObjectNode runOne(JsonNode call, Map<String, String> builtinByFunctionName, int round, McpToolClient mcp, ToolExecutionLog log) {
+    private ObjectNode runOne(JsonNode call, Builtins builtins, int round, McpToolClient mcp, ToolExecutionLog log) {
         String fn = call.path("function").path("name").asText();
-        String tool = builtinByFunctionName.get(fn);
+        if (fn.equals("file_search")) {
+            return runFileSearch(call, builtins, round, mcp, log);
+        }
+        if (fn.equals("code_interpreter")) {
+            return runCode(call, builtins, round, mcp, log);
+        }
+        String tool = builtins.mcpTool().get(fn);
         String argsText = call.path("function").path("arguments").asText("{}");
         String itemId = Ids.next("ws");
         long start = System.currentTimeMillis();
@@ -242,11 +274,121 @@ public final class ToolLoop {
         return item;
     }
 
+    /** The model's arguments as an object, or null when they are not a JSON object. */
+    private static JsonNode arguments(JsonNode call) {
+        try {
+            JsonNode a = Json.mapper().readTree(call.path("function").path("arguments").asText("{}"));
+            return a != null && a.isObject() ? a : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /** Calls an mcp-tools tool; returns its structured result, or throws with the tool's own error text. */
+    private JsonNode callMcp(McpToolClient mcp, String tool, JsonNode args) throws McpToolClient.ToolCallFailed {
+        JsonNode r = mcp.callTool(tool, args, limits.toolTimeout());
+        if (r.path("isError").asBoolean(false)) {
+            throw new McpToolClient.ToolCallFailed(r.path("content").path(0).path("text").asText("The tool failed."));
+        }
+        return r.path("structuredContent");
+    }
+
+    /** file_search: the model's query over the request's vector stores, filters and limits → a file_search_call item. */
+    private ObjectNode runFileSearch(JsonNode call, Builtins b, int round, McpToolClient mcp, ToolExecutionLog log) {
+        JsonNode config = b.config().get("file_search");
+        String itemId = Ids.next("fs");
+        long start = System.currentTimeMillis();
+        JsonNode args = arguments(call);
+        String query = args == null ? "" : args.path("query").asText("");
+        ObjectNode item = Json.object().put("id", itemId).put("type", "file_search_call");
+        item.putArray("queries").add(query);
+        ObjectNode mcpArgs = Json.object().put("query", query);
+        mcpArgs.set("vector_store_ids", config.get("vector_store_ids"));
+        if (config.hasNonNull("max_num_results")) {
+            mcpArgs.put("max_num_results", config.get("max_num_results").asInt());
+        }
+        if (config.hasNonNull("filters")) {
+            mcpArgs.set("filters", config.get("filters"));
+        }
+        if (config.path("ranking_options").path("score_threshold").isNumber()) {
+            mcpArgs.put("score_threshold", config.path("ranking_options").path("score_threshold").asDouble());
+        }
+        String result = null;
+        String error = null;
+        ArrayNode results = Json.array();
+        if (query.isBlank()) {
+            error = "The file_search call had no query.";
+        } else {
+            try {
+                JsonNode structured = callMcp(mcp, "file_search", mcpArgs);
+                for (JsonNode hit : structured.path("results")) {
+                    results.addObject().put("file_id", hit.path("file_id").asText()).put("filename", hit.path("filename").asText())
+                            .put("score", hit.path("score").asDouble()).put("text", hit.path("text").asText())
+                            .set("attributes", hit.path("attributes"));
+                }
+                result = Json.string(Json.object().set("results", results));
+            } catch (McpToolClient.ToolCallFailed e) {
+                error = e.getMessage();
+            }
+        }
+        item.put("status", error == null ? "completed" : "failed");
+        if (b.req().include().contains("file_search_call.results") && error == null) {
+            item.set("results", results);
+        } else {
+            item.putNull("results");
+        }
+        log.record(new ToolExecutionLog.ToolExecution(itemId, round, "file_search", Json.string(mcpArgs), result, error,
+                error == null ? "completed" : "failed", start, System.currentTimeMillis()));
+        item.put("_model_text", error == null ? result : "Tool error: " + error);
+        return item;
+    }
+
+    /** code_interpreter: the model's code run by python_exec in the sandbox → a code_interpreter_call item. */
+    private ObjectNode runCode(JsonNode call, Builtins b, int round, McpToolClient mcp, ToolExecutionLog log) {
+        JsonNode config = b.config().get("code_interpreter");
+        String itemId = Ids.next("ci");
+        long start = System.currentTimeMillis();
+        JsonNode args = arguments(call);
+        String code = args == null ? "" : args.path("code").asText("");
+        JsonNode container = config.path("container");
+        ObjectNode item = Json.object().put("id", itemId).put("type", "code_interpreter_call").put("code", code)
+                .put("container_id", container.isTextual() ? container.asText() : "cntr_sandbox");
+        String result = null;
+        String error = null;
+        String logs = "";
+        if (code.isBlank()) {
+            error = "The code_interpreter call had no code.";
+        } else {
+            try {
+                JsonNode run = callMcp(mcp, "python_exec", Json.object().put("code", code));
+                ObjectNode forModel = Json.object().put("status", run.path("status").asText())
+                        .put("stdout", run.path("stdout").asText("")).put("stderr", run.path("stderr").asText(""));
+                forModel.set("exit_code", run.path("exit_code"));
+                result = Json.string(forModel);
+                logs = run.path("stdout").asText("") + run.path("stderr").asText("");
+            } catch (McpToolClient.ToolCallFailed e) {
+                error = e.getMessage();
+            }
+        }
+        item.put("status", error == null ? "completed" : "failed");
+        if (b.req().include().contains("code_interpreter_call.outputs") && error == null) {
+            item.putArray("outputs").addObject().put("type", "logs").put("logs", logs);
+        } else {
+            item.putNull("outputs");
+        }
+        log.record(new ToolExecutionLog.ToolExecution(itemId, round, "python_exec", Json.string(Json.object().put("code", code)), result,
+                error, error == null ? "completed" : "failed", start, System.currentTimeMillis()));
+        item.put("_model_text", error == null ? result : "Tool error: " + error);
+        return item;
+    }
+
     private static JsonNode chatToolChoice(JsonNode c) {
         if (c.isTextual()) {
             return c;
         }
-        String name = c.path("type").asText().equals("function") ? c.path("name").asText() : "web_search";
+        String type = c.path("type").asText();
+        String name = type.equals("function") ? c.path("name").asText()
+                : type.equals("file_search") || type.equals("code_interpreter") ? type : "web_search";
         ObjectNode named = Json.object().put("type", "function");
         named.putObject("function").put("name", name);
         return named;
