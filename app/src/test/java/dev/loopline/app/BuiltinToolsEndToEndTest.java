@@ -48,6 +48,11 @@ class BuiltinToolsEndToEndTest {
             assertEquals(file, call.path("results").get(0).path("file_id").asText());
             assertEquals("harbour.txt", call.path("results").get(0).path("filename").asText());
             assertTrue(r.path("output_text").asText().contains("shed number seven"), r.path("output_text").asText());
+            JsonNode citation = r.path("output").get(1).path("content").get(0).path("annotations").get(0);
+            assertEquals("file_citation", citation.path("type").asText(), r.toString());
+            assertEquals(file, citation.path("file_id").asText());
+            assertEquals("harbour.txt", citation.path("filename").asText());
+            assertEquals(r.path("output_text").asText().length(), citation.path("index").asInt());
 
             // Without include, the results stay out of the item (as OpenAI does), the answer still uses them.
             JsonNode plain = Json.parse(EndToEndTest.post(base, KEY, """
@@ -69,6 +74,7 @@ class BuiltinToolsEndToEndTest {
             assertEquals("logs", ci.path("outputs").get(0).path("type").asText());
             assertEquals("5050\n", ci.path("outputs").get(0).path("logs").asText());
             assertTrue(code.path("output_text").asText().contains("5050"), code.path("output_text").asText());
+            assertEquals(0, code.path("output").get(1).path("content").get(0).path("annotations").size(), "no files, no citations");
 
             JsonNode e = TestServer.error(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"x\",\"tools\":[{\"type\":\"file_search\"}]}"), 400);
             assertEquals("tools[0].vector_store_ids", e.path("param").asText());

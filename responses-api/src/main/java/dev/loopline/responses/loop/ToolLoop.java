@@ -90,6 +90,7 @@ public final class ToolLoop {
         long out = 0;
         int builtinCalls = 0;
         String stop = null;
+        List<JsonNode> fileHits = new ArrayList<>();
         for (int round = 0; ; round++) {
             boolean overDepth = round >= limits.maxDepth();
             boolean overDeadline = System.nanoTime() > deadline;
@@ -129,7 +130,9 @@ public final class ToolLoop {
             JsonNode toolCalls = msg.path("tool_calls");
             String text = msg.path("content").isTextual() ? msg.path("content").asText() : "";
             if (synthesis || !toolCalls.isArray() || toolCalls.isEmpty()) {
-                output.add(messageItem(text, "length".equals(choice.path("finish_reason").asText()) ? "incomplete" : "completed"));
+                ObjectNode answer = messageItem(text, "length".equals(choice.path("finish_reason").asText()) ? "incomplete" : "completed");
+                ((ObjectNode) answer.path("content").get(0)).set("annotations", Citations.forAnswer(text, fileHits));
+                output.add(answer);
                 return new Result(output, in, cached, out, stop, "length".equals(choice.path("finish_reason").asText()));
             }
             ObjectNode assistant = messages.addObject().put("role", "assistant");
@@ -154,7 +157,7 @@ public final class ToolLoop {
             }
             builtinCalls += builtin.size();
             runBuiltins(builtin, new Builtins(builtinByFunctionName, builtinConfig, req), round, req.parallelToolCalls(), mcp, log,
-                    messages, output);
+                    messages, output, fileHits);
             if (!functions.isEmpty()) {
                 for (JsonNode f : functions) {
                     output.addObject().put("id", Ids.next("fc")).put("type", "function_call").put("status", "completed")
@@ -184,7 +187,7 @@ public final class ToolLoop {
     }
 
     private void runBuiltins(List<JsonNode> calls, Builtins builtinByFunctionName, int round, boolean parallel,
-                             McpToolClient mcp, ToolExecutionLog log, ArrayNode messages, ArrayNode output) {
+                             McpToolClient mcp, ToolExecutionLog log, ArrayNode messages, ArrayNode output, List<JsonNode> fileHits) {
         if (calls.isEmpty()) {
             return;
         }
@@ -215,6 +218,10 @@ public final class ToolLoop {
             ObjectNode r = results.get(i);
             messages.addObject().put("role", "tool").put("tool_call_id", calls.get(i).path("id").asText())
                     .put("content", r.remove("_model_text").asText());
+            JsonNode hits = r.remove("_hits");
+            if (hits != null) {
+                hits.forEach(fileHits::add);
+            }
             output.add(r);
         }
     }
@@ -340,6 +347,7 @@ public final class ToolLoop {
         log.record(new ToolExecutionLog.ToolExecution(itemId, round, "file_search", Json.string(mcpArgs), result, error,
                 error == null ? "completed" : "failed", start, System.currentTimeMillis()));
         item.put("_model_text", error == null ? result : "Tool error: " + error);
+        item.set("_hits", results);
         return item;
     }
 

@@ -1,0 +1,59 @@
+package dev.loopline.responses.loop;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.loopline.common.json.Json;
+
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code file_citation} annotations for an answer: a file the response's file searches returned
+ * is cited when the answer repeats a run of at least {@value #SHINGLE} words from one of its
+ * passages (evidence the answer used it, not just that it was retrieved). Each cited file is
+ * annotated once, at the end of the text, as OpenAI places them.
+ */
+final class Citations {
+    static final int SHINGLE = 6;
+
+    private Citations() {
+    }
+
+    static ArrayNode forAnswer(String answer, List<JsonNode> hits) {
+        ArrayNode out = Json.array();
+        Set<String> answerShingles = shingles(answer);
+        if (answerShingles.isEmpty()) {
+            return out;
+        }
+        Map<String, String> cited = new LinkedHashMap<>();
+        for (JsonNode hit : hits) {
+            String fileId = hit.path("file_id").asText();
+            if (cited.containsKey(fileId)) {
+                continue;
+            }
+            for (String s : shingles(hit.path("text").asText(""))) {
+                if (answerShingles.contains(s)) {
+                    cited.put(fileId, hit.path("filename").asText());
+                    break;
+                }
+            }
+        }
+        cited.forEach((id, name) -> out.addObject().put("type", "file_citation").put("index", answer.length())
+                .put("file_id", id).put("filename", name));
+        return out;
+    }
+
+    private static Set<String> shingles(String text) {
+        String[] words = text.toLowerCase(Locale.ROOT).split("[^\\p{L}\\p{N}]+");
+        Set<String> out = new HashSet<>();
+        int start = words.length > 0 && words[0].isEmpty() ? 1 : 0;
+        for (int i = start; i + SHINGLE <= words.length; i++) {
+            out.add(String.join(" ", java.util.Arrays.copyOfRange(words, i, i + SHINGLE)));
+        }
+        return out;
+    }
+}
