@@ -91,3 +91,33 @@ test('legacy completions and the caller\'s usage through llm-proxy', async () =>
   assert.ok(usage.totals.requests >= 1);
   assert.ok(usage.totals.total_tokens >= completion.usage.total_tokens);
 });
+
+test('responses streamed: raw events and the SDK helper assemble the same answer', async () => {
+  const events = await client.responses.create({
+    model, input: 'What is the capital of France?', tools: [{ type: 'web_search' }], stream: true,
+  });
+  const types = [];
+  let text = '';
+  let completed;
+  for await (const e of events) {
+    types.push(e.type);
+    if (e.type === 'response.output_text.delta') text += e.delta;
+    if (e.type === 'response.completed') completed = e.response;
+  }
+  assert.equal(types[0], 'response.created');
+  assert.equal(types.at(-1), 'response.completed');
+  assert.ok(types.includes('response.web_search_call.completed'));
+  assert.equal(text, completed.output_text);
+  assert.match(text, /Paris is the capital/);
+
+  const stream = client.responses.stream({ model, input: 'What is the capital of France?', tools: [{ type: 'web_search' }] });
+  let deltas = 0;
+  stream.on('response.output_text.delta', () => { deltas += 1; });
+  const final = await stream.finalResponse();
+  assert.ok(deltas > 1);
+  assert.equal(final.status, 'completed');
+  assert.equal(final.output[0].type, 'web_search_call');
+  assert.match(final.output_text, /Paris is the capital/);
+  const stored = await client.responses.retrieve(final.id);
+  assert.equal(stored.output_text, final.output_text);
+});

@@ -15,11 +15,14 @@ import dev.loopline.common.server.ServiceModule;
 import dev.loopline.responses.api.CreateRequest;
 import dev.loopline.responses.api.ResponseObject;
 import dev.loopline.responses.loop.Context;
+import dev.loopline.responses.loop.LoopEvents;
 import dev.loopline.responses.loop.LoopLimits;
 import dev.loopline.responses.loop.ModelClient;
 import dev.loopline.responses.loop.ToolExecutionLog;
 import dev.loopline.responses.loop.ToolLoop;
 import dev.loopline.responses.store.ResponseStore;
+import dev.loopline.responses.stream.ResponseStream;
+import dev.loopline.common.sse.SseWriter;
 import dev.loopline.responses.tools.McpToolClient;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRouting;
@@ -83,23 +86,15 @@ public final class ResponsesModule implements ServiceModule {
         ArrayNode messages = Context.messages(r.instructions(), history, input,
                 itemId -> store.toolOutcome(who.tenantId(), itemId).orElse("(no stored result)"));
         ToolExecutionLog log = r.store() ? store.toolLog(who.tenantId(), id) : ToolExecutionLog.NONE;
+        if (r.stream()) {
+            stream(res, who, r, id, createdAt, input, messages, bearer, log);
+            return;
+        }
         ObjectNode response;
-        try (McpToolClient mcp = new McpToolClient(platform.http().client(), platform.urls().mcpTools() + "/mcp", bearer)) {
-            ToolLoop.Result result = loop.run(r, messages, bearer, mcp, log);
-            ObjectNode metadata = r.metadata().deepCopy();
-            if (result.stopReason() != null) {
-                metadata.put("loopline_loop_stop", result.stopReason());
-            }
-            response = ResponseObject.build(id, createdAt, result.truncated() ? "incomplete" : "completed", r, result.output(),
-                    result.inputTokens(), result.cachedTokens(), result.outputTokens(), null,
-                    result.truncated() ? Json.object().put("reason", "max_output_tokens") : null, metadata);
+        try {
+            response = runLoop(r, id, createdAt, messages, bearer, log, LoopEvents.NONE);
         } catch (ModelClient.UpstreamFailure e) {
-            LOG.log(System.Logger.Level.WARNING, "response " + id + " failed: " + e.getMessage());
-            if (r.store()) {
-                ObjectNode error = Json.object().put("code", "server_error").put("message", e.getMessage());
-                store.save(who.tenantId(), who.userId(), ResponseObject.build(id, createdAt, "failed", r, Json.array(), 0, 0, 0,
-                        error, null, r.metadata()), input, Json.array());
-            }
+            saveFailed(who, r, id, createdAt, input, e);
             throw e.timeout() ? ApiException.gatewayTimeout(e.getMessage() + " (response " + id + ")")
                     : ApiException.badGateway(e.getMessage() + " (response " + id + ")");
         }
@@ -107,6 +102,69 @@ public final class ResponsesModule implements ServiceModule {
             store.save(who.tenantId(), who.userId(), response, input, (ArrayNode) response.get("output"));
         }
         JsonBodies.send(res, response);
+    }
+
+    private ObjectNode runLoop(CreateRequest r, String id, long createdAt, ArrayNode messages, String bearer, ToolExecutionLog log,
+                               LoopEvents events) {
+        try (McpToolClient mcp = new McpToolClient(platform.http().client(), platform.urls().mcpTools() + "/mcp", bearer)) {
+            ToolLoop.Result result = loop.run(r, messages, bearer, mcp, log, events);
+            ObjectNode metadata = r.metadata().deepCopy();
+            if (result.stopReason() != null) {
+                metadata.put("loopline_loop_stop", result.stopReason());
+            }
+            return ResponseObject.build(id, createdAt, result.truncated() ? "incomplete" : "completed", r, result.output(),
+                    result.inputTokens(), result.cachedTokens(), result.outputTokens(), null,
+                    result.truncated() ? Json.object().put("reason", "max_output_tokens") : null, metadata);
+        }
+    }
+
+    private ObjectNode saveFailed(Principal who, CreateRequest r, String id, long createdAt, ArrayNode input, ModelClient.UpstreamFailure e) {
+        LOG.log(System.Logger.Level.WARNING, "response " + id + " failed: " + e.getMessage());
+        ObjectNode error = Json.object().put("code", "server_error").put("message", e.getMessage());
+        ObjectNode failed = ResponseObject.build(id, createdAt, "failed", r, Json.array(), 0, 0, 0, error, null, r.metadata());
+        if (r.store()) {
+            store.save(who.tenantId(), who.userId(), failed, input, Json.array());
+        }
+        return failed;
+    }
+
+    /**
+     * {@code stream: true}: the response as server-sent events (response.created, in_progress, the
+     * items as they happen with text deltas as the model writes, then response.completed, or
+     * response.failed / error). The stored response is the same as without streaming; a client
+     * that goes away does not stop the response, which completes and is stored.
+     */
+    private void stream(ServerResponse res, Principal who, CreateRequest r, String id, long createdAt, ArrayNode input,
+                        ArrayNode messages, String bearer, ToolExecutionLog log) {
+        SseWriter sse = SseWriter.start(res);
+        ResponseStream events = new ResponseStream(sse);
+        try {
+            ObjectNode started = ResponseObject.build(id, createdAt, "in_progress", r, Json.array(), 0, 0, 0, null, null, r.metadata());
+            events.response("response.created", started);
+            events.response("response.in_progress", started);
+            ObjectNode response;
+            try {
+                response = runLoop(r, id, createdAt, messages, bearer, log, events);
+            } catch (ModelClient.UpstreamFailure e) {
+                events.response("response.failed", saveFailed(who, r, id, createdAt, input, e));
+                return;
+            } catch (ApiException e) {
+                ObjectNode error = Json.object().put("code", e.code() == null ? e.type() : e.code()).put("message", e.getMessage());
+                if (e.param() == null) {
+                    error.putNull("param");
+                } else {
+                    error.put("param", e.param());
+                }
+                events.emit("error", error);
+                return;
+            }
+            if (r.store()) {
+                store.save(who.tenantId(), who.userId(), response, input, (ArrayNode) response.get("output"));
+            }
+            events.response("response.completed", response);
+        } finally {
+            sse.close();
+        }
     }
 
     /** The items of every earlier response in the chain, oldest first. */

@@ -46,9 +46,6 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         boolean store = bool(b, "store", true);
         boolean stream = bool(b, "stream", false);
         boolean background = bool(b, "background", false);
-        if (stream) {
-            throw ApiException.badRequest("stream", "Streaming responses are not supported by this server yet; send stream: false.", "unsupported_parameter");
-        }
         if (background) {
             throw ApiException.badRequest("background", "Background responses are not supported by this server yet.", "unsupported_parameter");
         }

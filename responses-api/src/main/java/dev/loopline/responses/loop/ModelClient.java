@@ -49,6 +49,91 @@ public final class ModelClient {
         }
     }
 
+    /**
+     * The same call streamed: text deltas go to {@code onText} as they arrive, and the chunks are
+     * assembled into the shape {@link #chat} returns (message content, tool calls, finish reason,
+     * usage), so the loop treats both alike.
+     */
+    public JsonNode chatStream(ObjectNode request, String bearer, java.util.function.Consumer<String> onText) {
+        ObjectNode streamed = request.deepCopy().put("stream", true);
+        streamed.putObject("stream_options").put("include_usage", true);
+        Request req = new Request.Builder().url(proxyUrl.get() + "/v1/chat/completions").header("Accept", "text/event-stream")
+                .header("Authorization", bearer).post(RequestBody.create(Json.bytes(streamed), JSON)).build();
+        try (Response res = http.newCall(req).execute()) {
+            if (res.code() >= 400) {
+                byte[] body = res.body().bytes();
+                if (res.code() < 500) {
+                    JsonNode e = Json.mapper().readTree(body).path("error");
+                    throw new ApiException(res.code(), e.path("type").asText("invalid_request_error"),
+                            e.path("message").asText("The model call was rejected."),
+                            e.path("param").isTextual() ? e.path("param").asText() : null,
+                            e.path("code").isTextual() ? e.path("code").asText() : null);
+                }
+                throw new UpstreamFailure("The model call failed (HTTP " + res.code() + ").", res.code() == 504);
+            }
+            StringBuilder content = new StringBuilder();
+            java.util.TreeMap<Integer, ObjectNode> calls = new java.util.TreeMap<>();
+            String finish = null;
+            JsonNode usage = Json.object();
+            okio.BufferedSource in = res.body().source();
+            for (String line; (line = in.readUtf8Line()) != null; ) {
+                if (!line.startsWith("data:")) {
+                    continue;
+                }
+                String data = line.substring(5).trim();
+                if (data.equals("[DONE]")) {
+                    break;
+                }
+                JsonNode chunk = Json.mapper().readTree(data);
+                if (chunk.has("error")) {
+                    throw new UpstreamFailure("The model stream failed: " + chunk.path("error").path("message").asText(), false);
+                }
+                if (chunk.path("usage").isObject()) {
+                    usage = chunk.get("usage");
+                }
+                JsonNode choice = chunk.path("choices").path(0);
+                JsonNode delta = choice.path("delta");
+                if (delta.path("content").isTextual() && !delta.get("content").asText().isEmpty()) {
+                    content.append(delta.get("content").asText());
+                    onText.accept(delta.get("content").asText());
+                }
+                for (JsonNode tc : delta.path("tool_calls")) {
+                    ObjectNode call = calls.computeIfAbsent(tc.path("index").asInt(0), i -> {
+                        ObjectNode c = Json.object().put("type", "function");
+                        c.putObject("function").put("name", "").put("arguments", "");
+                        return c;
+                    });
+                    if (tc.path("id").isTextual()) {
+                        call.put("id", tc.get("id").asText());
+                    }
+                    ObjectNode fn = (ObjectNode) call.get("function");
+                    if (tc.path("function").path("name").isTextual()) {
+                        fn.put("name", fn.get("name").asText() + tc.path("function").path("name").asText());
+                    }
+                    if (tc.path("function").path("arguments").isTextual()) {
+                        fn.put("arguments", fn.get("arguments").asText() + tc.path("function").path("arguments").asText());
+                    }
+                }
+                if (choice.path("finish_reason").isTextual()) {
+                    finish = choice.get("finish_reason").asText();
+                }
+            }
+            ObjectNode out = Json.object();
+            ObjectNode choice = out.putArray("choices").addObject();
+            ObjectNode message = choice.putObject("message").put("role", "assistant").put("content", content.toString());
+            if (!calls.isEmpty()) {
+                calls.values().forEach(message.putArray("tool_calls")::add);
+            }
+            choice.put("finish_reason", finish == null ? "stop" : finish);
+            out.set("usage", usage);
+            return out;
+        } catch (InterruptedIOException e) {
+            throw new UpstreamFailure("The model call timed out.", true);
+        } catch (IOException e) {
+            throw new UpstreamFailure("The model service could not be reached.", false);
+        }
+    }
+
     /** The model (or the path to it) failed; the response is recorded as failed. */
     public static final class UpstreamFailure extends RuntimeException {
         private final boolean timeout;

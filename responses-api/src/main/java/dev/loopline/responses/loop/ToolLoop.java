@@ -43,6 +43,10 @@ public final class ToolLoop {
     }
 
     public Result run(CreateRequest req, ArrayNode messages, String bearer, McpToolClient mcp, ToolExecutionLog log) {
+        return run(req, messages, bearer, mcp, log, LoopEvents.NONE);
+    }
+
+    public Result run(CreateRequest req, ArrayNode messages, String bearer, McpToolClient mcp, ToolExecutionLog log, LoopEvents events) {
         long deadline = System.nanoTime() + limits.deadline().toNanos();
         ArrayNode output = Json.array();
         ArrayNode chatTools = Json.array();
@@ -120,7 +124,23 @@ public final class ToolLoop {
             if (req.user() != null) {
                 call.put("user", req.user());
             }
-            JsonNode res = model.chat(call, bearer);
+            JsonNode res;
+            ObjectNode streamedMessage = null;
+            if (events.streaming()) {
+                ObjectNode pending = messageItem("", "in_progress");
+                int index = output.size();
+                boolean[] started = new boolean[1];
+                res = model.chatStream(call, bearer, delta -> {
+                    if (!started[0]) {
+                        started[0] = true;
+                        events.messageStarted(index, pending);
+                    }
+                    events.textDelta(index, pending.get("id").asText(), delta);
+                });
+                streamedMessage = started[0] ? pending : null;
+            } else {
+                res = model.chat(call, bearer);
+            }
             JsonNode usage = res.path("usage");
             in += usage.path("prompt_tokens").asLong();
             out += usage.path("completion_tokens").asLong();
@@ -130,10 +150,21 @@ public final class ToolLoop {
             JsonNode toolCalls = msg.path("tool_calls");
             String text = msg.path("content").isTextual() ? msg.path("content").asText() : "";
             if (synthesis || !toolCalls.isArray() || toolCalls.isEmpty()) {
-                ObjectNode answer = messageItem(text, "length".equals(choice.path("finish_reason").asText()) ? "incomplete" : "completed");
+                ObjectNode answer = finishMessage(streamedMessage, text,
+                        "length".equals(choice.path("finish_reason").asText()) ? "incomplete" : "completed");
                 ((ObjectNode) answer.path("content").get(0)).set("annotations", Citations.forAnswer(text, fileHits));
+                if (events.streaming() && streamedMessage == null) {
+                    events.messageStarted(output.size(), answer);
+                }
                 output.add(answer);
+                events.messageDone(output.size() - 1, answer);
                 return new Result(output, in, cached, out, stop, "length".equals(choice.path("finish_reason").asText()));
+            }
+            if (streamedMessage != null) {
+                // Text the model streamed before calling tools was shown to the client: it stays an item.
+                ObjectNode said = finishMessage(streamedMessage, text, "completed");
+                output.add(said);
+                events.messageDone(output.size() - 1, said);
             }
             ObjectNode assistant = messages.addObject().put("role", "assistant");
             if (text.isEmpty()) {
@@ -157,12 +188,13 @@ public final class ToolLoop {
             }
             builtinCalls += builtin.size();
             runBuiltins(builtin, new Builtins(builtinByFunctionName, builtinConfig, req), round, req.parallelToolCalls(), mcp, log,
-                    messages, output, fileHits);
+                    messages, output, fileHits, events);
             if (!functions.isEmpty()) {
                 for (JsonNode f : functions) {
-                    output.addObject().put("id", Ids.next("fc")).put("type", "function_call").put("status", "completed")
+                    ObjectNode fc = output.addObject().put("id", Ids.next("fc")).put("type", "function_call").put("status", "completed")
                             .put("call_id", f.path("id").asText()).put("name", f.path("function").path("name").asText())
                             .put("arguments", f.path("function").path("arguments").asText("{}"));
+                    events.toolItemDone(output.size() - 1, fc);
                 }
                 return new Result(output, in, cached, out, null, false);
             }
@@ -187,7 +219,8 @@ public final class ToolLoop {
     }
 
     private void runBuiltins(List<JsonNode> calls, Builtins builtinByFunctionName, int round, boolean parallel,
-                             McpToolClient mcp, ToolExecutionLog log, ArrayNode messages, ArrayNode output, List<JsonNode> fileHits) {
+                             McpToolClient mcp, ToolExecutionLog log, ArrayNode messages, ArrayNode output, List<JsonNode> fileHits,
+                             LoopEvents events) {
         if (calls.isEmpty()) {
             return;
         }
@@ -223,6 +256,7 @@ public final class ToolLoop {
                 hits.forEach(fileHits::add);
             }
             output.add(r);
+            events.toolItemDone(output.size() - 1, r);
         }
     }
 
@@ -400,6 +434,16 @@ public final class ToolLoop {
         ObjectNode named = Json.object().put("type", "function");
         named.putObject("function").put("name", name);
         return named;
+    }
+
+    /** The streamed message item completed with its final text, or a new item when nothing was streamed. */
+    private static ObjectNode finishMessage(ObjectNode streamed, String text, String status) {
+        if (streamed == null) {
+            return messageItem(text, status);
+        }
+        streamed.put("status", status);
+        ((ObjectNode) streamed.path("content").get(0)).put("text", text);
+        return streamed;
     }
 
     static ObjectNode messageItem(String text, String status) {

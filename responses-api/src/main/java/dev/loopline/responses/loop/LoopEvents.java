@@ -1,0 +1,32 @@
+package dev.loopline.responses.loop;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * What a streaming response wants to hear from the tool loop while it runs. The default does
+ * nothing, and the loop then makes plain (non-streamed) model calls.
+ */
+public interface LoopEvents {
+    LoopEvents NONE = new LoopEvents() {
+    };
+
+    /** When true, model calls are streamed and text arrives through {@link #textDelta}. */
+    default boolean streaming() {
+        return false;
+    }
+
+    /** A message item begins at this output index (its text follows as deltas). */
+    default void messageStarted(int outputIndex, ObjectNode item) {
+    }
+
+    default void textDelta(int outputIndex, String itemId, String delta) {
+    }
+
+    /** A message item is complete (its full text and annotations are in it). */
+    default void messageDone(int outputIndex, ObjectNode item) {
+    }
+
+    /** A tool call item (built-in, or a function call ending the response) is complete. */
+    default void toolItemDone(int outputIndex, ObjectNode item) {
+    }
+}

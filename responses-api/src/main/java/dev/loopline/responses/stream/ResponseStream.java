@@ -1,0 +1,131 @@
+package dev.loopline.responses.stream;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.json.Json;
+import dev.loopline.common.sse.SseWriter;
+import dev.loopline.responses.loop.LoopEvents;
+
+/**
+ * A streamed response as OpenAI's Responses API streams it: {@code event: <type>} with a JSON
+ * {@code data:} carrying {@code type} and an increasing {@code sequence_number}. Message text is
+ * relayed delta by delta as the model produces it (content_part / output_text events); built-in
+ * tool calls are announced when they finish (output_item.added, their in_progress / searching or
+ * interpreting / completed events, output_item.done), function calls with their arguments.
+ */
+public final class ResponseStream implements LoopEvents {
+    private final SseWriter sse;
+    private int sequence;
+    private boolean clientGone;
+
+    public ResponseStream(SseWriter sse) {
+        this.sse = sse;
+    }
+
+    /** Sends one event; after the client left, events are dropped (the response still completes and is stored). */
+    public synchronized void emit(String type, ObjectNode body) {
+        body.put("type", type).put("sequence_number", sequence++);
+        ObjectNode ordered = Json.object().put("type", type).put("sequence_number", body.get("sequence_number").asInt());
+        body.fields().forEachRemaining(e -> {
+            if (!e.getKey().equals("type") && !e.getKey().equals("sequence_number")) {
+                ordered.set(e.getKey(), e.getValue());
+            }
+        });
+        if (clientGone) {
+            return;
+        }
+        try {
+            sse.event(type, Json.string(ordered));
+        } catch (SseWriter.ClientDisconnectedException e) {
+            clientGone = true;
+        }
+    }
+
+    public void response(String type, ObjectNode response) {
+        ObjectNode b = Json.object();
+        b.set("response", response);
+        emit(type, b);
+    }
+
+    @Override
+    public boolean streaming() {
+        return true;
+    }
+
+    @Override
+    public void messageStarted(int outputIndex, ObjectNode item) {
+        ObjectNode added = item.deepCopy();
+        ObjectNode part = (ObjectNode) added.path("content").get(0);
+        part.put("text", "");
+        ObjectNode b = Json.object().put("output_index", outputIndex);
+        b.set("item", emptyMessage(added));
+        emit("response.output_item.added", b);
+        ObjectNode p = Json.object().put("item_id", item.get("id").asText()).put("output_index", outputIndex).put("content_index", 0);
+        p.set("part", part);
+        emit("response.content_part.added", p);
+    }
+
+    private static ObjectNode emptyMessage(ObjectNode m) {
+        ObjectNode e = m.deepCopy();
+        e.put("status", "in_progress");
+        e.putArray("content");
+        return e;
+    }
+
+    @Override
+    public void textDelta(int outputIndex, String itemId, String delta) {
+        ObjectNode d = Json.object().put("item_id", itemId).put("output_index", outputIndex).put("content_index", 0).put("delta", delta);
+        d.putArray("logprobs");
+        emit("response.output_text.delta", d);
+    }
+
+    @Override
+    public void messageDone(int outputIndex, ObjectNode item) {
+        ObjectNode part = (ObjectNode) item.path("content").get(0);
+        String id = item.get("id").asText();
+        ObjectNode done = Json.object().put("item_id", id).put("output_index", outputIndex).put("content_index", 0)
+                .put("text", part.path("text").asText());
+        done.putArray("logprobs");
+        emit("response.output_text.done", done);
+        ObjectNode pd = Json.object().put("item_id", id).put("output_index", outputIndex).put("content_index", 0);
+        pd.set("part", part.deepCopy());
+        emit("response.content_part.done", pd);
+        ObjectNode b = Json.object().put("output_index", outputIndex);
+        b.set("item", item.deepCopy());
+        emit("response.output_item.done", b);
+    }
+
+    @Override
+    public void toolItemDone(int outputIndex, ObjectNode item) {
+        String type = item.path("type").asText();
+        String id = item.path("id").asText();
+        ObjectNode added = item.deepCopy().put("status", "in_progress");
+        ObjectNode a = Json.object().put("output_index", outputIndex);
+        a.set("item", added);
+        emit("response.output_item.added", a);
+        switch (type) {
+            case "function_call" -> {
+                emit("response.function_call_arguments.delta", Json.object().put("item_id", id).put("output_index", outputIndex)
+                        .put("delta", item.path("arguments").asText()));
+                emit("response.function_call_arguments.done", Json.object().put("item_id", id).put("output_index", outputIndex)
+                        .put("arguments", item.path("arguments").asText()));
+            }
+            case "web_search_call", "file_search_call" -> {
+                emit("response." + type + ".in_progress", Json.object().put("output_index", outputIndex).put("item_id", id));
+                emit("response." + type + ".searching", Json.object().put("output_index", outputIndex).put("item_id", id));
+                emit("response." + type + ".completed", Json.object().put("output_index", outputIndex).put("item_id", id));
+            }
+            case "code_interpreter_call" -> {
+                emit("response.code_interpreter_call.in_progress", Json.object().put("output_index", outputIndex).put("item_id", id));
+                emit("response.code_interpreter_call_code.done", Json.object().put("output_index", outputIndex).put("item_id", id)
+                        .put("code", item.path("code").asText()));
+                emit("response.code_interpreter_call.interpreting", Json.object().put("output_index", outputIndex).put("item_id", id));
+                emit("response.code_interpreter_call.completed", Json.object().put("output_index", outputIndex).put("item_id", id));
+            }
+            default -> {
+            }
+        }
+        ObjectNode b = Json.object().put("output_index", outputIndex);
+        b.set("item", item.deepCopy());
+        emit("response.output_item.done", b);
+    }
+}
