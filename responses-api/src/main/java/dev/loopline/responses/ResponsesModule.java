@@ -20,6 +20,8 @@ import dev.loopline.responses.loop.LoopLimits;
 import dev.loopline.responses.loop.ModelClient;
 import dev.loopline.responses.loop.ToolExecutionLog;
 import dev.loopline.responses.loop.ToolLoop;
+import dev.loopline.responses.conversation.ConversationStore;
+import dev.loopline.responses.conversation.ConversationsApi;
 import dev.loopline.responses.store.ResponseStore;
 import dev.loopline.responses.stream.ResponseStream;
 import dev.loopline.common.sse.SseWriter;
@@ -39,10 +41,14 @@ public final class ResponsesModule implements ServiceModule {
     private final Platform platform;
     private final ResponseStore store;
     private final ToolLoop loop;
+    private final ConversationStore conversations;
+    private final ConversationsApi conversationsApi;
 
     public ResponsesModule(Platform platform) {
         this.platform = platform;
         this.store = new ResponseStore(platform.database());
+        this.conversations = new ConversationStore(platform.database());
+        this.conversationsApi = new ConversationsApi(conversations, platform.maxBodyBytes());
         Settings s = platform.settings();
         LoopLimits limits = new LoopLimits(
                 s.integer("LOOPLINE_MAX_TOOL_EXECUTION_DEPTH", "loopline.responses.max-tool-execution-depth", 8),
@@ -68,12 +74,20 @@ public final class ResponsesModule implements ServiceModule {
                 .get("/v1/responses/{id}", this::retrieve)
                 .delete("/v1/responses/{id}", this::delete)
                 .get("/v1/responses/{id}/input_items", this::inputItems);
+        conversationsApi.routing(routing);
     }
 
     private void create(ServerRequest req, ServerResponse res) {
         Principal who = AuthenticatedUser.require();
         CreateRequest r = CreateRequest.parse(JsonBodies.readObject(req, platform.maxBodyBytes()));
-        List<JsonNode> history = r.previousResponseId() == null ? List.of() : history(who, r.previousResponseId());
+        List<JsonNode> history;
+        if (r.conversation() != null) {
+            conversations.get(who.tenantId(), r.conversation()).orElseThrow(() -> ApiException.notFound(
+                    "Conversation with id '" + r.conversation() + "' not found.", "conversation"));
+            history = conversations.items(r.conversation());
+        } else {
+            history = r.previousResponseId() == null ? List.of() : history(who, r.previousResponseId());
+        }
         String bearer = req.headers().first(HeaderNames.AUTHORIZATION).orElseThrow();
         String id = Ids.next("resp");
         long createdAt = System.currentTimeMillis() / 1000;
@@ -101,6 +115,7 @@ public final class ResponsesModule implements ServiceModule {
         if (r.store()) {
             store.save(who.tenantId(), who.userId(), response, input, (ArrayNode) response.get("output"));
         }
+        appendToConversation(r, input, response);
         JsonBodies.send(res, response);
     }
 
@@ -116,6 +131,16 @@ public final class ResponsesModule implements ServiceModule {
                     result.inputTokens(), result.cachedTokens(), result.outputTokens(), null,
                     result.truncated() ? Json.object().put("reason", "max_output_tokens") : null, metadata);
         }
+    }
+
+    /** A response in a conversation adds its input and output items to it (stored or not). */
+    private void appendToConversation(CreateRequest r, ArrayNode input, ObjectNode response) {
+        if (r.conversation() == null) {
+            return;
+        }
+        ArrayNode items = ConversationsApi.withIds(input.deepCopy());
+        response.get("output").forEach(items::add);
+        conversations.append(r.conversation(), items);
     }
 
     private ObjectNode saveFailed(Principal who, CreateRequest r, String id, long createdAt, ArrayNode input, ModelClient.UpstreamFailure e) {
@@ -161,6 +186,7 @@ public final class ResponsesModule implements ServiceModule {
             if (r.store()) {
                 store.save(who.tenantId(), who.userId(), response, input, (ArrayNode) response.get("output"));
             }
+            appendToConversation(r, input, response);
             events.response("response.completed", response);
         } finally {
             sse.close();

@@ -18,7 +18,8 @@ import java.util.Set;
 public record CreateRequest(String model, ArrayNode input, String instructions, ArrayNode tools, JsonNode toolChoice,
                             boolean parallelToolCalls, Integer maxToolCalls, String previousResponseId, boolean store,
                             boolean stream, boolean background, Double temperature, Double topP, Integer maxOutputTokens,
-                            ObjectNode metadata, String user, String truncation, ObjectNode text, Set<String> include) {
+                            ObjectNode metadata, String user, String truncation, ObjectNode text, Set<String> include,
+                            String conversation) {
 
     /** Built-in tool types this server runs itself (through mcp-tools). */
     public static final Set<String> WEB_SEARCH_TYPES = Set.of("web_search", "web_search_preview", "web_search_2025_08_26",
@@ -40,8 +41,13 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         if (previous != null && b.hasNonNull("conversation")) {
             throw ApiException.badRequest("conversation", "Parameters 'conversation' and 'previous_response_id' cannot be used together.");
         }
-        if (b.hasNonNull("conversation")) {
-            throw ApiException.badRequest("conversation", "Conversations are not supported by this server yet.", "unsupported_parameter");
+        String conversation = null;
+        JsonNode conv = b.get("conversation");
+        if (conv != null && !conv.isNull()) {
+            conversation = conv.isTextual() ? conv.asText() : conv.path("id").isTextual() ? conv.get("id").asText() : null;
+            if (conversation == null || conversation.isBlank()) {
+                throw ApiException.badRequest("conversation", "Invalid 'conversation': expected a conversation id or {\"id\": …}.");
+            }
         }
         boolean store = bool(b, "store", true);
         boolean stream = bool(b, "stream", false);
@@ -86,7 +92,18 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         }
         return new CreateRequest(model, input, instructions, tools, toolChoice, parallel, maxToolCalls, previous, store,
                 stream, background, temperature, topP, maxOutput, metadata, user, truncation == null ? "disabled" : truncation, text,
-                Set.copyOf(include));
+                Set.copyOf(include), conversation);
+    }
+
+    /** Conversation items, checked as response input items are (messages, function calls and outputs). */
+    public static ArrayNode items(JsonNode in) {
+        if (in == null || !in.isArray()) {
+            throw ApiException.badRequest("items", "Invalid type for 'items': expected an array of items.");
+        }
+        if (in.size() > 20) {
+            throw ApiException.badRequest("items", "At most 20 items can be added at once.");
+        }
+        return input(in);
     }
 
     private static ArrayNode input(JsonNode in) {

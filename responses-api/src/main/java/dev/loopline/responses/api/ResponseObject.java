@@ -51,6 +51,11 @@ public final class ResponseObject {
         });
         r.put("output_text", text.toString());
         r.put("parallel_tool_calls", req.parallelToolCalls());
+        if (req.conversation() == null) {
+            r.putNull("conversation");
+        } else {
+            r.putObject("conversation").put("id", req.conversation());
+        }
         if (req.previousResponseId() == null) {
             r.putNull("previous_response_id");
         } else {
