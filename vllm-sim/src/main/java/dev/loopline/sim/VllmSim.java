@@ -271,8 +271,43 @@ public final class VllmSim implements AutoCloseable {
         int[] prompt = tokenizer.encode(PromptRenderer.render(r.messages(), r.tools(), addGen));
         int maxTokens = checkContext(prompt.length, r);
         Reply reply = planner.plan(r.messages(), r.tools(), r.toolMode(), r.namedTool(), req.headers().first(SCRIPT).orElse(null));
+        reply = structuredOutput(body.get("response_format"), reply);
         Generation.Choice choice = Generation.chat(json, tokenizer, reply, r, config.toolParser() != null, maxTokens);
         serve(req, res, r, fault, prompt, choice, "chatcmpl-" + requestId(req, r), true);
+    }
+
+    /**
+     * {@code response_format}, as vLLM's guided decoding honours it: {@code json_object} makes the
+     * text a JSON object, {@code json_schema} a JSON value built from the schema; a reply that
+     * calls tools is left alone. {@code json_schema} without its {@code json_schema} key is a 400.
+     */
+    private Reply structuredOutput(JsonNode format, Reply reply) {
+        if (format == null || format.isNull()) {
+            return reply;
+        }
+        String type = format.path("type").asText("");
+        switch (type) {
+            case "text" -> {
+                return reply;
+            }
+            case "json_object" -> {
+                return reply.toolCalls().isEmpty() ? Reply.text(json.createObjectNode().put("answer", reply.content()).toString()) : reply;
+            }
+            case "json_schema" -> {
+                JsonNode js = format.get("json_schema");
+                if (js == null || !js.isObject()) {
+                    throw VllmError.badParam("response_format", format, "response_format of type json_schema needs a json_schema object");
+                }
+                if (!reply.toolCalls().isEmpty()) {
+                    return reply;
+                }
+                JsonNode schema = js.path("schema");
+                return Reply.text(schema.path("type").asText("object").equals("object")
+                        ? planner.structured(schema, reply.content()).toString()
+                        : json.getNodeFactory().textNode(reply.content()).toString());
+            }
+            default -> throw VllmError.badParam("response_format", format, "response_format.type must be text, json_object or json_schema");
+        }
     }
 
     private void completions(ServerRequest req, ServerResponse res) throws Exception {

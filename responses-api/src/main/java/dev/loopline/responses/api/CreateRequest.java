@@ -66,16 +66,38 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         }
         ObjectNode text = Json.object();
         JsonNode t = b.get("text");
+        ObjectNode format = Json.object().put("type", "text");
         if (t != null && !t.isNull()) {
             if (!t.isObject()) {
                 throw ApiException.badRequest("text", "Invalid type for 'text': expected an object.");
             }
-            String type = t.path("format").path("type").asText("text");
-            if (!type.equals("text")) {
-                throw ApiException.badRequest("text.format.type", "Only text.format.type 'text' is supported by this server yet.", "unsupported_parameter");
+            JsonNode f = t.path("format");
+            String type = f.path("type").asText("text");
+            switch (type) {
+                case "text" -> {
+                }
+                case "json_object" -> format = Json.object().put("type", "json_object");
+                case "json_schema" -> {
+                    if (!f.path("name").isTextual() || !f.path("name").asText().matches("[a-zA-Z0-9_-]{1,64}")) {
+                        throw ApiException.badRequest("text.format.name", "'text.format.name' must be 1-64 letters, digits, '_' or '-'.");
+                    }
+                    if (!f.path("schema").isObject()) {
+                        throw ApiException.badRequest("text.format.schema", "'text.format.schema' must be a JSON schema object.");
+                    }
+                    if (f.has("strict") && !f.get("strict").isBoolean() && !f.get("strict").isNull()) {
+                        throw ApiException.badRequest("text.format.strict", "Invalid type for 'text.format.strict': expected a boolean.");
+                    }
+                    format = Json.object().put("type", "json_schema").put("name", f.get("name").asText());
+                    if (f.path("description").isTextual()) {
+                        format.put("description", f.get("description").asText());
+                    }
+                    format.set("schema", f.get("schema"));
+                    format.put("strict", f.path("strict").asBoolean(false));
+                }
+                default -> throw ApiException.badRequest("text.format.type", "'text.format.type' must be text, json_object or json_schema.");
             }
         }
-        text.putObject("format").put("type", "text");
+        text.set("format", format);
         Set<String> include = new HashSet<>();
         JsonNode inc = b.get("include");
         if (inc != null && !inc.isNull()) {

@@ -89,6 +89,7 @@ public final class ToolLoop {
             }
         }
         JsonNode toolChoice = chatToolChoice(req.toolChoice());
+        ObjectNode responseFormat = responseFormat(req.text().path("format"));
         long in = 0;
         long cached = 0;
         long out = 0;
@@ -107,10 +108,13 @@ public final class ToolLoop {
             }
             ObjectNode call = Json.object().put("model", req.model());
             call.set("messages", messages);
-            if (!chatTools.isEmpty() && !synthesis && !"none".equals(toolChoice.asText())) {
+            boolean offerTools = !chatTools.isEmpty() && !synthesis && !"none".equals(toolChoice.asText());
+            if (offerTools) {
                 call.set("tools", chatTools);
                 call.set("tool_choice", toolChoice);
                 call.put("parallel_tool_calls", req.parallelToolCalls());
+            } else if (responseFormat != null) {
+                call.set("response_format", responseFormat);
             }
             if (req.temperature() != null) {
                 call.put("temperature", req.temperature());
@@ -126,7 +130,9 @@ public final class ToolLoop {
             }
             JsonNode res;
             ObjectNode streamedMessage = null;
-            if (events.streaming()) {
+            // With a JSON text.format, a round that offers tools is not streamed: its text may be a
+            // draft that the formatting call below turns into the JSON answer.
+            if (events.streaming() && !(offerTools && responseFormat != null)) {
                 ObjectNode pending = messageItem("", "in_progress");
                 int index = output.size();
                 boolean[] started = new boolean[1];
@@ -149,6 +155,35 @@ public final class ToolLoop {
             JsonNode msg = choice.path("message");
             JsonNode toolCalls = msg.path("tool_calls");
             String text = msg.path("content").isTextual() ? msg.path("content").asText() : "";
+            if (responseFormat != null && offerTools && (!toolCalls.isArray() || toolCalls.isEmpty())) {
+                // The answer came from a round that offered tools, so it was not constrained: the
+                // same round again, without tools and with the response format, gives it as JSON.
+                ObjectNode format = call.deepCopy();
+                format.remove(List.of("tools", "tool_choice", "parallel_tool_calls"));
+                format.set("response_format", responseFormat);
+                if (events.streaming()) {
+                    ObjectNode pending = messageItem("", "in_progress");
+                    int index = output.size();
+                    boolean[] started = new boolean[1];
+                    res = model.chatStream(format, bearer, delta -> {
+                        if (!started[0]) {
+                            started[0] = true;
+                            events.messageStarted(index, pending);
+                        }
+                        events.textDelta(index, pending.get("id").asText(), delta);
+                    });
+                    streamedMessage = started[0] ? pending : null;
+                } else {
+                    res = model.chat(format, bearer);
+                }
+                usage = res.path("usage");
+                in += usage.path("prompt_tokens").asLong();
+                out += usage.path("completion_tokens").asLong();
+                cached += usage.path("prompt_tokens_details").path("cached_tokens").asLong(0);
+                choice = res.path("choices").path(0);
+                text = choice.path("message").path("content").asText("");
+                toolCalls = Json.array();
+            }
             if (synthesis || !toolCalls.isArray() || toolCalls.isEmpty()) {
                 ObjectNode answer = finishMessage(streamedMessage, text,
                         "length".equals(choice.path("finish_reason").asText()) ? "incomplete" : "completed");
@@ -422,6 +457,24 @@ public final class ToolLoop {
                 error, error == null ? "completed" : "failed", start, System.currentTimeMillis()));
         item.put("_model_text", error == null ? result : "Tool error: " + error);
         return item;
+    }
+
+    /** text.format as the chat API's response_format (null for plain text). */
+    private static ObjectNode responseFormat(JsonNode format) {
+        return switch (format.path("type").asText("text")) {
+            case "json_object" -> Json.object().put("type", "json_object");
+            case "json_schema" -> {
+                ObjectNode rf = Json.object().put("type", "json_schema");
+                ObjectNode js = rf.putObject("json_schema").put("name", format.path("name").asText());
+                if (format.has("description")) {
+                    js.set("description", format.get("description"));
+                }
+                js.set("schema", format.get("schema"));
+                js.put("strict", format.path("strict").asBoolean(false));
+                yield rf;
+            }
+            default -> null;
+        };
     }
 
     private static JsonNode chatToolChoice(JsonNode c) {

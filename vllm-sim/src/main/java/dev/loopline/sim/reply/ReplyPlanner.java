@@ -159,6 +159,30 @@ public final class ReplyPlanner {
         return args;
     }
 
+    /**
+     * What guided decoding with a JSON schema would produce here: an object with every property of
+     * the schema (nested objects filled the same way), values built as for tool arguments, strings
+     * from {@code text}. It is valid against the schema for the keywords the simulator knows (type,
+     * enum, default, minimum, required, properties, items).
+     */
+    public ObjectNode structured(JsonNode schema, String text) {
+        ObjectNode out = mapper.createObjectNode();
+        Iterator<Map.Entry<String, JsonNode>> it = schema.path("properties").fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            JsonNode prop = e.getValue();
+            String type = prop.path("type").isArray() ? prop.path("type").get(0).asText() : prop.path("type").asText("string");
+            if (type.equals("object") && prop.has("properties")) {
+                out.set(e.getKey(), structured(prop, text));
+            } else if (type.equals("string") && !prop.has("enum") && !prop.has("default")) {
+                out.put(e.getKey(), text.strip());
+            } else {
+                out.set(e.getKey(), valueFor(e.getKey().toLowerCase(Locale.ROOT), prop, text));
+            }
+        }
+        return out;
+    }
+
     private JsonNode valueFor(String lname, JsonNode prop, String userText) {
         if (prop.has("default")) {
             return prop.get("default");
