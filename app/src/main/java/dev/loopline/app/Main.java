@@ -78,7 +78,8 @@ public final class Main {
         if (upstreams == null && needsModel) {
             SimConfig cfg = SimConfig.defaults()
                     .withPort(settings.integer("LOOPLINE_SIM_PORT", "loopline.sim.port", 8000))
-                    .withModels(List.of(settings.string("LOOPLINE_SIM_MODEL", "loopline.sim.model", "loopline-sim")), 32768);
+                    .withModels(List.of(settings.string("LOOPLINE_SIM_MODEL", "loopline.sim.model", "loopline-sim")),
+                            settings.integer("LOOPLINE_SIM_MAX_MODEL_LEN", "loopline.sim.max-model-len", 32768));
             if (settings.bool("LOOPLINE_SIM_INSTANT", "loopline.sim.instant", false)) {
                 cfg = cfg.instant();
             }

@@ -127,6 +127,9 @@ public final class ResponsesModule implements ServiceModule {
             if (result.stopReason() != null) {
                 metadata.put("loopline_loop_stop", result.stopReason());
             }
+            if (result.droppedMessages() > 0) {
+                metadata.put("loopline_truncated_messages", Integer.toString(result.droppedMessages()));
+            }
             return ResponseObject.build(id, createdAt, result.truncated() ? "incomplete" : "completed", r, result.output(),
                     result.inputTokens(), result.cachedTokens(), result.outputTokens(), null,
                     result.truncated() ? Json.object().put("reason", "max_output_tokens") : null, metadata);

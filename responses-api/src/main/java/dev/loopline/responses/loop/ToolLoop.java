@@ -38,8 +38,9 @@ public final class ToolLoop {
         this.limits = limits;
     }
 
+    /** {@code droppedMessages}: how many of the oldest context messages truncation "auto" left out. */
     public record Result(ArrayNode output, long inputTokens, long cachedTokens, long outputTokens, String stopReason,
-                         boolean truncated) {
+                         boolean truncated, int droppedMessages) {
     }
 
     public Result run(CreateRequest req, ArrayNode messages, String bearer, McpToolClient mcp, ToolExecutionLog log) {
@@ -96,6 +97,7 @@ public final class ToolLoop {
         int builtinCalls = 0;
         String stop = null;
         List<JsonNode> fileHits = new ArrayList<>();
+        int[] dropped = new int[1];
         for (int round = 0; ; round++) {
             boolean overDepth = round >= limits.maxDepth();
             boolean overDeadline = System.nanoTime() > deadline;
@@ -136,16 +138,16 @@ public final class ToolLoop {
                 ObjectNode pending = messageItem("", "in_progress");
                 int index = output.size();
                 boolean[] started = new boolean[1];
-                res = model.chatStream(call, bearer, delta -> {
+                res = fitting(req, messages, dropped, () -> model.chatStream(call, bearer, delta -> {
                     if (!started[0]) {
                         started[0] = true;
                         events.messageStarted(index, pending);
                     }
                     events.textDelta(index, pending.get("id").asText(), delta);
-                });
+                }));
                 streamedMessage = started[0] ? pending : null;
             } else {
-                res = model.chat(call, bearer);
+                res = fitting(req, messages, dropped, () -> model.chat(call, bearer));
             }
             JsonNode usage = res.path("usage");
             in += usage.path("prompt_tokens").asLong();
@@ -160,21 +162,22 @@ public final class ToolLoop {
                 // same round again, without tools and with the response format, gives it as JSON.
                 ObjectNode format = call.deepCopy();
                 format.remove(List.of("tools", "tool_choice", "parallel_tool_calls"));
+                format.set("messages", messages);
                 format.set("response_format", responseFormat);
                 if (events.streaming()) {
                     ObjectNode pending = messageItem("", "in_progress");
                     int index = output.size();
                     boolean[] started = new boolean[1];
-                    res = model.chatStream(format, bearer, delta -> {
+                    res = fitting(req, messages, dropped, () -> model.chatStream(format, bearer, delta -> {
                         if (!started[0]) {
                             started[0] = true;
                             events.messageStarted(index, pending);
                         }
                         events.textDelta(index, pending.get("id").asText(), delta);
-                    });
+                    }));
                     streamedMessage = started[0] ? pending : null;
                 } else {
-                    res = model.chat(format, bearer);
+                    res = fitting(req, messages, dropped, () -> model.chat(format, bearer));
                 }
                 usage = res.path("usage");
                 in += usage.path("prompt_tokens").asLong();
@@ -193,7 +196,7 @@ public final class ToolLoop {
                 }
                 output.add(answer);
                 events.messageDone(output.size() - 1, answer);
-                return new Result(output, in, cached, out, stop, "length".equals(choice.path("finish_reason").asText()));
+                return new Result(output, in, cached, out, stop, "length".equals(choice.path("finish_reason").asText()), dropped[0]);
             }
             if (streamedMessage != null) {
                 // Text the model streamed before calling tools was shown to the client: it stays an item.
@@ -231,7 +234,7 @@ public final class ToolLoop {
                             .put("arguments", f.path("function").path("arguments").asText("{}"));
                     events.toolItemDone(output.size() - 1, fc);
                 }
-                return new Result(output, in, cached, out, null, false);
+                return new Result(output, in, cached, out, null, false, dropped[0]);
             }
             if (round == 0 && !toolChoice.isTextual()) {
                 toolChoice = Json.mapper().getNodeFactory().textNode("auto");
@@ -457,6 +460,49 @@ public final class ToolLoop {
                 error, error == null ? "completed" : "failed", start, System.currentTimeMillis()));
         item.put("_model_text", error == null ? result : "Tool error: " + error);
         return item;
+    }
+
+    /**
+     * Runs a model call; with {@code truncation: auto}, a context-length refusal drops the oldest
+     * context messages (never the system instructions, and a tool call together with its results)
+     * and tries again. With {@code disabled} the refusal is the caller's 400, as OpenAI's is.
+     */
+    private static JsonNode fitting(CreateRequest req, ArrayNode messages, int[] dropped, java.util.function.Supplier<JsonNode> call) {
+        while (true) {
+            try {
+                return call.get();
+            } catch (dev.loopline.common.errors.ApiException e) {
+                boolean overflow = e.status() == 400 && e.getMessage() != null && e.getMessage().contains("maximum context length");
+                if (!overflow || !"auto".equals(req.truncation())) {
+                    throw e;
+                }
+                int n = dropOldest(messages);
+                if (n == 0) {
+                    throw e;
+                }
+                dropped[0] += n;
+            }
+        }
+    }
+
+    /** Removes the oldest droppable messages; 0 when only the instructions and the last message remain. */
+    static int dropOldest(ArrayNode messages) {
+        int first = 0;
+        while (first < messages.size() && "system".equals(messages.get(first).path("role").asText())) {
+            first++;
+        }
+        if (first >= messages.size() - 1) {
+            return 0;
+        }
+        int removed = 0;
+        messages.remove(first);
+        removed++;
+        // A tool call goes with its results, and no result may be left without its call.
+        while (first < messages.size() - 1 && "tool".equals(messages.get(first).path("role").asText())) {
+            messages.remove(first);
+            removed++;
+        }
+        return removed;
     }
 
     /** text.format as the chat API's response_format (null for plain text). */
