@@ -91,7 +91,7 @@ public final class ResponsesModule implements ServiceModule {
         String bearer = req.headers().first(HeaderNames.AUTHORIZATION).orElseThrow();
         String id = Ids.next("resp");
         long createdAt = System.currentTimeMillis() / 1000;
-        ArrayNode input = r.input().deepCopy();
+        ArrayNode input = resolveReferences(who, r, r.input().deepCopy());
         for (JsonNode item : input) {
             if (!item.has("id")) {
                 ((ObjectNode) item).put("id", Ids.next(item.path("type").asText("message").equals("message") ? "msg" : "fco"));
@@ -134,6 +134,25 @@ public final class ResponsesModule implements ServiceModule {
                     result.inputTokens(), result.cachedTokens(), result.outputTokens(), null,
                     result.truncated() ? Json.object().put("reason", "max_output_tokens") : null, metadata);
         }
+    }
+
+    /** item_reference inputs replaced by the items they name (the tenant's stored response or conversation items). */
+    private ArrayNode resolveReferences(Principal who, CreateRequest r, ArrayNode input) {
+        for (int i = 0; i < input.size(); i++) {
+            JsonNode item = input.get(i);
+            if (!"item_reference".equals(item.path("type").asText())) {
+                continue;
+            }
+            String ref = item.path("id").asText();
+            java.util.Optional<JsonNode> found = store.item(who.tenantId(), ref);
+            if (found.isEmpty() && r.conversation() != null) {
+                found = conversations.item(r.conversation(), ref);
+            }
+            int index = i;
+            input.set(i, found.orElseThrow(() -> ApiException.badRequest("input[" + index + "].id",
+                    "Item with id '" + ref + "' not found.", "item_not_found")).deepCopy());
+        }
+        return input;
     }
 
     /** A response in a conversation adds its input and output items to it (stored or not). */

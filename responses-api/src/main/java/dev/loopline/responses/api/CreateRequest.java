@@ -168,6 +168,12 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                     }
                     items.add(item.deepCopy());
                 }
+                case "item_reference" -> {
+                    if (!item.path("id").isTextual() || item.get("id").asText().isBlank()) {
+                        throw ApiException.badRequest(where + ".id", "Missing required parameter: '" + where + ".id'.");
+                    }
+                    items.add(Json.object().put("type", "item_reference").put("id", item.get("id").asText()));
+                }
                 default -> throw ApiException.badRequest(where + ".type",
                         "Invalid value for '" + where + ".type': '" + type + "' items are not supported by this server yet.");
             }
@@ -301,7 +307,42 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                 || Set.of("file_search", "code_interpreter").contains(c.path("type").asText()))) {
             return c;
         }
+        if (c.isObject() && c.path("type").asText().equals("allowed_tools")) {
+            String mode = c.path("mode").asText("");
+            if (!mode.equals("auto") && !mode.equals("required")) {
+                throw ApiException.badRequest("tool_choice.mode", "'tool_choice.mode' must be 'auto' or 'required'.");
+            }
+            JsonNode allowed = c.path("tools");
+            if (!allowed.isArray() || allowed.isEmpty()) {
+                throw ApiException.badRequest("tool_choice.tools", "'tool_choice.tools' must be a non-empty array of tools.");
+            }
+            for (int i = 0; i < allowed.size(); i++) {
+                if (!isGiven(allowed.get(i), tools)) {
+                    throw ApiException.badRequest("tool_choice.tools[" + i + "]", "Allowed tool " + allowed.get(i) + " is not one of the given tools.");
+                }
+            }
+            return c;
+        }
         throw ApiException.badRequest("tool_choice", "Invalid value for 'tool_choice'.");
+    }
+
+    /** Whether an allowed_tools entry names one of the request's tools (functions by name, built-ins by type). */
+    private static boolean isGiven(JsonNode ref, ArrayNode tools) {
+        for (JsonNode t : tools) {
+            if (sameTool(ref, t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a tool of the request is the one an allowed_tools entry names. */
+    public static boolean sameTool(JsonNode ref, JsonNode tool) {
+        String type = ref.path("type").asText();
+        if (type.equals("function")) {
+            return tool.path("type").asText().equals("function") && tool.path("name").asText().equals(ref.path("name").asText());
+        }
+        return WEB_SEARCH_TYPES.contains(type) ? WEB_SEARCH_TYPES.contains(tool.path("type").asText()) : tool.path("type").asText().equals(type);
     }
 
     private static ObjectNode metadata(JsonNode m) {

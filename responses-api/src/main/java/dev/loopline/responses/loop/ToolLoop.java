@@ -53,7 +53,11 @@ public final class ToolLoop {
         ArrayNode chatTools = Json.array();
         Map<String, String> builtinByFunctionName = new HashMap<>();
         Map<String, JsonNode> builtinConfig = new HashMap<>();
+        JsonNode allowed = req.toolChoice().path("type").asText().equals("allowed_tools") ? req.toolChoice().path("tools") : null;
         for (JsonNode t : req.tools()) {
+            if (allowed != null && !allowedTool(allowed, t)) {
+                continue; // tool_choice allowed_tools: the model sees only these
+            }
             String type = t.path("type").asText();
             if (type.equals("function")) {
                 ObjectNode f = chatTools.addObject().put("type", "function").putObject("function");
@@ -523,9 +527,21 @@ public final class ToolLoop {
         };
     }
 
+    private static boolean allowedTool(JsonNode allowed, JsonNode tool) {
+        for (JsonNode ref : allowed) {
+            if (CreateRequest.sameTool(ref, tool)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static JsonNode chatToolChoice(JsonNode c) {
         if (c.isTextual()) {
             return c;
+        }
+        if (c.path("type").asText().equals("allowed_tools")) {
+            return Json.mapper().getNodeFactory().textNode(c.path("mode").asText("auto"));
         }
         String type = c.path("type").asText();
         String name = type.equals("function") ? c.path("name").asText()

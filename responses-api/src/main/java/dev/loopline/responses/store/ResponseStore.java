@@ -84,6 +84,13 @@ public final class ResponseStore {
                 e.startedAtMillis(), e.endedAtMillis());
     }
 
+    /** A stored input or output item of one of the tenant's responses, by item id. */
+    public Optional<JsonNode> item(String tenant, String itemId) {
+        return db.client().execute().get("SELECT i.body FROM response_items i JOIN responses r ON r.id = i.response_id "
+                        + "WHERE i.item_id = ? AND r.tenant_id = ? ORDER BY r.created_at DESC LIMIT 1", itemId, tenant)
+                .map(r -> Json.parse(r.column("body").getString()));
+    }
+
     /** What a built-in tool call returned (or its error), for replaying it to the model in a later turn. */
     public Optional<String> toolOutcome(String tenant, String itemId) {
         return db.client().execute().get("SELECT result, error FROM tool_executions WHERE id = ? AND tenant_id = ?", itemId, tenant)
