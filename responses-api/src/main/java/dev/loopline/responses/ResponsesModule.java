@@ -73,6 +73,7 @@ public final class ResponsesModule implements ServiceModule {
         routing.post("/v1/responses", this::create)
                 .get("/v1/responses/{id}", this::retrieve)
                 .delete("/v1/responses/{id}", this::delete)
+                .post("/v1/responses/{id}/cancel", this::cancel)
                 .get("/v1/responses/{id}/input_items", this::inputItems);
         conversationsApi.routing(routing);
     }
@@ -102,6 +103,10 @@ public final class ResponsesModule implements ServiceModule {
         ToolExecutionLog log = r.store() ? store.toolLog(who.tenantId(), id) : ToolExecutionLog.NONE;
         if (r.stream()) {
             stream(res, who, r, id, createdAt, input, messages, bearer, log);
+            return;
+        }
+        if (r.background()) {
+            background(res, who, r, id, createdAt, input, messages, bearer, log);
             return;
         }
         ObjectNode response;
@@ -153,6 +158,68 @@ public final class ResponsesModule implements ServiceModule {
                     "Item with id '" + ref + "' not found.", "item_not_found")).deepCopy());
         }
         return input;
+    }
+
+    /** Background responses running in this process, by id: cancelling sets the flag the loop checks between rounds. */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicBoolean> running =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * {@code background: true}: the response is stored as {@code in_progress} and returned at once;
+     * the loop runs on a virtual thread and writes the final state (completed, incomplete, failed),
+     * unless it was cancelled meanwhile. Poll {@code GET /v1/responses/{id}}.
+     */
+    private void background(ServerResponse res, Principal who, CreateRequest r, String id, long createdAt, ArrayNode input,
+                            ArrayNode messages, String bearer, ToolExecutionLog log) {
+        ObjectNode queued = ResponseObject.build(id, createdAt, "in_progress", r, Json.array(), 0, 0, 0, null, null, r.metadata());
+        store.save(who.tenantId(), who.userId(), queued, input, Json.array());
+        java.util.concurrent.atomic.AtomicBoolean cancel = new java.util.concurrent.atomic.AtomicBoolean();
+        running.put(id, cancel);
+        var ctx = dev.loopline.common.http.RequestContext.snapshot();
+        Thread.ofVirtual().name("response-" + id).start(() -> dev.loopline.common.http.RequestContext.runWith(ctx, () -> {
+            try {
+                ObjectNode done = runLoop(r, id, createdAt, messages, bearer, log, new LoopEvents() {
+                    @Override
+                    public boolean cancelled() {
+                        return cancel.get();
+                    }
+                });
+                if (store.finish(who.tenantId(), done, (ArrayNode) done.get("output"))) {
+                    appendToConversation(r, input, done);
+                }
+            } catch (ModelClient.UpstreamFailure e) {
+                ObjectNode error = Json.object().put("code", "server_error").put("message", e.getMessage());
+                store.finish(who.tenantId(), ResponseObject.build(id, createdAt, "failed", r, Json.array(), 0, 0, 0, error, null, r.metadata()),
+                        Json.array());
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "background response " + id + " failed", e);
+                ObjectNode error = Json.object().put("code", "server_error").put("message", "The response failed: " + e.getMessage());
+                store.finish(who.tenantId(), ResponseObject.build(id, createdAt, "failed", r, Json.array(), 0, 0, 0, error, null, r.metadata()),
+                        Json.array());
+            } finally {
+                running.remove(id);
+            }
+        }));
+        JsonBodies.send(res, queued);
+    }
+
+    private void cancel(ServerRequest req, ServerResponse res) {
+        Principal who = AuthenticatedUser.require();
+        String id = req.path().pathParameters().get("id");
+        ObjectNode r = store.get(who.tenantId(), id).orElseThrow(() -> notFound(id));
+        if (!r.path("background").asBoolean(false)) {
+            throw ApiException.badRequest("response_id", "Only background responses can be cancelled.");
+        }
+        if (r.path("status").asText().equals("in_progress") || r.path("status").asText().equals("queued")) {
+            ObjectNode cancelled = r.deepCopy().put("status", "cancelled");
+            if (store.finish(who.tenantId(), cancelled, Json.array())) {
+                java.util.concurrent.atomic.AtomicBoolean flag = running.get(id);
+                if (flag != null) {
+                    flag.set(true);
+                }
+            }
+        }
+        JsonBodies.send(res, store.get(who.tenantId(), id).orElseThrow(() -> notFound(id)));
     }
 
     /** A response in a conversation adds its input and output items to it (stored or not). */

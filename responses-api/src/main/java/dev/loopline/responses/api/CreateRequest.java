@@ -52,8 +52,12 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         boolean store = bool(b, "store", true);
         boolean stream = bool(b, "stream", false);
         boolean background = bool(b, "background", false);
-        if (background) {
-            throw ApiException.badRequest("background", "Background responses are not supported by this server yet.", "unsupported_parameter");
+        if (background && !store) {
+            throw ApiException.badRequest("background", "A background response must be stored: 'background' needs 'store' true.");
+        }
+        if (background && stream) {
+            throw ApiException.badRequest("stream", "Streaming a background response is not supported by this server yet; poll GET /v1/responses/{id}.",
+                    "unsupported_parameter");
         }
         Double temperature = number(b, "temperature", 0, 2);
         Double topP = number(b, "top_p", 0, 1);

@@ -19,7 +19,7 @@ public final class ResponseObject {
         } else {
             r.putNull("completed_at");
         }
-        r.put("background", false);
+        r.put("background", req.background());
         set(r, "error", error);
         set(r, "incomplete_details", incompleteDetails);
         if (req.instructions() == null) {

@@ -10,6 +10,11 @@ public interface LoopEvents {
     LoopEvents NONE = new LoopEvents() {
     };
 
+    /** Asked between rounds: a cancelled background response stops there. */
+    default boolean cancelled() {
+        return false;
+    }
+
     /** When true, model calls are streamed and text arrives through {@link #textDelta}. */
     default boolean streaming() {
         return false;

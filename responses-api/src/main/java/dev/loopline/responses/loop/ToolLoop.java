@@ -103,6 +103,9 @@ public final class ToolLoop {
         List<JsonNode> fileHits = new ArrayList<>();
         int[] dropped = new int[1];
         for (int round = 0; ; round++) {
+            if (events.cancelled()) {
+                return new Result(output, in, cached, out, "cancelled", false, dropped[0]);
+            }
             boolean overDepth = round >= limits.maxDepth();
             boolean overDeadline = System.nanoTime() > deadline;
             boolean overCalls = req.maxToolCalls() != null && builtinCalls >= req.maxToolCalls();

@@ -50,6 +50,27 @@ public final class ResponseStore {
         }
     }
 
+    /**
+     * A background response's final state: its body and status replaced, its output items
+     * written, in one transaction; only while it is still queued or in progress (a cancelled one
+     * stays cancelled). Returns whether it was applied.
+     */
+    public boolean finish(String tenant, ObjectNode response, ArrayNode outputItems) {
+        DbTransaction tx = db.client().transaction();
+        try {
+            long n = tx.update("UPDATE responses SET status = ?, body = ?, updated_at = ? WHERE id = ? AND tenant_id = ? AND status IN ('queued', 'in_progress')",
+                    response.get("status").asText(), Json.string(response), System.currentTimeMillis() / 1000, response.get("id").asText(), tenant);
+            if (n > 0) {
+                insertItems(tx, response.get("id").asText(), "output", outputItems);
+            }
+            tx.commit();
+            return n > 0;
+        } catch (RuntimeException e) {
+            tx.rollback();
+            throw e;
+        }
+    }
+
     public Optional<ObjectNode> get(String tenant, String id) {
         return db.client().execute().get("SELECT body FROM responses WHERE id = ? AND tenant_id = ?", id, tenant)
                 .map(r -> (ObjectNode) Json.parse(r.column("body").getString()));
