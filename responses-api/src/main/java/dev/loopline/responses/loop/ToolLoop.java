@@ -95,16 +95,14 @@ public final class ToolLoop {
         }
         JsonNode toolChoice = chatToolChoice(req.toolChoice());
         ObjectNode responseFormat = responseFormat(req.text().path("format"));
-        long in = 0;
-        long cached = 0;
-        long out = 0;
+        Tally tokens = new Tally();
         int builtinCalls = 0;
         String stop = null;
         List<JsonNode> fileHits = new ArrayList<>();
         int[] dropped = new int[1];
         for (int round = 0; ; round++) {
             if (events.cancelled()) {
-                return new Result(output, in, cached, out, "cancelled", false, dropped[0]);
+                return new Result(output, tokens.in, tokens.cached, tokens.out, "cancelled", false, dropped[0]);
             }
             boolean overDepth = round >= limits.maxDepth();
             boolean overDeadline = System.nanoTime() > deadline;
@@ -132,34 +130,18 @@ public final class ToolLoop {
                 call.put("top_p", req.topP());
             }
             if (req.maxOutputTokens() != null) {
-                call.put("max_tokens", Math.max(1, req.maxOutputTokens() - out));
+                call.put("max_tokens", Math.max(1, req.maxOutputTokens() - tokens.out));
             }
             if (req.user() != null) {
                 call.put("user", req.user());
             }
-            JsonNode res;
-            ObjectNode streamedMessage = null;
             // With a JSON text.format, a round that offers tools is not streamed: its text may be a
             // draft that the formatting call below turns into the JSON answer.
-            if (events.streaming() && !(offerTools && responseFormat != null)) {
-                ObjectNode pending = messageItem("", "in_progress");
-                int index = output.size();
-                boolean[] started = new boolean[1];
-                res = fitting(req, messages, dropped, () -> model.chatStream(call, bearer, delta -> {
-                    if (!started[0]) {
-                        started[0] = true;
-                        events.messageStarted(index, pending);
-                    }
-                    events.textDelta(index, pending.get("id").asText(), delta);
-                }));
-                streamedMessage = started[0] ? pending : null;
-            } else {
-                res = fitting(req, messages, dropped, () -> model.chat(call, bearer));
-            }
-            JsonNode usage = res.path("usage");
-            in += usage.path("prompt_tokens").asLong();
-            out += usage.path("completion_tokens").asLong();
-            cached += usage.path("prompt_tokens_details").path("cached_tokens").asLong(0);
+            Reply reply = callModel(call, events.streaming() && !(offerTools && responseFormat != null), req, messages, dropped,
+                    bearer, events, output.size());
+            JsonNode res = reply.response();
+            ObjectNode streamedMessage = reply.streamed();
+            tokens.add(res.path("usage"));
             JsonNode choice = res.path("choices").path(0);
             JsonNode msg = choice.path("message");
             JsonNode toolCalls = msg.path("tool_calls");
@@ -171,25 +153,10 @@ public final class ToolLoop {
                 format.remove(List.of("tools", "tool_choice", "parallel_tool_calls"));
                 format.set("messages", messages);
                 format.set("response_format", responseFormat);
-                if (events.streaming()) {
-                    ObjectNode pending = messageItem("", "in_progress");
-                    int index = output.size();
-                    boolean[] started = new boolean[1];
-                    res = fitting(req, messages, dropped, () -> model.chatStream(format, bearer, delta -> {
-                        if (!started[0]) {
-                            started[0] = true;
-                            events.messageStarted(index, pending);
-                        }
-                        events.textDelta(index, pending.get("id").asText(), delta);
-                    }));
-                    streamedMessage = started[0] ? pending : null;
-                } else {
-                    res = fitting(req, messages, dropped, () -> model.chat(format, bearer));
-                }
-                usage = res.path("usage");
-                in += usage.path("prompt_tokens").asLong();
-                out += usage.path("completion_tokens").asLong();
-                cached += usage.path("prompt_tokens_details").path("cached_tokens").asLong(0);
+                Reply formatted = callModel(format, events.streaming(), req, messages, dropped, bearer, events, output.size());
+                res = formatted.response();
+                streamedMessage = formatted.streamed();
+                tokens.add(res.path("usage"));
                 choice = res.path("choices").path(0);
                 text = choice.path("message").path("content").asText("");
                 toolCalls = Json.array();
@@ -203,7 +170,7 @@ public final class ToolLoop {
                 }
                 output.add(answer);
                 events.messageDone(output.size() - 1, answer);
-                return new Result(output, in, cached, out, stop, "length".equals(choice.path("finish_reason").asText()), dropped[0]);
+                return new Result(output, tokens.in, tokens.cached, tokens.out, stop, "length".equals(choice.path("finish_reason").asText()), dropped[0]);
             }
             if (streamedMessage != null) {
                 // Text the model streamed before calling tools was shown to the client: it stays an item.
@@ -241,7 +208,7 @@ public final class ToolLoop {
                             .put("arguments", f.path("function").path("arguments").asText("{}"));
                     events.toolItemDone(output.size() - 1, fc);
                 }
-                return new Result(output, in, cached, out, null, false, dropped[0]);
+                return new Result(output, tokens.in, tokens.cached, tokens.out, null, false, dropped[0]);
             }
             if (round == 0 && !toolChoice.isTextual()) {
                 toolChoice = Json.mapper().getNodeFactory().textNode("auto");
@@ -467,6 +434,44 @@ public final class ToolLoop {
                 error, error == null ? "completed" : "failed", start, System.currentTimeMillis()));
         item.put("_model_text", error == null ? result : "Tool error: " + error);
         return item;
+    }
+
+    /** Tokens used by the model calls of one response, from each reply's usage. */
+    private static final class Tally {
+        long in;
+        long cached;
+        long out;
+
+        void add(JsonNode usage) {
+            in += usage.path("prompt_tokens").asLong();
+            out += usage.path("completion_tokens").asLong();
+            cached += usage.path("prompt_tokens_details").path("cached_tokens").asLong(0);
+        }
+    }
+
+    /** A model reply, and the message item its streamed text went into (null when no text was streamed). */
+    private record Reply(JsonNode response, ObjectNode streamed) {
+    }
+
+    /**
+     * One model call, fitted to the context ({@link #fitting}); when streaming, its text is relayed
+     * as it arrives into a message item that starts at {@code outputIndex} with the first delta.
+     */
+    private Reply callModel(ObjectNode call, boolean stream, CreateRequest req, ArrayNode messages, int[] dropped, String bearer,
+                            LoopEvents events, int outputIndex) {
+        if (!stream) {
+            return new Reply(fitting(req, messages, dropped, () -> model.chat(call, bearer)), null);
+        }
+        ObjectNode pending = messageItem("", "in_progress");
+        boolean[] started = new boolean[1];
+        JsonNode res = fitting(req, messages, dropped, () -> model.chatStream(call, bearer, delta -> {
+            if (!started[0]) {
+                started[0] = true;
+                events.messageStarted(outputIndex, pending);
+            }
+            events.textDelta(outputIndex, pending.get("id").asText(), delta);
+        }));
+        return new Reply(res, started[0] ? pending : null);
     }
 
     /**
