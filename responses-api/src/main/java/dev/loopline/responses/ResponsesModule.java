@@ -13,6 +13,7 @@ import dev.loopline.common.json.Json;
 import dev.loopline.common.server.Platform;
 import dev.loopline.common.server.ServiceModule;
 import dev.loopline.responses.api.CreateRequest;
+import dev.loopline.responses.api.ItemPages;
 import dev.loopline.responses.api.ResponseObject;
 import dev.loopline.responses.loop.Context;
 import dev.loopline.responses.loop.LoopEvents;
@@ -323,48 +324,7 @@ public final class ResponsesModule implements ServiceModule {
         Principal who = AuthenticatedUser.require();
         String id = req.path().pathParameters().get("id");
         store.get(who.tenantId(), id).orElseThrow(() -> notFound(id));
-        int limit = req.query().first("limit").map(v -> {
-            try {
-                return Integer.parseInt(v);
-            } catch (NumberFormatException e) {
-                throw ApiException.badRequest("limit", "Invalid 'limit': expected an integer from 1 to 100.");
-            }
-        }).orElse(20);
-        if (limit < 1 || limit > 100) {
-            throw ApiException.badRequest("limit", "Invalid 'limit': expected an integer from 1 to 100.");
-        }
-        String order = req.query().first("order").orElse("desc");
-        if (!order.equals("asc") && !order.equals("desc")) {
-            throw ApiException.badRequest("order", "Invalid 'order': expected 'asc' or 'desc'.");
-        }
-        List<JsonNode> items = new ArrayList<>(store.items(id, "input"));
-        if (order.equals("desc")) {
-            items = items.reversed();
-        }
-        String after = req.query().first("after").orElse(null);
-        if (after != null) {
-            int at = -1;
-            for (int i = 0; i < items.size(); i++) {
-                if (after.equals(items.get(i).path("id").asText())) {
-                    at = i;
-                }
-            }
-            if (at < 0) {
-                throw ApiException.badRequest("after", "No input item with id '" + after + "' in this response.");
-            }
-            items = items.subList(at + 1, items.size());
-        }
-        List<JsonNode> page = items.subList(0, Math.min(limit, items.size()));
-        ObjectNode list = Json.object().put("object", "list");
-        ArrayNode data = list.putArray("data");
-        page.forEach(data::add);
-        if (page.isEmpty()) {
-            list.putNull("first_id").putNull("last_id");
-        } else {
-            list.put("first_id", page.getFirst().path("id").asText()).put("last_id", page.getLast().path("id").asText());
-        }
-        list.put("has_more", items.size() > page.size());
-        JsonBodies.send(res, list);
+        JsonBodies.send(res, ItemPages.page(req, store.items(id, "input"), "this response"));
     }
 
     private static ApiException notFound(String id) {

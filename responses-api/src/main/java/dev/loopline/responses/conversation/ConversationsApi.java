@@ -10,6 +10,7 @@ import dev.loopline.common.http.JsonBodies;
 import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
 import dev.loopline.responses.api.CreateRequest;
+import dev.loopline.responses.api.ItemPages;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -113,62 +114,15 @@ public final class ConversationsApi {
         ConversationStore.Conversation c = find(req, who);
         ArrayNode items = withIds(CreateRequest.items(JsonBodies.readObject(req, maxBodyBytes).get("items")));
         store.append(c.id(), items);
-        JsonBodies.send(res, page(items, false));
-    }
-
-    private static ObjectNode page(List<JsonNode> items, boolean more) {
-        ObjectNode list = Json.object().put("object", "list");
-        ArrayNode data = list.putArray("data");
-        items.forEach(data::add);
-        if (items.isEmpty()) {
-            list.putNull("first_id").putNull("last_id");
-        } else {
-            list.put("first_id", items.getFirst().path("id").asText()).put("last_id", items.getLast().path("id").asText());
-        }
-        return list.put("has_more", more);
-    }
-
-    private static ObjectNode page(ArrayNode items, boolean more) {
-        List<JsonNode> l = new java.util.ArrayList<>();
-        items.forEach(l::add);
-        return page(l, more);
+        List<JsonNode> added = new java.util.ArrayList<>();
+        items.forEach(added::add);
+        JsonBodies.send(res, ItemPages.list(added, false));
     }
 
     private void listItems(ServerRequest req, ServerResponse res) {
         Principal who = AuthenticatedUser.require();
         ConversationStore.Conversation c = find(req, who);
-        int limit = req.query().first("limit").map(v -> {
-            try {
-                return Integer.parseInt(v);
-            } catch (NumberFormatException e) {
-                return -1;
-            }
-        }).orElse(20);
-        if (limit < 1 || limit > 100) {
-            throw ApiException.badRequest("limit", "Invalid 'limit': expected an integer from 1 to 100.");
-        }
-        String order = req.query().first("order").orElse("desc");
-        if (!order.equals("asc") && !order.equals("desc")) {
-            throw ApiException.badRequest("order", "Invalid 'order': expected 'asc' or 'desc'.");
-        }
-        List<JsonNode> items = store.items(c.id());
-        if (order.equals("desc")) {
-            items = items.reversed();
-        }
-        String after = req.query().first("after").orElse(null);
-        if (after != null) {
-            int at = -1;
-            for (int i = 0; i < items.size(); i++) {
-                if (after.equals(items.get(i).path("id").asText())) {
-                    at = i;
-                }
-            }
-            if (at < 0) {
-                throw ApiException.badRequest("after", "No item with id '" + after + "' in this conversation.");
-            }
-            items = items.subList(at + 1, items.size());
-        }
-        JsonBodies.send(res, page(items.subList(0, Math.min(limit, items.size())), items.size() > limit));
+        JsonBodies.send(res, ItemPages.page(req, store.items(c.id()), "this conversation"));
     }
 
     private void getItem(ServerRequest req, ServerResponse res) {
