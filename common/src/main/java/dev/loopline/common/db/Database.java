@@ -5,6 +5,7 @@ import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
 import io.helidon.dbclient.DbClient;
 import io.helidon.dbclient.DbRow;
+import io.helidon.dbclient.DbTransaction;
 import org.flywaydb.core.Flyway;
 
 import java.nio.file.Files;
@@ -78,6 +79,27 @@ public final class Database implements AutoCloseable {
 
     public boolean isPostgres() {
         return url.startsWith("jdbc:postgresql:");
+    }
+
+    /** Runs {@code work} in one transaction: committed when it returns, rolled back when it throws. */
+    public void transaction(java.util.function.Consumer<DbTransaction> work) {
+        inTransaction(tx -> {
+            work.accept(tx);
+            return null;
+        });
+    }
+
+    /** {@link #transaction} for work with a result. */
+    public <T> T inTransaction(Function<DbTransaction, T> work) {
+        DbTransaction tx = client.transaction();
+        try {
+            T result = work.apply(tx);
+            tx.commit();
+            return result;
+        } catch (RuntimeException e) {
+            tx.rollback();
+            throw e;
+        }
     }
 
     /** Query and materialise: the stream holds a pooled connection until closed, so never let it escape. */

@@ -1,7 +1,6 @@
 package dev.loopline.proxy.usage;
 
 import dev.loopline.common.db.Database;
-import io.helidon.dbclient.DbTransaction;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -71,19 +70,14 @@ public final class UsageRecorder implements AutoCloseable {
         if (batch.isEmpty()) {
             return;
         }
-        DbTransaction tx = db.client().transaction();
-        try {
+        db.transaction(tx -> {
             for (UsageRecord r : batch) {
                 tx.insert(INSERT, r.requestId(), r.tenantId(), r.userId(), r.endpoint(), r.model(), r.upstream(), r.promptTokens(),
                         r.completionTokens(), r.cachedTokens(), r.latencyMillis(), r.ttftMillis(), r.status(), r.stream(),
                         r.fromCache(), r.createdAt());
             }
-            tx.commit();
-            written.addAndGet(batch.size());
-        } catch (RuntimeException e) {
-            tx.rollback();
-            throw e;
-        }
+        });
+        written.addAndGet(batch.size());
     }
 
     private static void sleepQuietly() {

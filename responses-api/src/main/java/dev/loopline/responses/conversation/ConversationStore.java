@@ -28,15 +28,10 @@ public final class ConversationStore {
 
     public Conversation create(String tenant, String id, ObjectNode metadata, ArrayNode items) {
         long now = System.currentTimeMillis() / 1000;
-        DbTransaction tx = db.client().transaction();
-        try {
+        db.transaction(tx -> {
             tx.insert("INSERT INTO conversations (id, tenant_id, created_at, metadata) VALUES (?, ?, ?, ?)", id, tenant, now, Json.string(metadata));
             insert(tx, id, 0, items);
-            tx.commit();
-        } catch (RuntimeException e) {
-            tx.rollback();
-            throw e;
-        }
+        });
         return new Conversation(id, now, metadata);
     }
 
@@ -51,32 +46,22 @@ public final class ConversationStore {
     }
 
     public boolean delete(String tenant, String id) {
-        DbTransaction tx = db.client().transaction();
-        try {
+        return db.inTransaction(tx -> {
             long n = tx.delete("DELETE FROM conversations WHERE id = ? AND tenant_id = ?", id, tenant);
             if (n > 0) {
                 tx.delete("DELETE FROM conversation_items WHERE conversation_id = ?", id);
             }
-            tx.commit();
             return n > 0;
-        } catch (RuntimeException e) {
-            tx.rollback();
-            throw e;
-        }
+        });
     }
 
     /** Appends items after the last one (the caller checked the conversation is the tenant's). */
     public void append(String conversationId, ArrayNode items) {
-        DbTransaction tx = db.client().transaction();
-        try {
+        db.transaction(tx -> {
             long next = tx.get("SELECT COALESCE(MAX(seq), -1) AS s FROM conversation_items WHERE conversation_id = ?", conversationId)
                     .map(r -> r.column("s").get(Number.class).longValue()).orElse(-1L) + 1;
             insert(tx, conversationId, next, items);
-            tx.commit();
-        } catch (RuntimeException e) {
-            tx.rollback();
-            throw e;
-        }
+        });
     }
 
     private static void insert(DbTransaction tx, String conversationId, long from, ArrayNode items) {

@@ -25,8 +25,7 @@ public final class ResponseStore {
 
     public void save(String tenant, String user, ObjectNode response, ArrayNode inputItems, ArrayNode outputItems) {
         long now = System.currentTimeMillis() / 1000;
-        DbTransaction tx = db.client().transaction();
-        try {
+        db.transaction(tx -> {
             tx.insert("INSERT INTO responses (id, tenant_id, user_id, status, model, created_at, updated_at, previous_response_id, body) "
                             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     response.get("id").asText(), tenant, user, response.get("status").asText(), response.get("model").asText(),
@@ -35,11 +34,7 @@ public final class ResponseStore {
                     Json.string(response));
             insertItems(tx, response.get("id").asText(), "input", inputItems);
             insertItems(tx, response.get("id").asText(), "output", outputItems);
-            tx.commit();
-        } catch (RuntimeException e) {
-            tx.rollback();
-            throw e;
-        }
+        });
     }
 
     private static void insertItems(DbTransaction tx, String responseId, String direction, ArrayNode items) {
@@ -56,19 +51,14 @@ public final class ResponseStore {
      * stays cancelled). Returns whether it was applied.
      */
     public boolean finish(String tenant, ObjectNode response, ArrayNode outputItems) {
-        DbTransaction tx = db.client().transaction();
-        try {
+        return db.inTransaction(tx -> {
             long n = tx.update("UPDATE responses SET status = ?, body = ?, updated_at = ? WHERE id = ? AND tenant_id = ? AND status IN ('queued', 'in_progress')",
                     response.get("status").asText(), Json.string(response), System.currentTimeMillis() / 1000, response.get("id").asText(), tenant);
             if (n > 0) {
                 insertItems(tx, response.get("id").asText(), "output", outputItems);
             }
-            tx.commit();
             return n > 0;
-        } catch (RuntimeException e) {
-            tx.rollback();
-            throw e;
-        }
+        });
     }
 
     public Optional<ObjectNode> get(String tenant, String id) {
@@ -82,19 +72,14 @@ public final class ResponseStore {
     }
 
     public boolean delete(String tenant, String id) {
-        DbTransaction tx = db.client().transaction();
-        try {
+        return db.inTransaction(tx -> {
             long n = tx.delete("DELETE FROM responses WHERE id = ? AND tenant_id = ?", id, tenant);
             if (n > 0) {
                 tx.delete("DELETE FROM response_items WHERE response_id = ?", id);
                 tx.delete("DELETE FROM tool_executions WHERE response_id = ?", id);
             }
-            tx.commit();
             return n > 0;
-        } catch (RuntimeException e) {
-            tx.rollback();
-            throw e;
-        }
+        });
     }
 
     public ToolExecutionLog toolLog(String tenant, String responseId) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.db.Database;
 import dev.loopline.common.json.Json;
 import io.helidon.dbclient.DbRow;
-import io.helidon.dbclient.DbTransaction;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -69,19 +68,14 @@ public final class StoreRepository {
     }
 
     public boolean deleteStore(String tenant, String id) {
-        DbTransaction tx = db.client().transaction();
-        try {
+        return db.inTransaction(tx -> {
             long n = tx.delete("DELETE FROM vector_stores WHERE id = ? AND tenant_id = ?", id, tenant);
             if (n > 0) {
                 tx.delete("DELETE FROM vector_store_files WHERE vector_store_id = ?", id);
                 tx.delete("DELETE FROM vector_store_file_batches WHERE vector_store_id = ?", id);
             }
-            tx.commit();
             return n > 0;
-        } catch (RuntimeException e) {
-            tx.rollback();
-            throw e;
-        }
+        });
     }
 
     public FileCounts counts(String storeId) {
@@ -115,18 +109,13 @@ public final class StoreRepository {
 
     /** Adds the file as in_progress, or resets an existing row to in_progress (re-adding re-ingests). */
     public void upsertFile(String tenant, String storeId, String fileId, ObjectNode attributes, ObjectNode chunking, String batchId, long now) {
-        DbTransaction tx = db.client().transaction();
-        try {
+        db.transaction(tx -> {
             tx.delete("DELETE FROM vector_store_files WHERE vector_store_id = ? AND file_id = ? AND tenant_id = ?", storeId, fileId, tenant);
             tx.insert("INSERT INTO vector_store_files (vector_store_id, file_id, tenant_id, created_at, status, last_error_code, "
                             + "last_error_message, attributes, chunking_strategy, usage_bytes, chunks, batch_id, generation) "
                             + "VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, 0, 0, ?, ?)",
                     storeId, fileId, tenant, now, IN_PROGRESS, Json.string(attributes), Json.string(chunking), batchId, GENERATIONS.incrementAndGet());
-            tx.commit();
-        } catch (RuntimeException e) {
-            tx.rollback();
-            throw e;
-        }
+        });
     }
 
     public Optional<StoreFileRecord> file(String tenant, String storeId, String fileId) {
@@ -217,15 +206,10 @@ public final class StoreRepository {
 
     /** Marks the batch cancelled and its files still in progress as cancelled, in one transaction. */
     public void cancelBatch(String id) {
-        DbTransaction tx = db.client().transaction();
-        try {
+        db.transaction(tx -> {
             tx.update("UPDATE vector_store_file_batches SET cancelled = TRUE WHERE id = ?", id);
             tx.update("UPDATE vector_store_files SET status = ? WHERE batch_id = ? AND status = ?", CANCELLED, id, IN_PROGRESS);
-            tx.commit();
-        } catch (RuntimeException e) {
-            tx.rollback();
-            throw e;
-        }
+        });
     }
 
     private static StoreRecord mapStore(DbRow r) {
