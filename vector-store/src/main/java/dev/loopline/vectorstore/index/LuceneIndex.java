@@ -151,6 +151,29 @@ public final class LuceneIndex implements VectorIndex {
         });
     }
 
+    /** Whether the store has an index (open, or on disk from an earlier run). */
+    private boolean exists(String storeId) {
+        return stores.containsKey(storeId) || Files.isDirectory(root.resolve(storeId));
+    }
+
+    private interface SearcherWork<T> {
+        T apply(IndexSearcher searcher) throws IOException;
+    }
+
+    /** Runs {@code work} on the store's current searcher, released afterwards. */
+    private static <T> T withSearcher(Store s, SearcherWork<T> work) {
+        try {
+            IndexSearcher searcher = s.searchers.acquire();
+            try {
+                return work.apply(searcher);
+            } finally {
+                s.searchers.release(searcher);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Override
     public void addFile(String storeId, FileChunks file) {
         Store s = store(storeId);
@@ -182,7 +205,7 @@ public final class LuceneIndex implements VectorIndex {
 
     @Override
     public void deleteFile(String storeId, String fileId) {
-        if (!Files.isDirectory(root.resolve(storeId)) && !stores.containsKey(storeId)) {
+        if (!exists(storeId)) {
             return;
         }
         Store s = store(storeId);
@@ -198,19 +221,17 @@ public final class LuceneIndex implements VectorIndex {
     public void updateAttributes(String storeId, String fileId, ObjectNode attributes) {
         Store s = store(storeId);
         synchronized (s) {
-            try {
-                IndexSearcher searcher = s.searchers.acquire();
-                List<Document> docs = new ArrayList<>();
-                try {
-                    TopDocs all = searcher.search(new TermQuery(new Term("file_id", fileId)), Integer.MAX_VALUE);
-                    for (ScoreDoc sd : all.scoreDocs) {
-                        Document stored = searcher.storedFields().document(sd.doc);
-                        docs.add(document(fileId, stored.get("filename"), stored.getField("ord").numericValue().intValue(),
-                                stored.get("text"), attributes, vector(searcher, sd.doc)));
-                    }
-                } finally {
-                    s.searchers.release(searcher);
+            List<Document> docs = withSearcher(s, searcher -> {
+                List<Document> rebuilt = new ArrayList<>();
+                TopDocs all = searcher.search(new TermQuery(new Term("file_id", fileId)), Integer.MAX_VALUE);
+                for (ScoreDoc sd : all.scoreDocs) {
+                    Document stored = searcher.storedFields().document(sd.doc);
+                    rebuilt.add(document(fileId, stored.get("filename"), stored.getField("ord").numericValue().intValue(),
+                            stored.get("text"), attributes, vector(searcher, sd.doc)));
                 }
+                return rebuilt;
+            });
+            try {
                 if (!docs.isEmpty()) {
                     s.writer.updateDocuments(new Term("file_id", fileId), docs);
                     s.commit();
@@ -264,17 +285,7 @@ public final class LuceneIndex implements VectorIndex {
 
     /** How many segments (HNSW graphs) a search of this store visits. */
     public int segments(String storeId) {
-        Store s = store(storeId);
-        try {
-            IndexSearcher searcher = s.searchers.acquire();
-            try {
-                return searcher.getIndexReader().leaves().size();
-            } finally {
-                s.searchers.release(searcher);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return withSearcher(store(storeId), searcher -> searcher.getIndexReader().leaves().size());
     }
 
     @Override
@@ -338,25 +349,17 @@ public final class LuceneIndex implements VectorIndex {
     }
 
     private List<Hit> search(String storeId, Query q, int k) {
-        if (!Files.isDirectory(root.resolve(storeId)) && !stores.containsKey(storeId)) {
+        if (!exists(storeId)) {
             return List.of();
         }
-        Store s = store(storeId);
-        try {
-            IndexSearcher searcher = s.searchers.acquire();
-            try {
-                TopDocs top = searcher.search(q, Math.max(1, k));
-                List<Hit> hits = new ArrayList<>(top.scoreDocs.length);
-                for (ScoreDoc sd : top.scoreDocs) {
-                    hits.add(hit(searcher, sd.doc, sd.score));
-                }
-                return hits;
-            } finally {
-                s.searchers.release(searcher);
+        return withSearcher(store(storeId), searcher -> {
+            TopDocs top = searcher.search(q, Math.max(1, k));
+            List<Hit> hits = new ArrayList<>(top.scoreDocs.length);
+            for (ScoreDoc sd : top.scoreDocs) {
+                hits.add(hit(searcher, sd.doc, sd.score));
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+            return hits;
+        });
     }
 
     private static Hit hit(IndexSearcher searcher, int doc, float score) throws IOException {
@@ -367,26 +370,18 @@ public final class LuceneIndex implements VectorIndex {
 
     @Override
     public List<Hit> fileChunks(String storeId, String fileId) {
-        if (!Files.isDirectory(root.resolve(storeId)) && !stores.containsKey(storeId)) {
+        if (!exists(storeId)) {
             return List.of();
         }
-        Store s = store(storeId);
-        try {
-            IndexSearcher searcher = s.searchers.acquire();
-            try {
-                TopDocs all = searcher.search(new TermQuery(new Term("file_id", fileId)), Integer.MAX_VALUE,
-                        new Sort(new org.apache.lucene.search.SortedNumericSortField("ord_sort", SortField.Type.INT)));
-                List<Hit> hits = new ArrayList<>();
-                for (ScoreDoc sd : all.scoreDocs) {
-                    hits.add(hit(searcher, sd.doc, 0));
-                }
-                return hits;
-            } finally {
-                s.searchers.release(searcher);
+        return withSearcher(store(storeId), searcher -> {
+            TopDocs all = searcher.search(new TermQuery(new Term("file_id", fileId)), Integer.MAX_VALUE,
+                    new Sort(new org.apache.lucene.search.SortedNumericSortField("ord_sort", SortField.Type.INT)));
+            List<Hit> hits = new ArrayList<>();
+            for (ScoreDoc sd : all.scoreDocs) {
+                hits.add(hit(searcher, sd.doc, 0));
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+            return hits;
+        });
     }
 
     @Override
