@@ -8,7 +8,7 @@ import dev.loopline.mcp.conformance.ConformanceTools;
 import dev.loopline.mcp.rpc.McpHandler;
 import dev.loopline.mcp.tools.ToolRegistry;
 import dev.loopline.mcp.tools.filesearch.FileSearchTool;
-import dev.loopline.mcp.tools.scrape.AddressPolicy;
+import dev.loopline.common.net.AddressPolicy;
 import dev.loopline.mcp.tools.scrape.SafeFetcher;
 import dev.loopline.mcp.tools.scrape.ScrapeTool;
 import dev.loopline.mcp.tools.python.PythonExecTool;

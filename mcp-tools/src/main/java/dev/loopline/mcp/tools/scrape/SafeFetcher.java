@@ -1,5 +1,8 @@
 package dev.loopline.mcp.tools.scrape;
 
+import dev.loopline.common.net.AddressPolicy;
+import dev.loopline.common.net.BlockedAddressException;
+import dev.loopline.common.net.CheckedSocketFactory;
 import dev.loopline.mcp.tools.Tool;
 import dev.loopline.mcp.tools.ToolContext;
 import okhttp3.Call;
@@ -8,14 +11,9 @@ import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
 
-import javax.net.SocketFactory;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Proxy;
-import java.net.Socket;
-import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
@@ -225,63 +223,6 @@ public final class SafeFetcher {
                 throw new TooLarge();
             }
             return n;
-        }
-    }
-
-    /** Raised inside connect(): the address is not one the scraper may reach. */
-    static final class BlockedAddressException extends IOException {
-        BlockedAddressException(String message) {
-            super(message);
-        }
-    }
-
-    /** Sockets whose connect() checks the target address first. */
-    static final class CheckedSocketFactory extends SocketFactory {
-        private final AddressPolicy policy;
-
-        CheckedSocketFactory(AddressPolicy policy) {
-            this.policy = policy;
-        }
-
-        @Override
-        public Socket createSocket() {
-            return new Socket() {
-                @Override
-                public void connect(SocketAddress endpoint, int timeout) throws IOException {
-                    if (!(endpoint instanceof InetSocketAddress isa) || isa.getAddress() == null) {
-                        throw new BlockedAddressException("unresolved address " + endpoint);
-                    }
-                    String why = policy.refusal(isa.getAddress());
-                    if (why != null) {
-                        throw new BlockedAddressException(why);
-                    }
-                    super.connect(endpoint, timeout);
-                }
-            };
-        }
-
-        @Override
-        public Socket createSocket(String host, int port) throws IOException {
-            Socket s = createSocket();
-            s.connect(new InetSocketAddress(host, port));
-            return s;
-        }
-
-        @Override
-        public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
-            return createSocket(host, port);
-        }
-
-        @Override
-        public Socket createSocket(InetAddress host, int port) throws IOException {
-            Socket s = createSocket();
-            s.connect(new InetSocketAddress(host, port));
-            return s;
-        }
-
-        @Override
-        public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort) throws IOException {
-            return createSocket(address, port);
         }
     }
 }

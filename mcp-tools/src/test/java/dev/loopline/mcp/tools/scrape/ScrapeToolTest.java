@@ -1,5 +1,7 @@
 package dev.loopline.mcp.tools.scrape;
 
+import dev.loopline.common.net.AddressPolicy;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;

@@ -1,4 +1,4 @@
-package dev.loopline.mcp.tools.scrape;
+package dev.loopline.common.net;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.loopline.mcp.tools.scrape;
+package dev.loopline.common.net;
 
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Which addresses the scraper may connect to: only public unicast ones. Blocked: loopback,
+ * Which addresses a client of user-given URLs (the scraper, remote MCP servers) may connect to: only public unicast ones. Blocked: loopback,
  * unspecified (0.0.0.0, ::), private (10/8, 172.16/12, 192.168/16), link-local (169.254/16 with
  * the cloud metadata address, fe80::/10), CGNAT (100.64/10), multicast, broadcast, reserved and
  * documentation ranges, benchmarking (198.18/15), IPv6 unique-local (fc00::/7), site-local
