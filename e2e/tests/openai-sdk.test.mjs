@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import { checkEvent, checkResponse } from '../lib/schemas.mjs';
 
 const baseURL = `${process.env.LOOPLINE_BASE_URL ?? 'http://127.0.0.1:8080'}/v1`;
 const apiKey = process.env.LOOPLINE_API_KEY;
@@ -65,6 +66,7 @@ test('responses.create runs web_search server-side and answers from the result',
     input: 'What is the capital of France?',
     tools: [{ type: 'web_search' }],
   });
+  checkResponse(response);
   assert.equal(response.status, 'completed');
   assert.equal(response.output[0].type, 'web_search_call');
   assert.match(response.output_text, /Paris is the capital and largest city of France/);
@@ -100,6 +102,7 @@ test('responses streamed: raw events and the SDK helper assemble the same answer
   let text = '';
   let completed;
   for await (const e of events) {
+    checkEvent(e);
     types.push(e.type);
     if (e.type === 'response.output_text.delta') text += e.delta;
     if (e.type === 'response.completed') completed = e.response;

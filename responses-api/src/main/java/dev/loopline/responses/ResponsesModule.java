@@ -15,6 +15,7 @@ import dev.loopline.common.server.ServiceModule;
 import dev.loopline.responses.api.CreateRequest;
 import dev.loopline.responses.api.ItemPages;
 import dev.loopline.responses.api.ResponseObject;
+import dev.loopline.responses.loop.Cancellation;
 import dev.loopline.responses.loop.Context;
 import dev.loopline.responses.loop.LoopEvents;
 import dev.loopline.responses.loop.LoopLimits;
@@ -27,6 +28,10 @@ import dev.loopline.responses.store.ResponseStore;
 import dev.loopline.responses.stream.ResponseStream;
 import dev.loopline.common.sse.SseWriter;
 import dev.loopline.responses.tools.McpToolClient;
+import dev.loopline.responses.tools.RemoteMcpServers;
+import dev.loopline.common.net.AddressPolicy;
+import dev.loopline.common.net.CheckedSocketFactory;
+import okhttp3.OkHttpClient;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
@@ -58,6 +63,28 @@ public final class ResponsesModule implements ServiceModule {
         Duration modelTimeout = s.duration("LOOPLINE_LLM_TIMEOUT", "loopline.llm.timeout", Duration.ofSeconds(300));
         // Built once: the model client and loop hold no per-request state.
         this.loop = new ToolLoop(new ModelClient(platform.http().withTimeouts(modelTimeout, modelTimeout), platform.urls()::llmProxy), limits);
+        this.remoteMcpEnabled = s.bool("LOOPLINE_REMOTE_MCP", "loopline.responses.remote-mcp", true);
+        this.remoteMcpHttp = remoteMcpClient(platform.http().client(), new AddressPolicy(java.util.Arrays.stream(
+                s.string("LOOPLINE_REMOTE_MCP_ALLOW_ADDRESSES", "loopline.responses.remote-mcp-allow-addresses", "").split(","))
+                .map(String::trim).filter(x -> !x.isEmpty()).toList()), limits.toolTimeout());
+    }
+
+    private final boolean remoteMcpEnabled;
+    private final OkHttpClient remoteMcpHttp;
+
+    /**
+     * The client for remote MCP servers named by requests (user-given URLs): every connection is
+     * checked against the address policy (no loopback, private or metadata addresses unless
+     * allowed), no proxy, no redirects, none of loopline's service-to-service interceptors, and its
+     * own connection pool so that no connection opened to loopline's own services is reused.
+     */
+    private static OkHttpClient remoteMcpClient(OkHttpClient base, AddressPolicy policy, Duration toolTimeout) {
+        OkHttpClient.Builder b = base.newBuilder();
+        b.interceptors().clear();
+        b.networkInterceptors().clear();
+        return b.connectionPool(new okhttp3.ConnectionPool()).proxy(java.net.Proxy.NO_PROXY).followRedirects(false)
+                .followSslRedirects(false).socketFactory(new CheckedSocketFactory(policy)).connectTimeout(Duration.ofSeconds(10))
+                .readTimeout(toolTimeout).callTimeout(toolTimeout).cache(null).build();
     }
 
     @Override
@@ -90,29 +117,44 @@ public final class ResponsesModule implements ServiceModule {
         } else {
             history = r.previousResponseId() == null ? List.of() : history(who, r.previousResponseId());
         }
+        if (!remoteMcpEnabled) {
+            for (int i = 0; i < r.tools().size(); i++) {
+                if ("mcp".equals(r.tools().get(i).path("type").asText())) {
+                    throw ApiException.badRequest("tools[" + i + "].type", "Remote MCP servers are switched off on this server (LOOPLINE_REMOTE_MCP).",
+                            "unsupported_parameter");
+                }
+            }
+        }
         String bearer = req.headers().first(HeaderNames.AUTHORIZATION).orElseThrow();
         String id = Ids.next("resp");
         long createdAt = System.currentTimeMillis() / 1000;
         ArrayNode input = resolveReferences(who, r, r.input().deepCopy());
         for (JsonNode item : input) {
             if (!item.has("id")) {
-                ((ObjectNode) item).put("id", Ids.next(item.path("type").asText("message").equals("message") ? "msg" : "fco"));
+                ((ObjectNode) item).put("id", Ids.next(switch (item.path("type").asText("message")) {
+                    case "message" -> "msg";
+                    case "mcp_approval_response" -> "mcpa";
+                    default -> "fco";
+                }));
             }
         }
+        checkApprovals(history, input);
+        List<JsonNode> context = new ArrayList<>(history);
+        input.forEach(context::add);
         ArrayNode messages = Context.messages(r.instructions(), history, input,
                 itemId -> store.toolOutcome(who.tenantId(), itemId).orElse("(no stored result)"));
         ToolExecutionLog log = r.store() ? store.toolLog(who.tenantId(), id) : ToolExecutionLog.NONE;
         if (r.stream()) {
-            stream(res, who, r, id, createdAt, input, messages, bearer, log);
+            stream(res, who, r, id, createdAt, input, context, messages, bearer, log);
             return;
         }
         if (r.background()) {
-            background(res, who, r, id, createdAt, input, messages, bearer, log);
+            background(res, who, r, id, createdAt, input, context, messages, bearer, log);
             return;
         }
         ObjectNode response;
         try {
-            response = runLoop(r, id, createdAt, messages, bearer, log, LoopEvents.NONE);
+            response = runLoop(r, id, createdAt, context, messages, bearer, log, LoopEvents.NONE);
         } catch (ModelClient.UpstreamFailure e) {
             saveFailed(who, r, id, createdAt, input, e);
             throw e.timeout() ? ApiException.gatewayTimeout(e.getMessage() + " (response " + id + ")")
@@ -125,10 +167,14 @@ public final class ResponsesModule implements ServiceModule {
         JsonBodies.send(res, response);
     }
 
-    private ObjectNode runLoop(CreateRequest r, String id, long createdAt, ArrayNode messages, String bearer, ToolExecutionLog log,
-                               LoopEvents events) {
-        try (McpToolClient mcp = new McpToolClient(platform.http().client(), platform.urls().mcpTools() + "/mcp", bearer)) {
-            ToolLoop.Result result = loop.run(r, messages, bearer, mcp, log, events);
+    private ObjectNode runLoop(CreateRequest r, String id, long createdAt, List<JsonNode> context, ArrayNode messages, String bearer,
+                               ToolExecutionLog log, LoopEvents events) {
+        try (McpToolClient mcp = new McpToolClient(platform.http().client(), platform.urls().mcpTools() + "/mcp",
+                java.util.Map.of("Authorization", bearer), "mcp-tools");
+             RemoteMcpServers remote = RemoteMcpServers.open(r.tools(), context, takenNames(r), remoteMcpHttp)) {
+            events.onCancel(mcp::cancelAll);
+            events.onCancel(remote::cancelAll);
+            ToolLoop.Result result = loop.run(r, messages, bearer, mcp, remote, log, events);
             ObjectNode metadata = r.metadata().deepCopy();
             if (result.stopReason() != null) {
                 metadata.put("loopline_loop_stop", result.stopReason());
@@ -139,6 +185,47 @@ public final class ResponsesModule implements ServiceModule {
             return ResponseObject.build(id, createdAt, result.truncated() ? "incomplete" : "completed", r, result.output(),
                     result.inputTokens(), result.cachedTokens(), result.outputTokens(), null,
                     result.truncated() ? Json.object().put("reason", "max_output_tokens") : null, metadata);
+        }
+    }
+
+    /** Function names the model already has: the request's functions and the built-in tools. */
+    private static java.util.Set<String> takenNames(CreateRequest r) {
+        java.util.Set<String> names = new java.util.HashSet<>(java.util.Set.of("web_search", "file_search", "code_interpreter"));
+        r.tools().forEach(t -> {
+            if ("function".equals(t.path("type").asText())) {
+                names.add(t.path("name").asText());
+            }
+        });
+        return names;
+    }
+
+    /** Every mcp_approval_response answers an approval request of this context, once. */
+    private static void checkApprovals(List<JsonNode> history, ArrayNode input) {
+        java.util.Set<String> requests = new java.util.HashSet<>();
+        java.util.Set<String> answered = new java.util.HashSet<>();
+        history.forEach(item -> {
+            if ("mcp_approval_request".equals(item.path("type").asText())) {
+                requests.add(item.path("id").asText());
+            } else if ("mcp_approval_response".equals(item.path("type").asText())) {
+                answered.add(item.path("approval_request_id").asText());
+            }
+        });
+        for (int i = 0; i < input.size(); i++) {
+            JsonNode item = input.get(i);
+            if ("mcp_approval_request".equals(item.path("type").asText())) {
+                requests.add(item.path("id").asText());
+            }
+            if (!"mcp_approval_response".equals(item.path("type").asText())) {
+                continue;
+            }
+            String ref = item.path("approval_request_id").asText();
+            if (!requests.contains(ref)) {
+                throw ApiException.badRequest("input[" + i + "].approval_request_id", "No MCP approval request with id '" + ref
+                        + "' in this conversation: pass previous_response_id (or the request item itself) with the answer.", "item_not_found");
+            }
+            if (!answered.add(ref)) {
+                throw ApiException.badRequest("input[" + i + "].approval_request_id", "MCP approval request '" + ref + "' was already answered.");
+            }
         }
     }
 
@@ -161,9 +248,8 @@ public final class ResponsesModule implements ServiceModule {
         return input;
     }
 
-    /** Background responses running in this process, by id: cancelling sets the flag the loop checks between rounds. */
-    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicBoolean> running =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    /** Background responses running in this process, by id: cancelling stops the round in flight and the loop. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Cancellation> running = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * {@code background: true}: the response is stored as {@code in_progress} and returned at once;
@@ -171,18 +257,23 @@ public final class ResponsesModule implements ServiceModule {
      * unless it was cancelled meanwhile. Poll {@code GET /v1/responses/{id}}.
      */
     private void background(ServerResponse res, Principal who, CreateRequest r, String id, long createdAt, ArrayNode input,
-                            ArrayNode messages, String bearer, ToolExecutionLog log) {
+                            List<JsonNode> context, ArrayNode messages, String bearer, ToolExecutionLog log) {
         ObjectNode queued = ResponseObject.build(id, createdAt, "in_progress", r, Json.array(), 0, 0, 0, null, null, r.metadata());
         store.save(who.tenantId(), who.userId(), queued, input, Json.array());
-        java.util.concurrent.atomic.AtomicBoolean cancel = new java.util.concurrent.atomic.AtomicBoolean();
+        Cancellation cancel = new Cancellation();
         running.put(id, cancel);
         var ctx = dev.loopline.common.http.RequestContext.snapshot();
         Thread.ofVirtual().name("response-" + id).start(() -> dev.loopline.common.http.RequestContext.runWith(ctx, () -> {
             try {
-                ObjectNode done = runLoop(r, id, createdAt, messages, bearer, log, new LoopEvents() {
+                ObjectNode done = runLoop(r, id, createdAt, context, messages, bearer, log, new LoopEvents() {
                     @Override
                     public boolean cancelled() {
-                        return cancel.get();
+                        return cancel.cancelled();
+                    }
+
+                    @Override
+                    public void onCancel(Runnable abort) {
+                        cancel.onCancel(abort);
                     }
                 });
                 if (store.finish(who.tenantId(), done, (ArrayNode) done.get("output"))) {
@@ -214,9 +305,9 @@ public final class ResponsesModule implements ServiceModule {
         if (r.path("status").asText().equals("in_progress") || r.path("status").asText().equals("queued")) {
             ObjectNode cancelled = r.deepCopy().put("status", "cancelled");
             if (store.finish(who.tenantId(), cancelled, Json.array())) {
-                java.util.concurrent.atomic.AtomicBoolean flag = running.get(id);
-                if (flag != null) {
-                    flag.set(true);
+                Cancellation running = this.running.get(id);
+                if (running != null) {
+                    running.cancel();
                 }
             }
         }
@@ -245,12 +336,13 @@ public final class ResponsesModule implements ServiceModule {
 
     /**
      * {@code stream: true}: the response as server-sent events (response.created, in_progress, the
-     * items as they happen with text deltas as the model writes, then response.completed, or
-     * response.failed / error). The stored response is the same as without streaming; a client
-     * that goes away does not stop the response, which completes and is stored.
+     * items as they happen with text deltas as the model writes, then response.completed or
+     * response.incomplete, or an error event and response.failed). The stored response is the same
+     * as without streaming. A client that goes away cancels the work: the model call and tool calls
+     * in flight are aborted, and a stored response says {@code cancelled}.
      */
     private void stream(ServerResponse res, Principal who, CreateRequest r, String id, long createdAt, ArrayNode input,
-                        ArrayNode messages, String bearer, ToolExecutionLog log) {
+                        List<JsonNode> context, ArrayNode messages, String bearer, ToolExecutionLog log) {
         SseWriter sse = SseWriter.start(res);
         ResponseStream events = new ResponseStream(sse);
         try {
@@ -259,9 +351,15 @@ public final class ResponsesModule implements ServiceModule {
             events.response("response.in_progress", started);
             ObjectNode response;
             try {
-                response = runLoop(r, id, createdAt, messages, bearer, log, events);
+                response = runLoop(r, id, createdAt, context, messages, bearer, log, events);
             } catch (ModelClient.UpstreamFailure e) {
-                events.response("response.failed", saveFailed(who, r, id, createdAt, input, e));
+                if (events.cancelled()) {
+                    saveCancelled(who, r, id, createdAt, input);
+                    return;
+                }
+                ObjectNode failed = saveFailed(who, r, id, createdAt, input, e);
+                events.emit("error", Json.object().put("code", "server_error").put("message", e.getMessage()).putNull("param"));
+                events.response("response.failed", failed);
                 return;
             } catch (ApiException e) {
                 ObjectNode error = Json.object().put("code", e.code() == null ? e.type() : e.code()).put("message", e.getMessage());
@@ -273,13 +371,26 @@ public final class ResponsesModule implements ServiceModule {
                 events.emit("error", error);
                 return;
             }
+            if (events.cancelled()) {
+                saveCancelled(who, r, id, createdAt, input);
+                return;
+            }
             if (r.store()) {
                 store.save(who.tenantId(), who.userId(), response, input, (ArrayNode) response.get("output"));
             }
             appendToConversation(r, input, response);
-            events.response("response.completed", response);
+            events.response("incomplete".equals(response.path("status").asText()) ? "response.incomplete" : "response.completed", response);
         } finally {
             sse.close();
+        }
+    }
+
+    /** A streamed response whose client went away: the work stopped, and a stored response says cancelled. */
+    private void saveCancelled(Principal who, CreateRequest r, String id, long createdAt, ArrayNode input) {
+        LOG.log(System.Logger.Level.INFO, "response " + id + " cancelled: the client disconnected");
+        if (r.store()) {
+            store.save(who.tenantId(), who.userId(), ResponseObject.build(id, createdAt, "cancelled", r, Json.array(), 0, 0, 0, null, null,
+                    r.metadata()), input, Json.array());
         }
     }
 

@@ -8,6 +8,7 @@ import dev.loopline.common.json.Json;
 
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -19,7 +20,8 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                             boolean parallelToolCalls, Integer maxToolCalls, String previousResponseId, boolean store,
                             boolean stream, boolean background, Double temperature, Double topP, Integer maxOutputTokens,
                             ObjectNode metadata, String user, String truncation, ObjectNode text, Set<String> include,
-                            String conversation) {
+                            String conversation, Double presencePenalty, Double frequencyPenalty, String safetyIdentifier,
+                            String promptCacheKey) {
 
     /** Built-in tool types this server runs itself (through mcp-tools). */
     public static final Set<String> WEB_SEARCH_TYPES = Set.of("web_search", "web_search_preview", "web_search_2025_08_26",
@@ -61,6 +63,13 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         }
         Double temperature = number(b, "temperature", 0, 2);
         Double topP = number(b, "top_p", 0, 1);
+        Double presencePenalty = number(b, "presence_penalty", -2, 2);
+        Double frequencyPenalty = number(b, "frequency_penalty", -2, 2);
+        String safetyIdentifier = optionalString(b, "safety_identifier");
+        if (safetyIdentifier != null && safetyIdentifier.length() > 64) {
+            throw ApiException.badRequest("safety_identifier", "'safety_identifier' may be at most 64 characters.");
+        }
+        String promptCacheKey = optionalString(b, "prompt_cache_key");
         Integer maxOutput = integer(b, "max_output_tokens", 16, 1_000_000);
         ObjectNode metadata = metadata(b.get("metadata"));
         String user = optionalString(b, "user");
@@ -118,7 +127,7 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         }
         return new CreateRequest(model, input, instructions, tools, toolChoice, parallel, maxToolCalls, previous, store,
                 stream, background, temperature, topP, maxOutput, metadata, user, truncation == null ? "disabled" : truncation, text,
-                Set.copyOf(include), conversation);
+                Set.copyOf(include), conversation, presencePenalty, frequencyPenalty, safetyIdentifier, promptCacheKey);
     }
 
     /** Conversation items, checked as response input items are (messages, function calls and outputs). */
@@ -169,6 +178,38 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                         if (!item.path(f).isTextual()) {
                             throw ApiException.badRequest(where + "." + f, "Missing required parameter: '" + where + "." + f + "'.");
                         }
+                    }
+                    items.add(item.deepCopy());
+                }
+                case "mcp_approval_response" -> {
+                    if (!item.path("approval_request_id").isTextual()) {
+                        throw ApiException.badRequest(where + ".approval_request_id", "Missing required parameter: '" + where + ".approval_request_id'.");
+                    }
+                    if (!item.path("approve").isBoolean()) {
+                        throw ApiException.badRequest(where + ".approve", "Invalid type for '" + where + ".approve': expected a boolean.");
+                    }
+                    if (item.has("reason") && !item.get("reason").isTextual() && !item.get("reason").isNull()) {
+                        throw ApiException.badRequest(where + ".reason", "Invalid type for '" + where + ".reason': expected a string.");
+                    }
+                    ObjectNode a = Json.object().put("type", "mcp_approval_response")
+                            .put("approval_request_id", item.get("approval_request_id").asText()).put("approve", item.get("approve").asBoolean());
+                    if (item.path("id").isTextual()) {
+                        a.put("id", item.get("id").asText());
+                    }
+                    a.set("reason", item.path("reason").isTextual() ? item.get("reason") : Json.mapper().nullNode());
+                    items.add(a);
+                }
+                case "mcp_approval_request", "mcp_call" -> {
+                    for (String f : new String[]{"id", "server_label", "name", "arguments"}) {
+                        if (!item.path(f).isTextual()) {
+                            throw ApiException.badRequest(where + "." + f, "Missing required parameter: '" + where + "." + f + "'.");
+                        }
+                    }
+                    items.add(item.deepCopy());
+                }
+                case "mcp_list_tools" -> {
+                    if (!item.path("server_label").isTextual() || !item.path("tools").isArray()) {
+                        throw ApiException.badRequest(where, "'" + where + "' needs 'server_label' and a 'tools' array.");
                     }
                     items.add(item.deepCopy());
                 }
@@ -230,6 +271,7 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
             throw ApiException.badRequest("tools", "Invalid type for 'tools': expected an array.");
         }
         Set<String> names = new HashSet<>();
+        Set<String> labels = new HashSet<>();
         for (int i = 0; i < t.size(); i++) {
             JsonNode tool = t.get(i);
             String where = "tools[" + i + "]";
@@ -283,8 +325,122 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                     throw ApiException.badRequest(where, "Tool name 'code_interpreter' is used twice.");
                 }
                 out.add(tool.deepCopy());
+            } else if (type.equals("mcp")) {
+                out.add(mcpTool(tool, where, labels));
             } else {
                 throw ApiException.badRequest(where + ".type", "Tool type '" + type + "' is not supported by this server yet.", "unsupported_parameter");
+            }
+        }
+        return out;
+    }
+
+    /** An {@code mcp} tool: a remote server by URL (connectors are OpenAI's own services, not offered here). */
+    private static JsonNode mcpTool(JsonNode tool, String where, Set<String> labels) {
+        String label = tool.path("server_label").asText("");
+        if (!label.matches("[a-zA-Z][a-zA-Z0-9_-]{0,63}")) {
+            throw ApiException.badRequest(where + ".server_label",
+                    "'" + where + ".server_label' must start with a letter and hold at most 64 letters, digits, '_' or '-'.");
+        }
+        if (!labels.add(label)) {
+            throw ApiException.badRequest(where + ".server_label", "Duplicate MCP server_label '" + label + "'.");
+        }
+        if (tool.hasNonNull("connector_id")) {
+            throw ApiException.badRequest(where + ".connector_id", "Connectors are not offered by this server; give a 'server_url'.",
+                    "unsupported_parameter");
+        }
+        String url = tool.path("server_url").asText("");
+        okhttp3.HttpUrl parsed = okhttp3.HttpUrl.parse(url);
+        if (parsed == null) {
+            throw ApiException.badRequest(where + ".server_url", "'" + where + ".server_url' must be an http or https URL.");
+        }
+        if (tool.has("authorization") && !tool.get("authorization").isTextual() && !tool.get("authorization").isNull()) {
+            throw ApiException.badRequest(where + ".authorization", "Invalid type for '" + where + ".authorization': expected a string.");
+        }
+        JsonNode headers = tool.path("headers");
+        if (!headers.isMissingNode() && !headers.isNull()) {
+            if (!headers.isObject()) {
+                throw ApiException.badRequest(where + ".headers", "Invalid type for '" + where + ".headers': expected an object of strings.");
+            }
+            headers.fields().forEachRemaining(e -> {
+                if (!e.getValue().isTextual() || !e.getKey().matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+") || e.getValue().asText().matches(".*[\\r\\n].*")) {
+                    throw ApiException.badRequest(where + ".headers." + e.getKey(), "Invalid header '" + e.getKey() + "': names are tokens, values strings on one line.");
+                }
+            });
+        }
+        JsonNode allowed = tool.path("allowed_tools");
+        if (!allowed.isMissingNode() && !allowed.isNull() && !stringArray(allowed) && !toolFilter(allowed)) {
+            throw ApiException.badRequest(where + ".allowed_tools", "'" + where + ".allowed_tools' must be a list of tool names or {\"tool_names\": […], \"read_only\": …}.");
+        }
+        JsonNode approval = tool.path("require_approval");
+        boolean validApproval = approval.isMissingNode() || approval.isNull()
+                || approval.isTextual() && Set.of("always", "never").contains(approval.asText()) || approvalFilter(approval);
+        if (!validApproval) {
+            throw ApiException.badRequest(where + ".require_approval",
+                    "'" + where + ".require_approval' must be 'always', 'never' or {\"always\": filter, \"never\": filter}.");
+        }
+        return tool.deepCopy();
+    }
+
+    /** {"always": filter, "never": filter}, either optional, nothing else. */
+    private static boolean approvalFilter(JsonNode a) {
+        if (!a.isObject()) {
+            return false;
+        }
+        for (var it = a.fields(); it.hasNext(); ) {
+            var e = it.next();
+            if (!Set.of("always", "never").contains(e.getKey()) || !toolFilter(e.getValue())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean stringArray(JsonNode a) {
+        if (!a.isArray()) {
+            return false;
+        }
+        for (JsonNode n : a) {
+            if (!n.isTextual()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean toolFilter(JsonNode f) {
+        if (!f.isObject()) {
+            return false;
+        }
+        for (var it = f.fieldNames(); it.hasNext(); ) {
+            if (!Set.of("tool_names", "read_only").contains(it.next())) {
+                return false;
+            }
+        }
+        return (!f.has("tool_names") || stringArray(f.get("tool_names"))) && (!f.has("read_only") || f.get("read_only").isBoolean());
+    }
+
+    /**
+     * The tools as the response object shows them: an MCP server's credentials ({@code authorization},
+     * {@code headers}) left out; a function's {@code parameters} and {@code strict} always present
+     * (null when not given), as the schema requires.
+     */
+    public static ArrayNode echoed(ArrayNode tools) {
+        ArrayNode out = Json.array();
+        for (JsonNode t : tools) {
+            if ("mcp".equals(t.path("type").asText())) {
+                ObjectNode copy = (ObjectNode) t.deepCopy();
+                copy.remove(List.of("authorization", "headers"));
+                out.add(copy);
+            } else if ("function".equals(t.path("type").asText())) {
+                ObjectNode copy = (ObjectNode) t.deepCopy();
+                for (String f : new String[]{"parameters", "strict"}) {
+                    if (!copy.has(f)) {
+                        copy.putNull(f);
+                    }
+                }
+                out.add(copy);
+            } else {
+                out.add(t);
             }
         }
         return out;
@@ -309,6 +465,16 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         }
         if (c.isObject() && (WEB_SEARCH_TYPES.contains(c.path("type").asText())
                 || Set.of("file_search", "code_interpreter").contains(c.path("type").asText()))) {
+            return c;
+        }
+        if (c.isObject() && c.path("type").asText().equals("mcp")) {
+            if (!isGiven(c, tools)) {
+                throw ApiException.badRequest("tool_choice.server_label", "Tool choice names MCP server '" + c.path("server_label").asText()
+                        + "', which is not one of the given tools.");
+            }
+            if (c.has("name") && !c.get("name").isTextual() && !c.get("name").isNull()) {
+                throw ApiException.badRequest("tool_choice.name", "Invalid type for 'tool_choice.name': expected a string.");
+            }
             return c;
         }
         if (c.isObject() && c.path("type").asText().equals("allowed_tools")) {
@@ -345,6 +511,9 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         String type = ref.path("type").asText();
         if (type.equals("function")) {
             return tool.path("type").asText().equals("function") && tool.path("name").asText().equals(ref.path("name").asText());
+        }
+        if (type.equals("mcp")) {
+            return tool.path("type").asText().equals("mcp") && tool.path("server_label").asText().equals(ref.path("server_label").asText());
         }
         return WEB_SEARCH_TYPES.contains(type) ? WEB_SEARCH_TYPES.contains(tool.path("type").asText()) : tool.path("type").asText().equals(type);
     }

@@ -67,8 +67,18 @@ public final class ResponseObject {
         r.put("temperature", req.temperature() == null ? 1.0 : req.temperature());
         r.set("text", req.text());
         r.set("tool_choice", req.toolChoice());
-        r.set("tools", req.tools());
-        r.putNull("top_logprobs");
+        r.set("tools", CreateRequest.echoed(req.tools()));
+        r.put("top_logprobs", 0);
+        r.put("presence_penalty", req.presencePenalty() == null ? 0.0 : req.presencePenalty());
+        r.put("frequency_penalty", req.frequencyPenalty() == null ? 0.0 : req.frequencyPenalty());
+        // OpenAI's schema types these as strings and Open Responses as required-but-nullable;
+        // they are echoed when given and left out otherwise, which OpenAI's SDKs expect.
+        if (req.safetyIdentifier() != null) {
+            r.put("safety_identifier", req.safetyIdentifier());
+        }
+        if (req.promptCacheKey() != null) {
+            r.put("prompt_cache_key", req.promptCacheKey());
+        }
         r.put("top_p", req.topP() == null ? 1.0 : req.topP());
         r.put("truncation", req.truncation());
         ObjectNode usage = r.putObject("usage");
@@ -77,10 +87,8 @@ public final class ResponseObject {
         usage.put("output_tokens", outputTokens);
         usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
         usage.put("total_tokens", inputTokens + outputTokens);
-        if (req.user() == null) {
-            r.putNull("user");
-        } else {
-            r.put("user", req.user());
+        if (req.user() != null) {
+            r.put("user", req.user()); // a string or absent: OpenAI's schema has no null here
         }
         r.set("metadata", metadata);
         return r;

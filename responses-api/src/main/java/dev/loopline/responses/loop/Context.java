@@ -5,7 +5,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
 
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -26,16 +30,46 @@ public final class Context {
         if (instructions != null && !instructions.isBlank()) {
             messages.addObject().put("role", "system").put("content", instructions);
         }
+        Approvals approvals = new Approvals();
+        history.forEach(approvals::note);
+        input.forEach(approvals::note);
         for (JsonNode item : history) {
-            add(messages, item, toolOutcome);
+            add(messages, item, toolOutcome, approvals);
         }
         for (JsonNode item : input) {
-            add(messages, item, toolOutcome);
+            add(messages, item, toolOutcome, approvals);
         }
         return messages;
     }
 
-    private static void add(ArrayNode messages, JsonNode item, Function<String, String> toolOutcome) {
+    /**
+     * The field that marks an approved MCP call not run yet: the tool message holding it waits, in
+     * its place in the context, for the loop to run the call ({@link ToolLoop}) and fill it in.
+     */
+    public static final String PENDING_APPROVAL = "_pending_approval";
+
+    /** MCP approval requests, their answers, and the calls that ran after an approval, across the context. */
+    private static final class Approvals {
+        final Map<String, JsonNode> requests = new HashMap<>();
+        final Map<String, JsonNode> responses = new HashMap<>();
+        final Set<String> ran = new HashSet<>();
+
+        void note(JsonNode item) {
+            switch (item.path("type").asText()) {
+                case "mcp_approval_request" -> requests.put(item.path("id").asText(), item);
+                case "mcp_approval_response" -> responses.put(item.path("approval_request_id").asText(), item);
+                case "mcp_call" -> {
+                    if (item.path("approval_request_id").isTextual()) {
+                        ran.add(item.get("approval_request_id").asText());
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+    }
+
+    private static void add(ArrayNode messages, JsonNode item, Function<String, String> toolOutcome, Approvals approvals) {
         switch (item.path("type").asText("message")) {
             case "message" -> {
                 String role = item.path("role").asText();
@@ -63,8 +97,37 @@ public final class Context {
                 toolCall(messages, id, "code_interpreter", Json.string(Json.object().put("code", item.path("code").asText(""))));
                 messages.addObject().put("role", "tool").put("tool_call_id", id).put("content", toolOutcome.apply(id));
             }
+            case "mcp_call" -> {
+                String id = item.path("id").asText();
+                String outcome = item.path("error").isTextual() ? "Tool error: " + item.get("error").asText() : item.path("output").asText("");
+                if (item.path("approval_request_id").isTextual()) {
+                    // The call was shown to the model as its approval request; this is its result.
+                    messages.addObject().put("role", "tool").put("tool_call_id", item.get("approval_request_id").asText()).put("content", outcome);
+                } else {
+                    toolCall(messages, id, item.path("name").asText(), item.path("arguments").asText("{}"));
+                    messages.addObject().put("role", "tool").put("tool_call_id", id).put("content", outcome);
+                }
+            }
+            case "mcp_approval_request" -> {
+                String id = item.path("id").asText();
+                toolCall(messages, id, item.path("name").asText(), item.path("arguments").asText("{}"));
+                if (!approvals.responses.containsKey(id)) {
+                    messages.addObject().put("role", "tool").put("tool_call_id", id).put("content", "Not run: the user did not approve this call.");
+                }
+            }
+            case "mcp_approval_response" -> {
+                String requestId = item.path("approval_request_id").asText();
+                if (!item.path("approve").asBoolean()) {
+                    String reason = item.path("reason").isTextual() ? " Reason: " + item.get("reason").asText() : "";
+                    messages.addObject().put("role", "tool").put("tool_call_id", requestId)
+                            .put("content", "Not run: the user declined this call." + reason);
+                } else if (!approvals.ran.contains(requestId) && approvals.requests.containsKey(requestId)) {
+                    ObjectNode pending = messages.addObject().put("role", "tool").put("tool_call_id", requestId).put("content", "");
+                    pending.set(PENDING_APPROVAL, approvals.requests.get(requestId));
+                }
+            }
             default -> {
-                // Items this server does not produce are not replayed.
+                // mcp_list_tools and items this server does not produce are not replayed.
             }
         }
     }

@@ -10,9 +10,13 @@ public interface LoopEvents {
     LoopEvents NONE = new LoopEvents() {
     };
 
-    /** Asked between rounds: a cancelled background response stops there. */
+    /** Asked between rounds: a cancelled response stops there. */
     default boolean cancelled() {
         return false;
+    }
+
+    /** Work in flight (a model call, tool calls) registers how to abort it when the response is cancelled. */
+    default void onCancel(Runnable abort) {
     }
 
     /** When true, model calls are streamed and text arrives through {@link #textDelta}. */

@@ -27,9 +27,17 @@ public final class ModelClient {
 
     /** Client errors (4xx) come back as they are; upstream failures become {@link UpstreamFailure}. */
     public JsonNode chat(ObjectNode request, String bearer) {
+        return chat(request, bearer, abort -> {
+        });
+    }
+
+    /** {@code onCancel} receives how to abort this call (the response may be cancelled while it runs). */
+    public JsonNode chat(ObjectNode request, String bearer, java.util.function.Consumer<Runnable> onCancel) {
         Request req = new Request.Builder().url(proxyUrl.get() + "/v1/chat/completions")
                 .header("Authorization", bearer).post(RequestBody.create(Json.bytes(request), JSON)).build();
-        try (Response res = http.newCall(req).execute()) {
+        okhttp3.Call upstream = http.newCall(req);
+        onCancel.accept(upstream::cancel);
+        try (Response res = upstream.execute()) {
             byte[] body = res.body().bytes();
             if (res.code() >= 400 && res.code() < 500) {
                 JsonNode e = Json.mapper().readTree(body).path("error");
@@ -43,9 +51,9 @@ public final class ModelClient {
             }
             return Json.mapper().readTree(body);
         } catch (InterruptedIOException e) {
-            throw new UpstreamFailure("The model call timed out.", true);
+            throw new UpstreamFailure(upstream.isCanceled() ? "The response was cancelled." : "The model call timed out.", !upstream.isCanceled());
         } catch (IOException e) {
-            throw new UpstreamFailure("The model service could not be reached.", false);
+            throw new UpstreamFailure(upstream.isCanceled() ? "The response was cancelled." : "The model service could not be reached.", false);
         }
     }
 
@@ -54,12 +62,15 @@ public final class ModelClient {
      * assembled into the shape {@link #chat} returns (message content, tool calls, finish reason,
      * usage), so the loop treats both alike.
      */
-    public JsonNode chatStream(ObjectNode request, String bearer, java.util.function.Consumer<String> onText) {
+    public JsonNode chatStream(ObjectNode request, String bearer, java.util.function.Consumer<String> onText,
+                               java.util.function.Consumer<Runnable> onCancel) {
         ObjectNode streamed = request.deepCopy().put("stream", true);
         streamed.putObject("stream_options").put("include_usage", true);
         Request req = new Request.Builder().url(proxyUrl.get() + "/v1/chat/completions").header("Accept", "text/event-stream")
                 .header("Authorization", bearer).post(RequestBody.create(Json.bytes(streamed), JSON)).build();
-        try (Response res = http.newCall(req).execute()) {
+        okhttp3.Call upstream = http.newCall(req);
+        onCancel.accept(upstream::cancel);
+        try (Response res = upstream.execute()) {
             if (res.code() >= 400) {
                 byte[] body = res.body().bytes();
                 if (res.code() < 500) {
@@ -128,9 +139,9 @@ public final class ModelClient {
             out.set("usage", usage);
             return out;
         } catch (InterruptedIOException e) {
-            throw new UpstreamFailure("The model call timed out.", true);
+            throw new UpstreamFailure(upstream.isCanceled() ? "The response was cancelled." : "The model call timed out.", !upstream.isCanceled());
         } catch (IOException e) {
-            throw new UpstreamFailure("The model service could not be reached.", false);
+            throw new UpstreamFailure(upstream.isCanceled() ? "The response was cancelled." : "The model service could not be reached.", false);
         }
     }
 

@@ -8,6 +8,7 @@ import dev.loopline.common.json.Json;
 import dev.loopline.common.ids.Ids;
 import dev.loopline.responses.api.CreateRequest;
 import dev.loopline.responses.tools.McpToolClient;
+import dev.loopline.responses.tools.RemoteMcpServers;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,16 +45,39 @@ public final class ToolLoop {
     }
 
     public Result run(CreateRequest req, ArrayNode messages, String bearer, McpToolClient mcp, ToolExecutionLog log) {
-        return run(req, messages, bearer, mcp, log, LoopEvents.NONE);
+        return run(req, messages, bearer, mcp, RemoteMcpServers.NONE, log, LoopEvents.NONE);
     }
 
-    public Result run(CreateRequest req, ArrayNode messages, String bearer, McpToolClient mcp, ToolExecutionLog log, LoopEvents events) {
+    /**
+     * @param remote the request's remote MCP servers, already listed ({@link RemoteMcpServers#open})
+     */
+    public Result run(CreateRequest req, ArrayNode messages, String bearer, McpToolClient mcp, RemoteMcpServers remote,
+                      ToolExecutionLog log, LoopEvents events) {
         long deadline = System.nanoTime() + limits.deadline().toNanos();
         ArrayNode output = Json.array();
         ArrayNode chatTools = Json.array();
         Map<String, String> builtinByFunctionName = new HashMap<>();
         Map<String, JsonNode> builtinConfig = new HashMap<>();
-        JsonNode allowed = req.toolChoice().path("type").asText().equals("allowed_tools") ? req.toolChoice().path("tools") : null;
+        JsonNode choice0 = req.toolChoice();
+        JsonNode allowed = choice0.path("type").asText().equals("allowed_tools") ? choice0.path("tools")
+                : choice0.path("type").asText().equals("mcp") && !choice0.path("name").isTextual()
+                ? Json.array().add(Json.object().put("type", "mcp").put("server_label", choice0.path("server_label").asText())) : null;
+        for (ObjectNode listed : remote.listItems()) {
+            output.add(listed);
+            events.toolItemDone(output.size() - 1, listed);
+        }
+        for (RemoteMcpServers.Offered o : remote.functions().values()) {
+            if (allowed != null && !allowedTool(allowed, Json.object().put("type", "mcp").put("server_label", o.label()))) {
+                continue;
+            }
+            ObjectNode f = chatTools.addObject().put("type", "function").putObject("function");
+            f.put("name", o.function());
+            if (o.definition().path("description").isTextual()) {
+                f.put("description", o.definition().get("description").asText());
+            }
+            f.set("parameters", o.definition().path("input_schema").isObject() ? o.definition().get("input_schema") : Json.object().put("type", "object"));
+        }
+        runApproved(messages, remote, output, log, events);
         for (JsonNode t : req.tools()) {
             if (allowed != null && !allowedTool(allowed, t)) {
                 continue; // tool_choice allowed_tools: the model sees only these
@@ -93,7 +117,7 @@ public final class ToolLoop {
                 builtinConfig.put("code_interpreter", t);
             }
         }
-        JsonNode toolChoice = chatToolChoice(req.toolChoice());
+        JsonNode toolChoice = chatToolChoice(req.toolChoice(), remote);
         ObjectNode responseFormat = responseFormat(req.text().path("format"));
         Tally tokens = new Tally();
         int builtinCalls = 0;
@@ -131,6 +155,12 @@ public final class ToolLoop {
             }
             if (req.maxOutputTokens() != null) {
                 call.put("max_tokens", Math.max(1, req.maxOutputTokens() - tokens.out));
+            }
+            if (req.presencePenalty() != null) {
+                call.put("presence_penalty", req.presencePenalty());
+            }
+            if (req.frequencyPenalty() != null) {
+                call.put("frequency_penalty", req.frequencyPenalty());
             }
             if (req.user() != null) {
                 call.put("user", req.user());
@@ -187,8 +217,12 @@ public final class ToolLoop {
             assistant.set("tool_calls", toolCalls);
             List<JsonNode> builtin = new ArrayList<>();
             List<JsonNode> functions = new ArrayList<>();
+            List<JsonNode> approvals = new ArrayList<>();
             for (JsonNode tc : toolCalls) {
-                (builtinByFunctionName.containsKey(tc.path("function").path("name").asText()) ? builtin : functions).add(tc);
+                String fn = tc.path("function").path("name").asText();
+                RemoteMcpServers.Offered o = remote.functions().get(fn);
+                (builtinByFunctionName.containsKey(fn) || o != null && !remote.needsApproval(o) ? builtin
+                        : o != null ? approvals : functions).add(tc);
             }
             if (req.maxToolCalls() != null) {
                 int room = Math.max(0, req.maxToolCalls() - builtinCalls);
@@ -199,9 +233,16 @@ public final class ToolLoop {
                 }
             }
             builtinCalls += builtin.size();
-            runBuiltins(builtin, new Builtins(builtinByFunctionName, builtinConfig, req), round, req.parallelToolCalls(), mcp, log,
+            runBuiltins(builtin, new Builtins(builtinByFunctionName, builtinConfig, req, remote), round, req.parallelToolCalls(), mcp, log,
                     messages, output, fileHits, events);
-            if (!functions.isEmpty()) {
+            for (JsonNode a : approvals) {
+                // The call waits for the user: the response ends with the request, as with a function call.
+                RemoteMcpServers.Offered o = remote.functions().get(a.path("function").path("name").asText());
+                ObjectNode request = output.addObject().put("id", Ids.next("mcpr")).put("type", "mcp_approval_request")
+                        .put("server_label", o.label()).put("name", o.tool()).put("arguments", a.path("function").path("arguments").asText("{}"));
+                events.toolItemDone(output.size() - 1, request);
+            }
+            if (!functions.isEmpty() || !approvals.isEmpty()) {
                 for (JsonNode f : functions) {
                     ObjectNode fc = output.addObject().put("id", Ids.next("fc")).put("type", "function_call").put("status", "completed")
                             .put("call_id", f.path("id").asText()).put("name", f.path("function").path("name").asText())
@@ -227,7 +268,41 @@ public final class ToolLoop {
     }
 
     /** What the built-in calls of a response need: which tool runs each function, its configuration, what to include. */
-    private record Builtins(Map<String, String> mcpTool, Map<String, JsonNode> config, CreateRequest req) {
+    private record Builtins(Map<String, String> mcpTool, Map<String, JsonNode> config, CreateRequest req, RemoteMcpServers remote) {
+    }
+
+    /**
+     * Runs the MCP calls the user approved since the last response ({@link Context#PENDING_APPROVAL}):
+     * each becomes an {@code mcp_call} item, and its result fills the tool message waiting for it.
+     */
+    private void runApproved(ArrayNode messages, RemoteMcpServers remote, ArrayNode output, ToolExecutionLog log, LoopEvents events) {
+        for (JsonNode m : messages) {
+            JsonNode request = m.path(Context.PENDING_APPROVAL);
+            if (request.isMissingNode()) {
+                continue;
+            }
+            ((ObjectNode) m).remove(Context.PENDING_APPROVAL);
+            long start = System.currentTimeMillis();
+            ObjectNode item = remote.call(request.path("server_label").asText(), request.path("name").asText(),
+                    request.path("arguments").asText("{}"), limits.toolTimeout(), request.path("id").asText());
+            ((ObjectNode) m).put("content", modelText(item));
+            recordMcpCall(log, item, 0, start);
+            output.add(item);
+            events.toolItemDone(output.size() - 1, item);
+        }
+    }
+
+    private static String modelText(ObjectNode mcpCall) {
+        return mcpCall.path("error").isTextual() ? "Tool error: " + mcpCall.get("error").asText() : mcpCall.path("output").asText("");
+    }
+
+    private static void recordMcpCall(ToolExecutionLog log, ObjectNode item, int round, long start) {
+        String status = item.path("status").asText();
+        String tool = "mcp:" + item.path("server_label").asText() + "/" + item.path("name").asText();
+        log.record(new ToolExecutionLog.ToolExecution(item.path("id").asText(), round,
+                tool.length() > 128 ? tool.substring(0, 128) : tool, item.path("arguments").asText(),
+                item.path("output").isTextual() ? item.get("output").asText() : null,
+                item.path("error").isTextual() ? item.get("error").asText() : null, status, start, System.currentTimeMillis()));
     }
 
     private void runBuiltins(List<JsonNode> calls, Builtins builtinByFunctionName, int round, boolean parallel,
@@ -275,6 +350,15 @@ public final class ToolLoop {
     /** Runs one built-in call; returns its output item, carrying the text for the model under {@code _model_text}. */
     private ObjectNode runOne(JsonNode call, Builtins builtins, int round, McpToolClient mcp, ToolExecutionLog log) {
         String fn = call.path("function").path("name").asText();
+        RemoteMcpServers.Offered remote = builtins.remote().functions().get(fn);
+        if (remote != null && !builtins.mcpTool().containsKey(fn)) {
+            long start = System.currentTimeMillis();
+            ObjectNode item = builtins.remote().call(remote.label(), remote.tool(), call.path("function").path("arguments").asText("{}"),
+                    limits.toolTimeout(), null);
+            recordMcpCall(log, item, round, start);
+            item.put("_model_text", modelText(item));
+            return item;
+        }
         if (fn.equals("file_search")) {
             return runFileSearch(call, builtins, round, mcp, log);
         }
@@ -460,7 +544,7 @@ public final class ToolLoop {
     private Reply callModel(ObjectNode call, boolean stream, CreateRequest req, ArrayNode messages, int[] dropped, String bearer,
                             LoopEvents events, int outputIndex) {
         if (!stream) {
-            return new Reply(fitting(req, messages, dropped, () -> model.chat(call, bearer)), null);
+            return new Reply(fitting(req, messages, dropped, () -> model.chat(call, bearer, events::onCancel)), null);
         }
         ObjectNode pending = messageItem("", "in_progress");
         boolean[] started = new boolean[1];
@@ -470,7 +554,7 @@ public final class ToolLoop {
                 events.messageStarted(outputIndex, pending);
             }
             events.textDelta(outputIndex, pending.get("id").asText(), delta);
-        }));
+        }, events::onCancel));
         return new Reply(res, started[0] ? pending : null);
     }
 
@@ -544,12 +628,22 @@ public final class ToolLoop {
         return false;
     }
 
-    private static JsonNode chatToolChoice(JsonNode c) {
+    private static JsonNode chatToolChoice(JsonNode c, RemoteMcpServers remote) {
         if (c.isTextual()) {
             return c;
         }
         if (c.path("type").asText().equals("allowed_tools")) {
             return Json.mapper().getNodeFactory().textNode(c.path("mode").asText("auto"));
+        }
+        if (c.path("type").asText().equals("mcp")) {
+            for (RemoteMcpServers.Offered o : remote.functions().values()) {
+                if (o.label().equals(c.path("server_label").asText()) && o.tool().equals(c.path("name").asText())) {
+                    ObjectNode named = Json.object().put("type", "function");
+                    named.putObject("function").put("name", o.function());
+                    return named;
+                }
+            }
+            return Json.mapper().getNodeFactory().textNode("required"); // the server's tools only (see allowed above)
         }
         String type = c.path("type").asText();
         String name = type.equals("function") ? c.path("name").asText()

@@ -3,6 +3,7 @@ package dev.loopline.responses.stream;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.sse.SseWriter;
+import dev.loopline.responses.loop.Cancellation;
 import dev.loopline.responses.loop.LoopEvents;
 
 /**
@@ -10,10 +11,12 @@ import dev.loopline.responses.loop.LoopEvents;
  * {@code data:} carrying {@code type} and an increasing {@code sequence_number}. Message text is
  * relayed delta by delta as the model produces it (content_part / output_text events); built-in
  * tool calls are announced when they finish (output_item.added, their in_progress / searching or
- * interpreting / completed events, output_item.done), function calls with their arguments.
+ * interpreting / completed events, output_item.done), function calls with their arguments, remote
+ * MCP work as mcp_list_tools.* and mcp_call_arguments / mcp_call.* events.
  */
 public final class ResponseStream implements LoopEvents {
     private final SseWriter sse;
+    private final Cancellation cancellation = new Cancellation();
     private int sequence;
     private boolean clientGone;
 
@@ -21,7 +24,18 @@ public final class ResponseStream implements LoopEvents {
         this.sse = sse;
     }
 
-    /** Sends one event; after the client left, events are dropped (the response still completes and is stored). */
+    /** The client went away: the work stops (the model call and tool calls in flight are aborted). */
+    @Override
+    public boolean cancelled() {
+        return cancellation.cancelled();
+    }
+
+    @Override
+    public void onCancel(Runnable abort) {
+        cancellation.onCancel(abort);
+    }
+
+    /** Sends one event; when the client has left, the response is cancelled and later events are dropped. */
     public synchronized void emit(String type, ObjectNode body) {
         body.put("type", type).put("sequence_number", sequence++);
         ObjectNode ordered = Json.object().put("type", type).put("sequence_number", body.get("sequence_number").asInt());
@@ -37,6 +51,7 @@ public final class ResponseStream implements LoopEvents {
             sse.event(type, Json.string(ordered));
         } catch (SseWriter.ClientDisconnectedException e) {
             clientGone = true;
+            cancellation.cancel();
         }
     }
 
@@ -98,7 +113,16 @@ public final class ResponseStream implements LoopEvents {
     public void toolItemDone(int outputIndex, ObjectNode item) {
         String type = item.path("type").asText();
         String id = item.path("id").asText();
-        ObjectNode added = item.deepCopy().put("status", "in_progress");
+        ObjectNode added = item.deepCopy();
+        if (added.has("status")) {
+            added.put("status", "in_progress");
+        }
+        switch (type) {
+            case "mcp_call" -> added.putNull("output").putNull("error");
+            case "mcp_list_tools" -> added.putArray("tools");
+            default -> {
+            }
+        }
         ObjectNode a = Json.object().put("output_index", outputIndex);
         a.set("item", added);
         emit("response.output_item.added", a);
@@ -107,7 +131,7 @@ public final class ResponseStream implements LoopEvents {
                 emit("response.function_call_arguments.delta", Json.object().put("item_id", id).put("output_index", outputIndex)
                         .put("delta", item.path("arguments").asText()));
                 emit("response.function_call_arguments.done", Json.object().put("item_id", id).put("output_index", outputIndex)
-                        .put("arguments", item.path("arguments").asText()));
+                        .put("name", item.path("name").asText()).put("arguments", item.path("arguments").asText()));
             }
             case "web_search_call", "file_search_call" -> {
                 emit("response." + type + ".in_progress", Json.object().put("output_index", outputIndex).put("item_id", id));
@@ -121,7 +145,22 @@ public final class ResponseStream implements LoopEvents {
                 emit("response.code_interpreter_call.interpreting", Json.object().put("output_index", outputIndex).put("item_id", id));
                 emit("response.code_interpreter_call.completed", Json.object().put("output_index", outputIndex).put("item_id", id));
             }
+            case "mcp_list_tools" -> {
+                emit("response.mcp_list_tools.in_progress", Json.object().put("output_index", outputIndex).put("item_id", id));
+                emit(item.path("error").isTextual() ? "response.mcp_list_tools.failed" : "response.mcp_list_tools.completed",
+                        Json.object().put("output_index", outputIndex).put("item_id", id));
+            }
+            case "mcp_call" -> {
+                emit("response.mcp_call_arguments.delta", Json.object().put("output_index", outputIndex).put("item_id", id)
+                        .put("delta", item.path("arguments").asText()));
+                emit("response.mcp_call_arguments.done", Json.object().put("output_index", outputIndex).put("item_id", id)
+                        .put("arguments", item.path("arguments").asText()));
+                emit("response.mcp_call.in_progress", Json.object().put("output_index", outputIndex).put("item_id", id));
+                emit(item.path("status").asText().equals("failed") ? "response.mcp_call.failed" : "response.mcp_call.completed",
+                        Json.object().put("output_index", outputIndex).put("item_id", id));
+            }
             default -> {
+                // function_call handled above; mcp_approval_request has no events of its own
             }
         }
         ObjectNode b = Json.object().put("output_index", outputIndex);

@@ -1,38 +1,61 @@
 package dev.loopline.responses.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
+import okhttp3.Call;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
+import okio.BufferedSource;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A minimal MCP client over Streamable HTTP for mcp-tools: one session per tool loop
- * (initialize, tools/list, tools/call…, DELETE), JSON answers only.
+ * An MCP client over Streamable HTTP, for loopline's own mcp-tools and for the remote MCP servers
+ * a request names: one session per tool loop (initialize, tools/list, tools/call…, DELETE).
+ * Answers may come as JSON or as an SSE stream (the spec allows either); on a stream, the
+ * server's notifications are skipped and its requests (we declare no client capabilities, so
+ * none are expected) are refused with "method not found" so the server never waits on us.
+ * Calls in flight can be cancelled ({@link #cancelAll}), which closes their connections.
  */
 public final class McpToolClient implements AutoCloseable {
     private static final MediaType JSON = MediaType.get("application/json");
+    /** The newest protocol version we speak; the server's answer to initialize decides the session's. */
     private static final String VERSION = "2025-11-25";
+    private static final Set<String> SUPPORTED = Set.of("2025-11-25", "2025-06-18", "2025-03-26");
     private final OkHttpClient http;
     private final String url;
-    private final String bearer;
+    private final Map<String, String> headers;
+    private final String name;
     private final AtomicLong ids = new AtomicLong();
+    /** Calls in flight → the JSON-RPC id of their request (0 for notifications and responses). */
+    private final Map<Call, Long> inFlight = new ConcurrentHashMap<>();
+    private volatile boolean cancelled;
     private String session;
+    private String protocolVersion = VERSION;
+    private boolean opened;
 
-    public McpToolClient(OkHttpClient http, String mcpUrl, String bearer) {
+    /**
+     * @param headers sent with every request (e.g. Authorization); never logged
+     * @param name    how errors name the server ("mcp-tools", or a remote server's label)
+     */
+    public McpToolClient(OkHttpClient http, String mcpUrl, Map<String, String> headers, String name) {
         this.http = http;
         this.url = mcpUrl;
-        this.bearer = bearer;
+        this.headers = Map.copyOf(headers);
+        this.name = name;
     }
 
-    /** A tool failure as the loop sees it: a message for the model, and whether it was a timeout. */
+    /** A tool failure as the loop sees it: a message for the model. */
     public static final class ToolCallFailed extends Exception {
         public ToolCallFailed(String message) {
             super(message, null, false, false);
@@ -40,70 +63,171 @@ public final class McpToolClient implements AutoCloseable {
     }
 
     public synchronized void open() throws ToolCallFailed {
-        if (session != null) {
+        if (opened) {
             return;
         }
         ObjectNode params = Json.object().put("protocolVersion", VERSION);
         params.putObject("capabilities");
         params.putObject("clientInfo").put("name", "loopline-responses-api").put("version", "1");
-        try (Response res = post(request("initialize", params), null, http)) {
+        ObjectNode init = request("initialize", params);
+        try (Response res = post(init, http)) {
             if (!res.isSuccessful()) {
-                throw new ToolCallFailed("mcp-tools refused the session (HTTP " + res.code() + ")");
+                throw new ToolCallFailed(name + " refused the session (HTTP " + res.code() + ")");
             }
             session = res.header("Mcp-Session-Id");
+            JsonNode answer = answer(res, init.get("id").asLong());
+            if (answer.has("error")) {
+                throw new ToolCallFailed(name + " refused the session: " + answer.path("error").path("message").asText());
+            }
+            String v = answer.path("result").path("protocolVersion").asText(VERSION);
+            if (!SUPPORTED.contains(v)) {
+                throw new ToolCallFailed(name + " speaks MCP " + v + ", which this client does not support");
+            }
+            protocolVersion = v;
         } catch (IOException e) {
-            throw new ToolCallFailed("mcp-tools could not be reached: " + e.getClass().getSimpleName());
+            throw new ToolCallFailed(name + " could not be reached: " + reason(e));
         }
         ObjectNode note = Json.object().put("jsonrpc", "2.0").put("method", "notifications/initialized");
-        try (Response ignored = post(note, session, http)) {
+        try (Response ignored = post(note, http)) {
             // 202, nothing to read
         } catch (IOException e) {
-            throw new ToolCallFailed("mcp-tools could not be reached: " + e.getClass().getSimpleName());
+            throw new ToolCallFailed(name + " could not be reached: " + reason(e));
         }
+        opened = true;
     }
 
-    /** The tool definition for a name, from tools/list (following cursors). */
-    public JsonNode tool(String name) throws ToolCallFailed {
+    /** Every tool the server offers (tools/list, following cursors; at most 50 pages). */
+    public ArrayNode listTools() throws ToolCallFailed {
+        ArrayNode all = Json.array();
         String cursor = null;
+        int pages = 0;
         do {
             ObjectNode params = Json.object();
             if (cursor != null) {
                 params.put("cursor", cursor);
             }
             JsonNode result = call("tools/list", params, http);
-            for (JsonNode t : result.path("tools")) {
-                if (t.path("name").asText().equals(name)) {
-                    return t;
-                }
-            }
+            result.path("tools").forEach(all::add);
             cursor = result.path("nextCursor").isTextual() ? result.path("nextCursor").asText() : null;
-        } while (cursor != null);
-        throw new ToolCallFailed("mcp-tools offers no tool named " + name);
+        } while (cursor != null && ++pages < 50);
+        return all;
+    }
+
+    /** The tool definition for a name, from tools/list. */
+    public JsonNode tool(String toolName) throws ToolCallFailed {
+        for (JsonNode t : listTools()) {
+            if (t.path("name").asText().equals(toolName)) {
+                return t;
+            }
+        }
+        throw new ToolCallFailed(name + " offers no tool named " + toolName);
     }
 
     /** tools/call with a whole-call timeout; returns the CallToolResult (which may have isError). */
-    public JsonNode callTool(String name, JsonNode arguments, Duration timeout) throws ToolCallFailed {
-        ObjectNode params = Json.object().put("name", name);
+    public JsonNode callTool(String toolName, JsonNode arguments, Duration timeout) throws ToolCallFailed {
+        ObjectNode params = Json.object().put("name", toolName);
         params.set("arguments", arguments);
         return call("tools/call", params, http.newBuilder().callTimeout(timeout).build());
     }
 
+    /**
+     * Stops every call in flight and refuses new ones (the response was cancelled): the server is
+     * told with {@code notifications/cancelled} (so it stops the tool, e.g. kills a sandboxed
+     * process), then the connection is closed.
+     */
+    public void cancelAll() {
+        cancelled = true;
+        inFlight.forEach((call, requestId) -> {
+            if (requestId > 0 && session != null) {
+                ObjectNode note = Json.object().put("jsonrpc", "2.0").put("method", "notifications/cancelled");
+                note.putObject("params").put("requestId", requestId).put("reason", "The response was cancelled.");
+                Request.Builder b = new Request.Builder().url(url).post(RequestBody.create(Json.bytes(note), JSON))
+                        .header("Accept", "application/json, text/event-stream").header("MCP-Protocol-Version", protocolVersion)
+                        .header("Mcp-Session-Id", session);
+                headers.forEach(b::header);
+                try (Response ignored = http.newBuilder().callTimeout(Duration.ofSeconds(5)).build().newCall(b.build()).execute()) {
+                    // 202
+                } catch (IOException ignored) {
+                    // closing the connection below is the fallback
+                }
+            }
+            call.cancel();
+        });
+    }
+
     private JsonNode call(String method, ObjectNode params, OkHttpClient client) throws ToolCallFailed {
         open();
-        try (Response res = post(request(method, params), session, client)) {
-            JsonNode body = Json.mapper().readTree(res.body().bytes());
+        ObjectNode req = request(method, params);
+        try (Response res = post(req, client)) {
+            if (!res.isSuccessful() && !isJson(res)) {
+                throw new ToolCallFailed(name + " answered HTTP " + res.code());
+            }
+            JsonNode body = answer(res, req.get("id").asLong());
             if (body.has("error")) {
                 throw new ToolCallFailed("tool error " + body.path("error").path("code").asInt() + ": " + body.path("error").path("message").asText());
             }
             if (!res.isSuccessful()) {
-                throw new ToolCallFailed("mcp-tools answered HTTP " + res.code());
+                throw new ToolCallFailed(name + " answered HTTP " + res.code());
             }
             return body.path("result");
         } catch (java.io.InterruptedIOException e) {
-            throw new ToolCallFailed("the tool timed out");
+            throw new ToolCallFailed(cancelled ? "the response was cancelled" : "the tool timed out");
         } catch (IOException e) {
-            throw new ToolCallFailed("mcp-tools could not be reached: " + e.getClass().getSimpleName());
+            throw new ToolCallFailed(cancelled ? "the response was cancelled" : name + " could not be reached: " + reason(e));
         }
+    }
+
+    private static boolean isJson(Response res) {
+        String type = res.header("Content-Type", "");
+        return type.startsWith("application/json") || type.startsWith("text/event-stream");
+    }
+
+    /** The JSON-RPC response to request {@code id}, from a JSON body or from the SSE stream the server opened. */
+    private JsonNode answer(Response res, long id) throws IOException, ToolCallFailed {
+        String type = res.header("Content-Type", "");
+        if (!type.startsWith("text/event-stream")) {
+            return Json.mapper().readTree(res.body().bytes());
+        }
+        BufferedSource source = res.body().source();
+        StringBuilder data = new StringBuilder();
+        while (true) {
+            String line = source.readUtf8Line();
+            if (line == null) {
+                throw new ToolCallFailed(name + " closed the stream without answering");
+            }
+            if (line.startsWith("data:")) {
+                data.append(line.length() > 5 && line.charAt(5) == ' ' ? line.substring(6) : line.substring(5)).append('\n');
+                continue;
+            }
+            if (!line.isEmpty() || data.isEmpty()) {
+                continue; // event:, id:, retry:, comments
+            }
+            JsonNode msg = Json.mapper().readTree(data.toString());
+            data.setLength(0);
+            if (msg.has("method") && msg.has("id")) {
+                refuse(msg.get("id"));
+            } else if (!msg.has("method") && msg.path("id").asLong(-1) == id) {
+                return msg;
+            }
+        }
+    }
+
+    /** Answers a server-to-client request: we offer no client features (no sampling, roots or elicitation). */
+    private void refuse(JsonNode requestId) {
+        ObjectNode err = Json.object().put("jsonrpc", "2.0");
+        err.set("id", requestId);
+        err.putObject("error").put("code", -32601).put("message", "This client supports no server-to-client requests.");
+        Thread.ofVirtual().start(() -> {
+            try (Response ignored = post(err, http)) {
+                // 202
+            } catch (IOException ignored) {
+                // the server gives up on its own
+            }
+        });
+    }
+
+    private static String reason(IOException e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + " (" + e.getMessage() + ")";
     }
 
     private ObjectNode request(String method, ObjectNode params) {
@@ -112,14 +236,48 @@ public final class McpToolClient implements AutoCloseable {
         return r;
     }
 
-    private Response post(ObjectNode body, String sid, OkHttpClient client) throws IOException {
-        Request.Builder b = new Request.Builder().url(url).post(RequestBody.create(Json.bytes(body), JSON))
-                .header("Accept", "application/json, text/event-stream").header("MCP-Protocol-Version", VERSION)
-                .header("Authorization", bearer);
-        if (sid != null) {
-            b.header("Mcp-Session-Id", sid);
+    private Response post(ObjectNode body, OkHttpClient client) throws IOException {
+        if (cancelled) {
+            throw new java.io.InterruptedIOException("cancelled");
         }
-        return client.newCall(b.build()).execute();
+        Request.Builder b = new Request.Builder().url(url).post(RequestBody.create(Json.bytes(body), JSON))
+                .header("Accept", "application/json, text/event-stream").header("MCP-Protocol-Version", protocolVersion);
+        headers.forEach(b::header);
+        if (session != null) {
+            b.header("Mcp-Session-Id", session);
+        }
+        Call call = client.newCall(b.build());
+        inFlight.put(call, body.path("method").isTextual() ? body.path("id").asLong(0) : 0L);
+        Response res;
+        try {
+            res = call.execute();
+        } catch (IOException | RuntimeException e) {
+            inFlight.remove(call);
+            throw e;
+        }
+        // Tracked until its body is closed: an SSE answer can take as long as the tool runs.
+        return res.newBuilder().body(new okhttp3.ResponseBody() {
+            @Override
+            public MediaType contentType() {
+                return res.body().contentType();
+            }
+
+            @Override
+            public long contentLength() {
+                return res.body().contentLength();
+            }
+
+            @Override
+            public BufferedSource source() {
+                return res.body().source();
+            }
+
+            @Override
+            public void close() {
+                inFlight.remove(call);
+                res.body().close();
+            }
+        }).build();
     }
 
     @Override
@@ -127,9 +285,10 @@ public final class McpToolClient implements AutoCloseable {
         if (session == null) {
             return;
         }
-        Request del = new Request.Builder().url(url).delete().header("Mcp-Session-Id", session)
-                .header("MCP-Protocol-Version", VERSION).header("Authorization", bearer).build();
-        try (Response ignored = http.newCall(del).execute()) {
+        Request.Builder del = new Request.Builder().url(url).delete().header("Mcp-Session-Id", session)
+                .header("MCP-Protocol-Version", protocolVersion);
+        headers.forEach(del::header);
+        try (Response ignored = http.newCall(del.build()).execute()) {
             session = null;
         } catch (IOException ignored) {
             // the session expires on its own

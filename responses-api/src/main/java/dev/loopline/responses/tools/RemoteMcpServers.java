@@ -1,0 +1,285 @@
+package dev.loopline.responses.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.ids.Ids;
+import dev.loopline.common.json.Json;
+import okhttp3.OkHttpClient;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The remote MCP servers of one response ({@code tools: [{"type": "mcp", …}]}): their tools as
+ * functions for the model, whether a call needs the user's approval, and the calls themselves.
+ *
+ * <ul>
+ *   <li>A server's tools are listed once per conversation: when the context already holds an
+ *       {@code mcp_list_tools} item for its label, that list is used (as OpenAI does); otherwise
+ *       the server is asked and a new {@code mcp_list_tools} item is emitted. A server that cannot
+ *       be listed gets an item with {@code error}, and its tools are not offered.</li>
+ *   <li>{@code allowed_tools} (names, or a filter on names and {@code readOnlyHint}) narrows what the
+ *       model sees. {@code require_approval} is {@code always} unless said otherwise.</li>
+ *   <li>The model sees each tool under its own name; when that clashes with another tool of the
+ *       request, or is not a valid function name, as {@code <label>__<name>}.</li>
+ *   <li>{@code headers} and {@code authorization} go to that server only, never loopline's own
+ *       credentials, and are never stored or echoed.</li>
+ * </ul>
+ */
+public final class RemoteMcpServers implements AutoCloseable {
+    private static final java.util.regex.Pattern FUNCTION_NAME = java.util.regex.Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+
+    /** A remote tool as the model sees it. */
+    public record Offered(String function, String label, String tool, JsonNode definition) {
+    }
+
+    private record Server(String label, JsonNode config, McpToolClient client, ArrayNode tools, boolean listedBefore, String listError) {
+    }
+
+    private final Map<String, Server> servers = new LinkedHashMap<>();
+    private final Map<String, Offered> byFunction = new LinkedHashMap<>();
+
+    private RemoteMcpServers() {
+    }
+
+    public static final RemoteMcpServers NONE = new RemoteMcpServers();
+
+    /**
+     * Lists (or recalls) the tools of every {@code mcp} tool in the request.
+     *
+     * @param context   the earlier items and the input, searched for earlier {@code mcp_list_tools}
+     * @param taken     function names the model already has (functions, built-ins)
+     */
+    public static RemoteMcpServers open(ArrayNode requestTools, List<JsonNode> context, Set<String> taken, OkHttpClient http) {
+        RemoteMcpServers r = new RemoteMcpServers();
+        Map<String, JsonNode> listed = new HashMap<>();
+        for (JsonNode item : context) {
+            if ("mcp_list_tools".equals(item.path("type").asText()) && !item.path("error").isTextual()) {
+                listed.put(item.path("server_label").asText(), item.path("tools"));
+            }
+        }
+        for (JsonNode t : requestTools) {
+            if (!"mcp".equals(t.path("type").asText())) {
+                continue;
+            }
+            String label = t.path("server_label").asText();
+            Map<String, String> headers = new LinkedHashMap<>();
+            t.path("headers").fields().forEachRemaining(e -> headers.put(e.getKey(), e.getValue().asText()));
+            if (t.path("authorization").isTextual()) {
+                headers.put("Authorization", "Bearer " + t.get("authorization").asText());
+            }
+            McpToolClient client = new McpToolClient(http, t.path("server_url").asText(), headers, "MCP server '" + label + "'");
+            JsonNode before = listed.get(label);
+            ArrayNode tools = Json.array();
+            String error = null;
+            if (before != null) {
+                before.forEach(tools::add);
+            } else {
+                try {
+                    for (JsonNode def : client.listTools()) {
+                        ObjectNode tool = tools.addObject().put("name", def.path("name").asText());
+                        tool.set("description", def.path("description").isTextual() ? def.get("description") : Json.mapper().nullNode());
+                        tool.set("input_schema", def.path("inputSchema").isObject() ? def.get("inputSchema") : Json.object().put("type", "object"));
+                        tool.set("annotations", def.path("annotations").isObject() ? def.get("annotations") : Json.mapper().nullNode());
+                    }
+                } catch (McpToolClient.ToolCallFailed e) {
+                    error = e.getMessage();
+                }
+            }
+            ArrayNode allowed = Json.array();
+            for (JsonNode tool : tools) {
+                if (allowed(t.path("allowed_tools"), tool)) {
+                    allowed.add(tool);
+                }
+            }
+            r.servers.put(label, new Server(label, t, client, allowed, before != null, error));
+        }
+        Set<String> names = new HashSet<>(taken);
+        Map<String, Integer> counts = new HashMap<>();
+        r.servers.values().forEach(s -> s.tools().forEach(tool -> counts.merge(tool.path("name").asText(), 1, Integer::sum)));
+        for (Server s : r.servers.values()) {
+            for (JsonNode tool : s.tools()) {
+                String name = tool.path("name").asText();
+                String function = name;
+                if (!FUNCTION_NAME.matcher(name).matches() || counts.get(name) > 1 || names.contains(name)) {
+                    String safe = (s.label() + "__" + name).replaceAll("[^a-zA-Z0-9_-]", "_");
+                    function = safe.length() > 64 ? safe.substring(0, 64) : safe;
+                }
+                if (names.add(function)) {
+                    r.byFunction.put(function, new Offered(function, s.label(), name, tool));
+                }
+            }
+        }
+        return r;
+    }
+
+    /** New {@code mcp_list_tools} items (servers not listed earlier in the conversation), in request order. */
+    public List<ObjectNode> listItems() {
+        List<ObjectNode> items = new ArrayList<>();
+        for (Server s : servers.values()) {
+            if (s.listedBefore()) {
+                continue;
+            }
+            ObjectNode item = Json.object().put("id", Ids.next("mcpl")).put("type", "mcp_list_tools").put("server_label", s.label());
+            item.set("tools", s.tools());
+            if (s.listError() == null) {
+                item.putNull("error");
+            } else {
+                item.put("error", s.listError());
+            }
+            items.add(item);
+        }
+        return items;
+    }
+
+    public Map<String, Offered> functions() {
+        return byFunction;
+    }
+
+    public boolean hasServer(String label) {
+        return servers.containsKey(label);
+    }
+
+    /** Whether calling this tool must wait for the user ({@code require_approval}, "always" by default). */
+    public boolean needsApproval(Offered o) {
+        JsonNode policy = servers.get(o.label()).config().path("require_approval");
+        if (policy.isMissingNode() || policy.isNull()) {
+            return true;
+        }
+        if (policy.isTextual()) {
+            return !policy.asText().equals("never");
+        }
+        if (matches(policy.path("never"), o.definition())) {
+            return false;
+        }
+        return true; // listed under "always", or not listed: approval, the safe default
+    }
+
+    /**
+     * Runs a tool on its server → an {@code mcp_call} item (status completed or failed; a tool's
+     * own {@code isError} is a failed call with its text as {@code error}).
+     */
+    public ObjectNode call(String label, String tool, String arguments, Duration timeout, String approvalRequestId) {
+        ObjectNode item = Json.object().put("id", Ids.next("mcp")).put("type", "mcp_call").put("server_label", label)
+                .put("name", tool).put("arguments", arguments);
+        String output = null;
+        String error;
+        Server s = servers.get(label);
+        JsonNode args = parse(arguments);
+        if (s == null) {
+            error = "The MCP server '" + label + "' is not among this request's tools.";
+        } else if (args == null) {
+            error = "The tool arguments were not a JSON object.";
+        } else {
+            try {
+                JsonNode r = s.client().callTool(tool, args, timeout);
+                String text = text(r);
+                if (r.path("isError").asBoolean(false)) {
+                    error = text.isEmpty() ? "The tool failed." : text;
+                } else {
+                    output = text;
+                    error = null;
+                }
+            } catch (McpToolClient.ToolCallFailed e) {
+                error = e.getMessage();
+            }
+        }
+        if (output == null) {
+            item.putNull("output");
+        } else {
+            item.put("output", output);
+        }
+        if (error == null) {
+            item.putNull("error");
+        } else {
+            item.put("error", error);
+        }
+        item.put("status", error == null ? "completed" : "failed");
+        if (approvalRequestId == null) {
+            item.putNull("approval_request_id");
+        } else {
+            item.put("approval_request_id", approvalRequestId);
+        }
+        return item;
+    }
+
+    /** Cancels every call in flight on every server (the response was cancelled). */
+    public void cancelAll() {
+        servers.values().forEach(s -> s.client().cancelAll());
+    }
+
+    /** The text a CallToolResult gives the model: its text parts, else its structured content, else a note per part. */
+    static String text(JsonNode result) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode part : result.path("content")) {
+            if (!sb.isEmpty()) {
+                sb.append('\n');
+            }
+            switch (part.path("type").asText()) {
+                case "text" -> sb.append(part.path("text").asText());
+                case "resource" -> sb.append(part.path("resource").path("text").asText("[resource " + part.path("resource").path("uri").asText() + "]"));
+                case "resource_link" -> sb.append("[resource ").append(part.path("uri").asText()).append(']');
+                default -> sb.append('[').append(part.path("type").asText("content")).append(" content omitted]");
+            }
+        }
+        if (sb.isEmpty() && result.path("structuredContent").isObject()) {
+            return Json.string(result.get("structuredContent"));
+        }
+        return sb.toString();
+    }
+
+    private static JsonNode parse(String arguments) {
+        try {
+            JsonNode a = Json.mapper().readTree(arguments);
+            return a != null && a.isObject() ? a : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /** allowed_tools: absent → every tool; a list of names; or a filter on names and read-only hint. */
+    private static boolean allowed(JsonNode allowedTools, JsonNode tool) {
+        if (allowedTools.isMissingNode() || allowedTools.isNull()) {
+            return true;
+        }
+        if (allowedTools.isArray()) {
+            for (JsonNode n : allowedTools) {
+                if (n.asText().equals(tool.path("name").asText())) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return !allowedTools.has("tool_names") && !allowedTools.has("read_only") || matches(allowedTools, tool);
+    }
+
+    /** An MCPToolFilter: every condition given must hold; a filter with no condition matches nothing. */
+    private static boolean matches(JsonNode filter, JsonNode tool) {
+        if (!filter.isObject() || !filter.has("tool_names") && !filter.has("read_only")) {
+            return false;
+        }
+        if (filter.has("tool_names")) {
+            boolean named = false;
+            for (JsonNode n : filter.get("tool_names")) {
+                named |= n.asText().equals(tool.path("name").asText());
+            }
+            if (!named) {
+                return false;
+            }
+        }
+        return !filter.has("read_only")
+                || filter.get("read_only").asBoolean() == tool.path("annotations").path("readOnlyHint").asBoolean(false);
+    }
+
+    @Override
+    public void close() {
+        servers.values().forEach(s -> s.client().close());
+    }
+}
