@@ -30,6 +30,7 @@ public final class Main {
 
         @Override
         public void close() {
+            modules.forEach(ServiceModule::stopping);
             server.stop();
             modules.forEach(ServiceModule::close);
             platform.close();

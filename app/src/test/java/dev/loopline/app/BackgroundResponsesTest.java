@@ -8,12 +8,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** background: true, polling, and POST /v1/responses/{id}/cancel. */
+/**
+ * background: true — polling, POST /v1/responses/{id}/cancel, streaming with resume
+ * (GET ?stream=true&starting_after=N), and the database queue across a restart.
+ */
 class BackgroundResponsesTest {
     static final String KEY = EndToEndTest.KEY;
 
@@ -37,7 +41,7 @@ class BackgroundResponsesTest {
             String base = "http://127.0.0.1:" + app.port();
             JsonNode queued = Json.parse(EndToEndTest.post(base, KEY, """
                     {"model":"loopline-sim","input":"What is the capital of France?","background":true,"tools":[{"type":"web_search"}]}""").body());
-            assertEquals("in_progress", queued.path("status").asText(), queued.toString());
+            assertEquals("queued", queued.path("status").asText(), queued.toString());
             assertTrue(queued.path("background").asBoolean());
             JsonNode done = poll(base, queued.path("id").asText(), "completed");
             assertTrue(done.path("output_text").asText().contains("Paris is the capital"), done.toString());
@@ -61,6 +65,74 @@ class BackgroundResponsesTest {
             JsonNode fg = Json.parse(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"hi\"}").body());
             TestServer.error(BuiltinToolsEndToEndTest.send(base, "/v1/responses/" + fg.path("id").asText() + "/cancel", ""), 400);
             TestServer.error(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"hi\",\"background\":true,\"store\":false}"), 400);
+
+            // background + stream: the POST follows the stored events; a reader can resume after any of them.
+            var streamed = EndToEndTest.post(base, KEY, """
+                    {"model":"loopline-sim","input":"What is the capital of France?","background":true,"stream":true,"tools":[{"type":"web_search"}]}""");
+            List<StreamingResponsesTest.Event> events = StreamingResponsesTest.events(streamed.body());
+            for (int i = 0; i < events.size(); i++) {
+                assertEquals(i, events.get(i).data().get("sequence_number").asInt(), "sequence numbers count up from 0: " + streamed.body());
+            }
+            assertEquals("response.created", events.getFirst().name());
+            assertEquals("queued", events.getFirst().data().path("response").path("status").asText());
+            assertEquals("response.in_progress", events.get(1).name());
+            assertEquals("response.completed", events.getLast().name());
+            String sid = events.getFirst().data().path("response").path("id").asText();
+            var resumed = EndToEndTest.get(base, KEY, "/v1/responses/" + sid + "?stream=true&starting_after=2");
+            List<StreamingResponsesTest.Event> rest = StreamingResponsesTest.events(resumed.body());
+            assertEquals(events.size() - 3, rest.size(), resumed.body());
+            assertEquals(3, rest.getFirst().data().get("sequence_number").asInt());
+            assertEquals(events.getLast().data().toString(), rest.getLast().data().toString(), "the same events, replayed");
+            assertEquals("starting_after", TestServer.error(EndToEndTest.get(base, KEY, "/v1/responses/" + sid + "?stream=true&starting_after=x"), 400)
+                    .path("param").asText());
+            TestServer.error(EndToEndTest.get(base, KEY, "/v1/responses/" + done.path("id").asText() + "?stream=true"), 400);
+            TestServer.error(EndToEndTest.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/responses/" + sid + "?stream=true"))
+                    .header("Authorization", "Bearer " + TestServer.OTHER_TENANT_KEY).build(), java.net.http.HttpResponse.BodyHandlers.ofString()), 401);
+        }
+    }
+
+    /** Queued work survives a restart and runs then; work running at shutdown is failed at once, never left in progress. */
+    @Test
+    void theQueueOutlivesTheProcess(@TempDir Path dir) throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(Map.of("LOOPLINE_DATA_DIR", dir.toString(), "LOOPLINE_PORT", "0",
+                "LOOPLINE_SIM_PORT", "0", "LOOPLINE_SIM_INSTANT", "true", "LOOPLINE_DEV_API_KEY", KEY, "LOOPLINE_SANDBOX_POOL", "1"));
+        String queuedId;
+        String runningId;
+        env.put("LOOPLINE_BACKGROUND_WORKERS", "0"); // this process takes no jobs: they stay queued
+        try (Main.Running app = Main.start(Settings.of(env), null)) {
+            String base = "http://127.0.0.1:" + app.port();
+            queuedId = Json.parse(EndToEndTest.post(base, KEY, """
+                    {"model":"loopline-sim","input":"What is the capital of France?","background":true,"tools":[{"type":"web_search"}]}""").body())
+                    .path("id").asText();
+            Thread.sleep(1500);
+            assertEquals("queued", Json.parse(EndToEndTest.get(base, KEY, "/v1/responses/" + queuedId).body()).path("status").asText());
+        }
+        env.put("LOOPLINE_BACKGROUND_WORKERS", "4");
+        try (Main.Running app = Main.start(Settings.of(env), null)) {
+            String base = "http://127.0.0.1:" + app.port();
+            JsonNode done = poll(base, queuedId, "completed");
+            assertTrue(done.path("output_text").asText().contains("Paris is the capital"), "run after the restart, as its user: " + done);
+            runningId = Json.parse(EndToEndTest.post(base, KEY, """
+                    {"model":"loopline-sim","input":"Run this:\\n```python\\nimport time\\ntime.sleep(8)\\nprint('late')\\n```","background":true,
+                     "tools":[{"type":"code_interpreter","container":{"type":"auto"}}]}""").body()).path("id").asText();
+            poll(base, runningId, "in_progress");
+            Thread.sleep(500);
+        }
+        env.put("LOOPLINE_BACKGROUND_STALE_AFTER", "1s");
+        try (Main.Running app = Main.start(Settings.of(env), null)) {
+            String base = "http://127.0.0.1:" + app.port();
+            JsonNode failed = Json.parse(EndToEndTest.get(base, KEY, "/v1/responses/" + runningId).body());
+            assertEquals("failed", failed.path("status").asText(), failed.toString());
+            assertTrue(failed.path("error").path("message").asText().contains("shut down"), failed.toString());
+
+            // A process killed with -9 cannot say so: its job's heartbeat goes stale, and another process fails it.
+            String orphan = Json.parse(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"hi\"}").body()).path("id").asText();
+            var db = app.platform().database();
+            db.client().execute().update("UPDATE responses SET status = 'in_progress' WHERE id = ?", orphan);
+            db.client().execute().insert("INSERT INTO response_jobs (response_id, tenant_id, user_id, state, owner, heartbeat_at, created_at, "
+                    + "has_secrets, request) SELECT id, tenant_id, user_id, 'running', 'node_killed', 0, 0, FALSE, '{}' FROM responses WHERE id = ?", orphan);
+            JsonNode reaped = poll(base, orphan, "failed");
+            assertTrue(reaped.path("error").path("message").asText().contains("stopped before it finished"), reaped.toString());
         }
     }
 }

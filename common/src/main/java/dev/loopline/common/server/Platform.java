@@ -2,6 +2,7 @@ package dev.loopline.common.server;
 
 import dev.loopline.common.auth.ApiKeys;
 import dev.loopline.common.auth.Authenticator;
+import dev.loopline.common.auth.DelegationTokens;
 import dev.loopline.common.auth.JwtVerifier;
 import dev.loopline.common.config.Settings;
 import dev.loopline.common.db.Database;
@@ -19,6 +20,7 @@ public final class Platform implements AutoCloseable {
     private final Database database;
     private final ApiKeys apiKeys;
     private final Authenticator authenticator;
+    private final DelegationTokens delegation;
     private final Metrics metrics = new Metrics();
     private final Health health = new Health();
     private final OutboundHttp http;
@@ -40,7 +42,9 @@ public final class Platform implements AutoCloseable {
                         settings.string("LOOPLINE_JWT_TENANT_CLAIM", "loopline.auth.jwt.tenant-claim", "tenant_id"),
                         http.client()))
                 .orElse(null);
-        this.authenticator = new Authenticator(apiKeys, jwt);
+        this.delegation = DelegationTokens.fromSettings(settings.optional("LOOPLINE_INTERNAL_SECRET", "loopline.auth.internal-secret")
+                .orElse(null), dataDir);
+        this.authenticator = new Authenticator(apiKeys, jwt, delegation);
         this.urls = new ServiceUrls(settings);
         this.maxBodyBytes = settings.longValue("LOOPLINE_MAX_BODY_BYTES", "loopline.http.max-body-bytes", 16L * 1024 * 1024);
         health.addReadinessCheck("database", database::ping);
@@ -64,6 +68,11 @@ public final class Platform implements AutoCloseable {
 
     public ApiKeys apiKeys() {
         return apiKeys;
+    }
+
+    /** Tokens with which background work acts for the user who started it ({@link DelegationTokens}). */
+    public DelegationTokens delegation() {
+        return delegation;
     }
 
     public Authenticator authenticator() {

@@ -20,6 +20,10 @@ public interface ServiceModule extends AutoCloseable {
     default void started(int port) {
     }
 
+    /** Called before the server stops taking requests (e.g. to stop background work while its dependencies still answer). */
+    default void stopping() {
+    }
+
     @Override
     default void close() {
     }

@@ -57,10 +57,6 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         if (background && !store) {
             throw ApiException.badRequest("background", "A background response must be stored: 'background' needs 'store' true.");
         }
-        if (background && stream) {
-            throw ApiException.badRequest("stream", "Streaming a background response is not supported by this server yet; poll GET /v1/responses/{id}.",
-                    "unsupported_parameter");
-        }
         Double temperature = number(b, "temperature", 0, 2);
         Double topP = number(b, "top_p", 0, 1);
         Double presencePenalty = number(b, "presence_penalty", -2, 2);

@@ -24,6 +24,13 @@ public final class ResponseStore {
     }
 
     public void save(String tenant, String user, ObjectNode response, ArrayNode inputItems, ArrayNode outputItems) {
+        save(tenant, user, response, inputItems, outputItems, tx -> {
+        });
+    }
+
+    /** {@code also}: more writes in the same transaction (a background response's job and first event). */
+    public void save(String tenant, String user, ObjectNode response, ArrayNode inputItems, ArrayNode outputItems,
+                     java.util.function.Consumer<DbTransaction> also) {
         long now = System.currentTimeMillis() / 1000;
         db.transaction(tx -> {
             tx.insert("INSERT INTO responses (id, tenant_id, user_id, status, model, created_at, updated_at, previous_response_id, body) "
@@ -34,6 +41,7 @@ public final class ResponseStore {
                     Json.string(response));
             insertItems(tx, response.get("id").asText(), "input", inputItems);
             insertItems(tx, response.get("id").asText(), "output", outputItems);
+            also.accept(tx);
         });
     }
 
@@ -77,6 +85,8 @@ public final class ResponseStore {
             if (n > 0) {
                 tx.delete("DELETE FROM response_items WHERE response_id = ?", id);
                 tx.delete("DELETE FROM tool_executions WHERE response_id = ?", id);
+                tx.delete("DELETE FROM response_events WHERE response_id = ?", id);
+                tx.delete("DELETE FROM response_jobs WHERE response_id = ?", id);
             }
             return n > 0;
         });

@@ -15,16 +15,36 @@ import dev.loopline.responses.loop.LoopEvents;
  * MCP work as mcp_list_tools.* and mcp_call_arguments / mcp_call.* events.
  */
 public final class ResponseStream implements LoopEvents {
-    private final SseWriter sse;
-    private final Cancellation cancellation = new Cancellation();
+    /** Where the events go: a client's SSE connection, or the stored event log of a background response. */
+    public interface Sink {
+        /** Throws {@link SseWriter.ClientDisconnectedException} when the reader is gone. */
+        void send(int sequence, String type, String json);
+    }
+
+    private final Sink sink;
+    private final Cancellation cancellation;
+    private final boolean disconnectCancels;
     private int sequence;
     private boolean clientGone;
 
+    /** A foreground stream: the client's connection; its going away cancels the response. */
     public ResponseStream(SseWriter sse) {
-        this.sse = sse;
+        this((seq, type, json) -> sse.event(type, json), 0, new Cancellation(), true);
     }
 
-    /** The client went away: the work stops (the model call and tool calls in flight are aborted). */
+    /**
+     * @param firstSequence     the sequence number of the first event sent here
+     * @param cancellation      what cancels the work (and what the work registers its aborts with)
+     * @param disconnectCancels whether a reader going away cancels the work (not for background responses)
+     */
+    public ResponseStream(Sink sink, int firstSequence, Cancellation cancellation, boolean disconnectCancels) {
+        this.sink = sink;
+        this.sequence = firstSequence;
+        this.cancellation = cancellation;
+        this.disconnectCancels = disconnectCancels;
+    }
+
+    /** The response was cancelled (the client went away, or a background response was cancelled). */
     @Override
     public boolean cancelled() {
         return cancellation.cancelled();
@@ -48,10 +68,12 @@ public final class ResponseStream implements LoopEvents {
             return;
         }
         try {
-            sse.event(type, Json.string(ordered));
+            sink.send(ordered.get("sequence_number").asInt(), type, Json.string(ordered));
         } catch (SseWriter.ClientDisconnectedException e) {
             clientGone = true;
-            cancellation.cancel();
+            if (disconnectCancels) {
+                cancellation.cancel();
+            }
         }
     }
 

@@ -1,0 +1,131 @@
+package dev.loopline.responses.background;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.db.Database;
+import dev.loopline.common.json.Json;
+import io.helidon.dbclient.DbRow;
+import io.helidon.dbclient.DbTransaction;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The queue of background responses, in the database so that any replica can run a job and a
+ * restart loses none: a job is enqueued in the same transaction as its {@code queued} response,
+ * claimed with {@code SELECT … FOR UPDATE SKIP LOCKED} (PostgreSQL, and H2 since 2.2.220), kept
+ * alive by its owner's heartbeat, and deleted when the response is finished. A job whose owner
+ * stopped heartbeating (the process died) is reaped: its response is marked failed, never left
+ * {@code in_progress}. Jobs still {@code queued} when a process dies are simply run by the next.
+ */
+public final class JobQueue {
+    /** A job: the response to run, who it runs for, and the create request (MCP credentials left out). */
+    public record Job(String responseId, String tenantId, String userId, boolean hasSecrets, ObjectNode request) {
+    }
+
+    private final Database db;
+    private final String owner;
+
+    public JobQueue(Database db, String owner) {
+        this.db = db;
+        this.owner = owner;
+    }
+
+    public String owner() {
+        return owner;
+    }
+
+    /** Inside the transaction that stores the queued response. */
+    public static void enqueue(DbTransaction tx, Job job) {
+        tx.insert("INSERT INTO response_jobs (response_id, tenant_id, user_id, state, owner, heartbeat_at, created_at, has_secrets, request) "
+                        + "VALUES (?, ?, ?, 'queued', NULL, NULL, ?, ?, ?)",
+                job.responseId(), job.tenantId(), job.userId(), System.currentTimeMillis(), job.hasSecrets(), Json.string(job.request()));
+    }
+
+    /** The oldest queued job, now running here (its response {@code in_progress}), or empty. */
+    public Optional<Job> claim() {
+        return db.inTransaction(tx -> {
+            Optional<DbRow> row = tx.get("SELECT response_id, tenant_id, user_id, has_secrets, request FROM response_jobs "
+                    + "WHERE state = 'queued' ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED");
+            if (row.isEmpty()) {
+                return Optional.<Job>empty();
+            }
+            DbRow r = row.get();
+            String id = r.column("response_id").getString();
+            long now = System.currentTimeMillis();
+            tx.update("UPDATE response_jobs SET state = 'running', owner = ?, heartbeat_at = ? WHERE response_id = ?", owner, now, id);
+            tx.get("SELECT body FROM responses WHERE id = ? AND status = 'queued'", id).ifPresent(b -> {
+                ObjectNode body = (ObjectNode) Json.parse(b.column("body").getString());
+                body.put("status", "in_progress");
+                tx.update("UPDATE responses SET status = 'in_progress', body = ?, updated_at = ? WHERE id = ? AND status = 'queued'",
+                        Json.string(body), now / 1000, id);
+            });
+            return Optional.of(new Job(id, r.column("tenant_id").getString(), r.column("user_id").getString(),
+                    r.column("has_secrets").get(Boolean.class), (ObjectNode) Json.parse(r.column("request").getString())));
+        });
+    }
+
+    /** The running jobs of this process are alive. */
+    public void heartbeat(Collection<String> ids) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        for (String id : ids) {
+            db.client().execute().update("UPDATE response_jobs SET heartbeat_at = ? WHERE response_id = ? AND owner = ?", now, id, owner);
+        }
+    }
+
+    /** Which of these responses were cancelled (possibly through another replica). */
+    public Set<String> cancelledAmong(Collection<String> ids) {
+        Set<String> out = new HashSet<>();
+        for (String id : ids) {
+            db.client().execute().get("SELECT status FROM responses WHERE id = ?", id)
+                    .filter(r -> "cancelled".equals(r.column("status").getString())).ifPresent(r -> out.add(id));
+        }
+        return out;
+    }
+
+    public void done(String responseId) {
+        db.client().execute().delete("DELETE FROM response_jobs WHERE response_id = ?", responseId);
+    }
+
+    /**
+     * Jobs whose owner has not heartbeated since {@code staleBeforeMillis} (it died mid-run): their
+     * responses are marked failed, and the jobs removed. Returns the ids of the responses failed.
+     */
+    public List<String> reapStale(long staleBeforeMillis, ObjectNode error) {
+        return fail(db.list("SELECT response_id FROM response_jobs WHERE state = 'running' AND heartbeat_at < ?",
+                r -> r.column("response_id").getString(), staleBeforeMillis), error);
+    }
+
+    /** This process is stopping: its running jobs' responses are marked failed and the jobs removed. */
+    public List<String> failOwned(ObjectNode error) {
+        return fail(db.list("SELECT response_id FROM response_jobs WHERE state = 'running' AND owner = ?",
+                r -> r.column("response_id").getString(), owner), error);
+    }
+
+    private List<String> fail(List<String> ids, ObjectNode error) {
+        List<String> failed = new ArrayList<>();
+        for (String id : ids) {
+            boolean marked = db.inTransaction(tx -> {
+                boolean applied = tx.get("SELECT body FROM responses WHERE id = ? AND status IN ('queued', 'in_progress')", id).map(b -> {
+                    ObjectNode body = (ObjectNode) Json.parse(b.column("body").getString());
+                    body.put("status", "failed");
+                    body.set("error", error);
+                    return tx.update("UPDATE responses SET status = 'failed', body = ?, updated_at = ? WHERE id = ? "
+                            + "AND status IN ('queued', 'in_progress')", Json.string(body), System.currentTimeMillis() / 1000, id) > 0;
+                }).orElse(false);
+                tx.delete("DELETE FROM response_jobs WHERE response_id = ? AND state = 'running'", id);
+                return applied;
+            });
+            if (marked) {
+                failed.add(id);
+            }
+        }
+        return failed;
+    }
+}

@@ -1,0 +1,166 @@
+package dev.loopline.responses.background;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.json.Json;
+import dev.loopline.responses.loop.Cancellation;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+
+/**
+ * Runs background responses from the {@link JobQueue}: at most {@code concurrency} at a time in
+ * this process, each on a virtual thread. A dispatcher claims jobs when woken (a job was enqueued
+ * here) or every poll interval (jobs from other replicas, or left queued by a restart). A
+ * maintenance thread heartbeats the running jobs, cancels those cancelled through another replica,
+ * and reaps jobs whose owner died.
+ */
+public final class Workers implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Workers.class.getName());
+    private final JobQueue queue;
+    private final Semaphore slots;
+    private final BiConsumer<JobQueue.Job, Cancellation> run;
+    private final Duration poll;
+    private final Duration staleAfter;
+    private final Map<String, Cancellation> running = new ConcurrentHashMap<>();
+    private final Object signal = new Object();
+    private volatile boolean stopped;
+    private Thread dispatcher;
+    private Thread maintenance;
+
+    public Workers(JobQueue queue, int concurrency, Duration poll, Duration staleAfter, BiConsumer<JobQueue.Job, Cancellation> run) {
+        this.queue = queue;
+        this.slots = new Semaphore(concurrency);
+        this.poll = poll;
+        this.staleAfter = staleAfter;
+        this.run = run;
+    }
+
+    public synchronized void start() {
+        if (dispatcher != null) {
+            return;
+        }
+        dispatcher = Thread.ofVirtual().name("response-dispatcher").start(this::dispatch);
+        maintenance = Thread.ofVirtual().name("response-maintenance").start(this::maintain);
+    }
+
+    /** A job was enqueued (or a slot freed): look now rather than at the next poll. */
+    public void wake() {
+        synchronized (signal) {
+            signal.notifyAll();
+        }
+    }
+
+    /** Cancels a response if it runs in this process; false when it does not. */
+    public boolean cancel(String responseId) {
+        Cancellation c = running.get(responseId);
+        if (c == null) {
+            return false;
+        }
+        c.cancel();
+        return true;
+    }
+
+    public int runningCount() {
+        return running.size();
+    }
+
+    private void dispatch() {
+        while (!stopped) {
+            try {
+                slots.acquire();
+                java.util.Optional<JobQueue.Job> job;
+                try {
+                    job = queue.claim();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "claiming a background job failed: " + e.getMessage());
+                    job = java.util.Optional.empty();
+                }
+                if (job.isEmpty()) {
+                    slots.release();
+                    synchronized (signal) {
+                        if (!stopped) {
+                            signal.wait(poll.toMillis());
+                        }
+                    }
+                    continue;
+                }
+                JobQueue.Job j = job.get();
+                Cancellation cancellation = new Cancellation();
+                running.put(j.responseId(), cancellation);
+                Thread.ofVirtual().name("response-" + j.responseId()).start(() -> {
+                    try {
+                        run.accept(j, cancellation);
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.ERROR, "background response " + j.responseId() + " failed", e);
+                    } finally {
+                        running.remove(j.responseId());
+                        queue.done(j.responseId());
+                        slots.release();
+                        wake();
+                    }
+                });
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void maintain() {
+        long lastReap = 0;
+        while (!stopped) {
+            try {
+                TimeUnit.MILLISECONDS.sleep(Math.min(2000, Math.max(50, staleAfter.toMillis() / 10)));
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                Set<String> ids = Set.copyOf(running.keySet());
+                queue.heartbeat(ids);
+                for (String id : queue.cancelledAmong(ids)) {
+                    cancel(id);
+                }
+                long now = System.currentTimeMillis();
+                if (now - lastReap >= Math.min(15_000, staleAfter.toMillis() / 2)) {
+                    lastReap = now;
+                    ObjectNode error = Json.object().put("code", "server_error")
+                            .put("message", "The server running this response stopped before it finished; create it again.");
+                    for (String id : queue.reapStale(now - staleAfter.toMillis(), error)) {
+                        LOG.log(System.Logger.Level.WARNING, "background response " + id + " was interrupted (its server stopped); marked failed");
+                    }
+                }
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "background maintenance failed: " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Shutting down: no new jobs; the running ones are marked failed at once (rather than when
+     * their heartbeat goes stale) and their work is stopped. Queued jobs stay for the next process.
+     */
+    @Override
+    public void close() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        if (dispatcher != null) {
+            dispatcher.interrupt();
+            maintenance.interrupt();
+        }
+        if (!running.isEmpty()) {
+            try {
+                queue.failOwned(Json.object().put("code", "server_error")
+                        .put("message", "The server running this response shut down before it finished; create it again."));
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not mark running background responses failed: " + e.getMessage());
+            }
+            running.values().forEach(Cancellation::cancel);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.loopline.responses.background;
+
+import dev.loopline.common.config.Settings;
+import dev.loopline.common.db.Database;
+import dev.loopline.common.json.Json;
+import dev.loopline.common.testing.TestDatabases;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The background queue on both databases: SKIP LOCKED claiming, heartbeats, reaping, events. */
+class JobQueueTest {
+    @Test
+    void onH2(@TempDir Path dir) throws Exception {
+        try (Database db = Database.open(Settings.of(Map.of()), dir)) {
+            exercise(db);
+        }
+    }
+
+    @Test
+    void onPostgres(@TempDir Path dir) throws Exception {
+        try (TestDatabases.Schema pg = TestDatabases.postgres(); Database db = Database.open(Settings.of(pg.env()), dir)) {
+            exercise(db);
+        }
+    }
+
+    private static void response(Database db, String id, String status) {
+        db.client().execute().insert("INSERT INTO responses (id, tenant_id, user_id, status, model, created_at, updated_at, body) "
+                + "VALUES (?, 't', 'u', ?, 'm', 0, 0, ?)", id, status, Json.string(Json.object().put("id", id).put("status", status)));
+    }
+
+    private static void exercise(Database db) throws Exception {
+        JobQueue a = new JobQueue(db, "node_a");
+        JobQueue b = new JobQueue(db, "node_b");
+        for (String id : List.of("resp_1", "resp_2")) {
+            response(db, id, "queued");
+            db.transaction(tx -> JobQueue.enqueue(tx, new JobQueue.Job(id, "t", "u", false, Json.object().put("model", "m"))));
+            Thread.sleep(2); // distinct created_at, so the order is defined
+        }
+
+        // While one transaction holds the oldest job locked, another claimer skips it instead of waiting.
+        CountDownLatch locked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor(); // the common pool may have one thread
+        CompletableFuture<Void> holder = CompletableFuture.runAsync(() -> db.transaction(tx -> {
+            tx.get("SELECT response_id FROM response_jobs WHERE response_id = 'resp_1' FOR UPDATE");
+            locked.countDown();
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }), threads);
+        assertTrue(locked.await(10, TimeUnit.SECONDS));
+        Optional<JobQueue.Job> second = CompletableFuture.supplyAsync(b::claim, threads).get(5, TimeUnit.SECONDS);
+        assertEquals("resp_2", second.orElseThrow().responseId(), "the locked job is skipped, not waited for");
+        release.countDown();
+        holder.get(10, TimeUnit.SECONDS);
+        JobQueue.Job first = a.claim().orElseThrow();
+        assertEquals("resp_1", first.responseId());
+        assertEquals("m", first.request().path("model").asText());
+        assertTrue(a.claim().isEmpty(), "nothing left to claim");
+        assertEquals("in_progress", status(db, "resp_1"), "claiming starts the response");
+
+        // Owner a keeps resp_1 alive; owner b went silent on resp_2 and is reaped.
+        Thread.sleep(5);
+        long cutoff = System.currentTimeMillis();
+        Thread.sleep(5);
+        a.heartbeat(List.of("resp_1"));
+        List<String> reaped = a.reapStale(cutoff, Json.object().put("code", "server_error").put("message", "stopped"));
+        assertEquals(List.of("resp_2"), reaped);
+        assertEquals("failed", status(db, "resp_2"));
+        assertEquals("in_progress", status(db, "resp_1"));
+
+        // A cancellation through any replica is seen by the owner.
+        db.client().execute().update("UPDATE responses SET status = 'cancelled' WHERE id = 'resp_1'");
+        assertEquals(java.util.Set.of("resp_1"), a.cancelledAmong(List.of("resp_1")));
+        a.done("resp_1");
+        assertEquals(0, db.list("SELECT COUNT(*) AS n FROM response_jobs", r -> r.column("n").get(Number.class).intValue()).getFirst());
+
+        // The event log keeps order and appends after the last sequence number.
+        EventLog log = new EventLog(db);
+        assertEquals(0, log.next("resp_1"));
+        db.transaction(tx -> EventLog.append(tx, "resp_1", 0, "response.created", "{\"a\":1}"));
+        log.append("resp_1", log.next("resp_1"), "response.in_progress", "{\"b\":\"x\\ny\"}");
+        List<EventLog.Event> events = log.after("resp_1", -1);
+        assertEquals(2, events.size());
+        assertEquals("response.in_progress", events.get(1).type());
+        assertEquals("{\"b\":\"x\\ny\"}", events.get(1).json());
+        assertEquals(1, log.after("resp_1", 0).size());
+        assertTrue(log.any("resp_1"));
+    }
+
+    private static String status(Database db, String id) {
+        return db.list("SELECT status FROM responses WHERE id = ?", r -> r.column("status").getString(), id).getFirst();
+    }
+}
