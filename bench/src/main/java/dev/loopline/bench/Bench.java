@@ -16,8 +16,9 @@ public final class Bench {
             case "retrieval" -> dev.loopline.bench.vectors.RetrievalBench.main(args);
             case "extraction" -> dev.loopline.bench.extraction.ExtractionBench.main(args);
             case "mcp" -> dev.loopline.bench.mcp.McpBench.main(args);
+            case "responses" -> ResponsesBench.main(args);
             default -> {
-                System.err.println("usage: ./loopline bench sandbox|streams|affinity|vectors|ingest|retrieval|extraction|mcp (bench/proxy/run.sh for the proxy overhead)");
+                System.err.println("usage: ./loopline bench sandbox|streams|affinity|vectors|ingest|retrieval|extraction|mcp|responses (bench/proxy/run.sh for the proxy overhead)");
                 System.exit(2);
             }
         }
