@@ -30,6 +30,7 @@ import dev.loopline.responses.conversation.ConversationsApi;
 import dev.loopline.responses.store.ResponseStore;
 import dev.loopline.responses.stream.ResponseStream;
 import dev.loopline.common.sse.SseWriter;
+import dev.loopline.responses.tools.McpSessionPool;
 import dev.loopline.responses.tools.McpToolClient;
 import dev.loopline.responses.tools.RemoteMcpServers;
 import dev.loopline.common.net.AddressPolicy;
@@ -72,6 +73,7 @@ public final class ResponsesModule implements ServiceModule {
                 s.integer("LOOPLINE_BACKGROUND_WORKERS", "loopline.responses.background-workers", 32), Duration.ofSeconds(1),
                 s.duration("LOOPLINE_BACKGROUND_STALE_AFTER", "loopline.responses.background-stale-after", Duration.ofSeconds(60)),
                 this::runJob);
+        this.mcpSessions = new McpSessionPool(platform.http().client(), () -> platform.urls().mcpTools() + "/mcp", Duration.ofMinutes(10), 8, 1024);
         this.remoteMcpEnabled = s.bool("LOOPLINE_REMOTE_MCP", "loopline.responses.remote-mcp", true);
         this.remoteMcpHttp = remoteMcpClient(platform.http().client(), new AddressPolicy(java.util.Arrays.stream(
                 s.string("LOOPLINE_REMOTE_MCP_ALLOW_ADDRESSES", "loopline.responses.remote-mcp-allow-addresses", "").split(","))
@@ -81,6 +83,7 @@ public final class ResponsesModule implements ServiceModule {
     private final boolean remoteMcpEnabled;
     private final OkHttpClient remoteMcpHttp;
     private final LoopLimits limits;
+    private final McpSessionPool mcpSessions;
     private final EventLog eventLog;
     private final Workers workers;
 
@@ -99,6 +102,7 @@ public final class ResponsesModule implements ServiceModule {
     @Override
     public void close() {
         workers.close();
+        mcpSessions.close();
     }
 
     /**
@@ -176,7 +180,7 @@ public final class ResponsesModule implements ServiceModule {
         }
         ObjectNode response;
         try {
-            response = runLoop(r, id, createdAt, context, messages, bearer, log, LoopEvents.NONE);
+            response = runLoop(who, r, id, createdAt, context, messages, bearer, log, LoopEvents.NONE);
         } catch (ModelClient.UpstreamFailure e) {
             saveFailed(who, r, id, createdAt, input, e);
             throw e.timeout() ? ApiException.gatewayTimeout(e.getMessage() + " (response " + id + ")")
@@ -189,12 +193,20 @@ public final class ResponsesModule implements ServiceModule {
         JsonBodies.send(res, response);
     }
 
-    private ObjectNode runLoop(CreateRequest r, String id, long createdAt, List<JsonNode> context, ArrayNode messages, String bearer,
-                               ToolExecutionLog log, LoopEvents events) {
-        try (McpToolClient mcp = new McpToolClient(platform.http().client(), platform.urls().mcpTools() + "/mcp",
-                java.util.Map.of("Authorization", bearer), "mcp-tools");
-             RemoteMcpServers remote = RemoteMcpServers.open(r.tools(), context, takenNames(r), remoteMcpHttp)) {
-            events.onCancel(mcp::cancelAll);
+    private ObjectNode runLoop(Principal who, CreateRequest r, String id, long createdAt, List<JsonNode> context, ArrayNode messages,
+                               String bearer, ToolExecutionLog log, LoopEvents events) {
+        McpToolClient mcp = mcpSessions.borrow(who, bearer);
+        // The session goes back to the pool afterwards: a late cancel of this response must not reach its next user.
+        Object lock = new Object();
+        boolean[] borrowed = {true};
+        events.onCancel(() -> {
+            synchronized (lock) {
+                if (borrowed[0]) {
+                    mcp.cancelAll();
+                }
+            }
+        });
+        try (RemoteMcpServers remote = RemoteMcpServers.open(r.tools(), context, takenNames(r), remoteMcpHttp)) {
             events.onCancel(remote::cancelAll);
             ToolLoop.Result result = loop.run(r, messages, bearer, mcp, remote, log, events);
             ObjectNode metadata = r.metadata().deepCopy();
@@ -207,6 +219,11 @@ public final class ResponsesModule implements ServiceModule {
             return ResponseObject.build(id, createdAt, result.truncated() ? "incomplete" : "completed", r, result.output(),
                     result.inputTokens(), result.cachedTokens(), result.outputTokens(), null,
                     result.truncated() ? Json.object().put("reason", "max_output_tokens") : null, metadata);
+        } finally {
+            synchronized (lock) {
+                borrowed[0] = false;
+            }
+            mcpSessions.release(who, mcp);
         }
     }
 
@@ -378,7 +395,7 @@ public final class ResponsesModule implements ServiceModule {
                 List<JsonNode> context = new ArrayList<>(history);
                 input.forEach(context::add);
                 String bearer = "Bearer " + platform.delegation().mint(who, limits.deadline().plusMinutes(5));
-                ObjectNode done = runLoop(r, id, createdAt, context, messages(who, r, history, input), bearer,
+                ObjectNode done = runLoop(who, r, id, createdAt, context, messages(who, r, history, input), bearer,
                         store.toolLog(who.tenantId(), id), loopEvents);
                 if (!cancellation.cancelled() && store.finish(who.tenantId(), done, (ArrayNode) done.get("output"))) {
                     appendToConversation(r, input, done);
@@ -503,7 +520,7 @@ public final class ResponsesModule implements ServiceModule {
             events.response("response.in_progress", started);
             ObjectNode response;
             try {
-                response = runLoop(r, id, createdAt, context, messages, bearer, log, events);
+                response = runLoop(who, r, id, createdAt, context, messages, bearer, log, events);
             } catch (ModelClient.UpstreamFailure e) {
                 if (events.cancelled()) {
                     saveCancelled(who, r, id, createdAt, input);

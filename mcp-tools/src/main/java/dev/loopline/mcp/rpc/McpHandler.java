@@ -99,7 +99,7 @@ public final class McpHandler implements McpMethods {
         ArrayNode list = r.putArray("tools");
         int end = Math.min(all.size(), offset + pageSize);
         for (Tool t : all.subList(offset, end)) {
-            list.add(t.definition());
+            list.add(tools.definition(t));
         }
         if (end < all.size()) {
             r.put("nextCursor", Base64.getUrlEncoder().withoutPadding().encodeToString(Integer.toString(end).getBytes(StandardCharsets.UTF_8)));

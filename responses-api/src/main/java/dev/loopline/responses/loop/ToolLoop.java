@@ -259,9 +259,25 @@ public final class ToolLoop {
         }
     }
 
+    /** mcp-tools' tool definitions, asked at most once a minute rather than on every response. */
+    private final Map<String, JsonNode> definitions = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile long definitionsAt;
+
     private JsonNode toolDefinition(McpToolClient mcp, String name) {
+        if (System.nanoTime() - definitionsAt > 60_000_000_000L) {
+            definitions.clear();
+        }
+        JsonNode known = definitions.get(name);
+        if (known != null) {
+            return known;
+        }
         try {
-            return mcp.tool(name);
+            JsonNode def = mcp.tool(name);
+            if (definitions.isEmpty()) {
+                definitionsAt = System.nanoTime();
+            }
+            definitions.put(name, def);
+            return def;
         } catch (McpToolClient.ToolCallFailed e) {
             throw new ModelClient.UpstreamFailure("The tool service is unavailable: " + e.getMessage(), false);
         }

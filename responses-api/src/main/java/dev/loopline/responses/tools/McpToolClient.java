@@ -34,7 +34,7 @@ public final class McpToolClient implements AutoCloseable {
     private static final Set<String> SUPPORTED = Set.of("2025-11-25", "2025-06-18", "2025-03-26");
     private final OkHttpClient http;
     private final String url;
-    private final Map<String, String> headers;
+    private volatile Map<String, String> headers;
     private final String name;
     private final AtomicLong ids = new AtomicLong();
     /** Calls in flight → the JSON-RPC id of their request (0 for notifications and responses). */
@@ -54,6 +54,18 @@ public final class McpToolClient implements AutoCloseable {
         this.headers = Map.copyOf(headers);
         this.name = name;
     }
+
+    /** The credentials for the next calls (a pooled session serves one principal, whose current token is used). */
+    public void headers(Map<String, String> headers) {
+        this.headers = Map.copyOf(headers);
+    }
+
+    /** Whether the session can serve another response: opened, never cancelled, its connection never failed. */
+    public boolean reusable() {
+        return opened && !cancelled && !broken;
+    }
+
+    private volatile boolean broken;
 
     /** A tool failure as the loop sees it: a message for the model. */
     public static final class ToolCallFailed extends Exception {
@@ -159,22 +171,40 @@ public final class McpToolClient implements AutoCloseable {
         open();
         ObjectNode req = request(method, params);
         try (Response res = post(req, client)) {
-            if (!res.isSuccessful() && !isJson(res)) {
-                throw new ToolCallFailed(name + " answered HTTP " + res.code());
+            if (res.code() == 404 && session != null) {
+                // The server forgot the session (idle expiry, restart): a new one, and the call once more.
+                synchronized (this) {
+                    opened = false;
+                    session = null;
+                }
+                res.close();
+                open();
+                try (Response again = post(req, client)) {
+                    return result(again, req);
+                }
             }
-            JsonNode body = answer(res, req.get("id").asLong());
-            if (body.has("error")) {
-                throw new ToolCallFailed("tool error " + body.path("error").path("code").asInt() + ": " + body.path("error").path("message").asText());
-            }
-            if (!res.isSuccessful()) {
-                throw new ToolCallFailed(name + " answered HTTP " + res.code());
-            }
-            return body.path("result");
+            return result(res, req);
         } catch (java.io.InterruptedIOException e) {
+            broken = true;
             throw new ToolCallFailed(cancelled ? "the response was cancelled" : "the tool timed out");
         } catch (IOException e) {
+            broken = true;
             throw new ToolCallFailed(cancelled ? "the response was cancelled" : name + " could not be reached: " + reason(e));
         }
+    }
+
+    private JsonNode result(Response res, ObjectNode req) throws IOException, ToolCallFailed {
+        if (!res.isSuccessful() && !isJson(res)) {
+            throw new ToolCallFailed(name + " answered HTTP " + res.code());
+        }
+        JsonNode body = answer(res, req.get("id").asLong());
+        if (body.has("error")) {
+            throw new ToolCallFailed("tool error " + body.path("error").path("code").asInt() + ": " + body.path("error").path("message").asText());
+        }
+        if (!res.isSuccessful()) {
+            throw new ToolCallFailed(name + " answered HTTP " + res.code());
+        }
+        return body.path("result");
     }
 
     private static boolean isJson(Response res) {
