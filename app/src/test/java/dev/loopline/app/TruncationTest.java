@@ -13,7 +13,10 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** truncation: disabled answers a context overflow with 400; auto drops the oldest items and answers. */
+/**
+ * truncation: disabled answers a context overflow with 400; auto drops the oldest items and
+ * answers. Tool results too large are trimmed with a marker before the model sees them.
+ */
 class TruncationTest {
     static final String KEY = EndToEndTest.KEY;
 
@@ -39,6 +42,32 @@ class TruncationTest {
             assertEquals("auto", ok.path("truncation").asText());
             assertTrue(Integer.parseInt(ok.path("metadata").path("loopline_truncated_messages").asText("0")) > 0, ok.toString());
             assertTrue(ok.path("output_text").asText().contains("capital of France"), "the newest input survives: " + ok.path("output_text").asText());
+        }
+    }
+
+    @Test
+    void aHugeToolResultReachesTheModelTrimmedWithAMarker(@TempDir Path dir) throws Exception {
+        Map<String, String> env = Map.of("LOOPLINE_DATA_DIR", dir.toString(), "LOOPLINE_PORT", "0", "LOOPLINE_SIM_PORT", "0",
+                "LOOPLINE_SIM_INSTANT", "true", "LOOPLINE_DEV_API_KEY", KEY, "LOOPLINE_SANDBOX", "off",
+                "LOOPLINE_TOOL_RESULT_MAX_CHARS", "2000");
+        try (Main.Running app = Main.start(Settings.of(env), null)) {
+            String base = "http://127.0.0.1:" + app.port();
+            String tools = "[{\"type\":\"function\",\"name\":\"get_log\",\"description\":\"Fetch the server log\","
+                    + "\"parameters\":{\"type\":\"object\",\"properties\":{\"server\":{\"type\":\"string\"}}}}]";
+            JsonNode first = Json.parse(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"Fetch the server log of web1\","
+                    + "\"tools\":" + tools + "}").body());
+            String callId = first.path("output").get(0).path("call_id").asText();
+            String huge = "BEGIN " + "line of log output ".repeat(5000) + "END";
+            JsonNode next = Json.parse(EndToEndTest.post(base, KEY, ("{\"model\":\"loopline-sim\",\"previous_response_id\":\"%s\",\"tools\":%s,"
+                    + "\"input\":[{\"type\":\"function_call_output\",\"call_id\":\"%s\",\"output\":\"%s\"}]}")
+                    .formatted(first.path("id").asText(), tools, callId, huge)).body());
+            assertEquals("completed", next.path("status").asText(), next.toString());
+            assertTrue(next.path("output_text").asText().contains("BEGIN line of log output"), "the head is kept: " + next.path("output_text"));
+            // The untrimmed result alone is ~25,000 tokens; trimmed to 2,000 characters, the prompt stays small.
+            int prompt = next.path("usage").path("input_tokens").asInt();
+            assertTrue(prompt > 0 && prompt < 1500, "the model saw the trimmed result, prompt tokens: " + prompt);
+            JsonNode stored = Json.parse(EndToEndTest.get(base, KEY, "/v1/responses/" + next.path("id").asText() + "/input_items").body());
+            assertEquals(huge, stored.path("data").get(0).path("output").asText(), "the stored item keeps the whole result");
         }
     }
 }

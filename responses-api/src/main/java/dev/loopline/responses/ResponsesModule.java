@@ -63,7 +63,8 @@ public final class ResponsesModule implements ServiceModule {
         LoopLimits limits = new LoopLimits(
                 s.integer("LOOPLINE_MAX_TOOL_EXECUTION_DEPTH", "loopline.responses.max-tool-execution-depth", 8),
                 s.duration("LOOPLINE_TOOL_EXECUTION_TIMEOUT", "loopline.responses.tool-execution-timeout", Duration.ofSeconds(45)),
-                s.duration("LOOPLINE_RESPONSE_DEADLINE", "loopline.responses.deadline", Duration.ofMinutes(10)));
+                s.duration("LOOPLINE_RESPONSE_DEADLINE", "loopline.responses.deadline", Duration.ofMinutes(10)),
+                Math.max(1000, s.integer("LOOPLINE_TOOL_RESULT_MAX_CHARS", "loopline.responses.tool-result-max-chars", 32_000)));
         Duration modelTimeout = s.duration("LOOPLINE_LLM_TIMEOUT", "loopline.llm.timeout", Duration.ofSeconds(300));
         // Built once: the model client and loop hold no per-request state.
         this.loop = new ToolLoop(new ModelClient(platform.http().withTimeouts(modelTimeout, modelTimeout), platform.urls()::llmProxy), limits);

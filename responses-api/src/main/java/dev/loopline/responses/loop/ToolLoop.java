@@ -137,6 +137,7 @@ public final class ToolLoop {
                 messages.addObject().put("role", "system").put("content",
                         "Tool use has ended (" + stop + "). Answer the user now from the information gathered above.");
             }
+            ToolResults.trimAll(messages, limits.toolResultMaxChars());
             ObjectNode call = Json.object().put("model", req.model());
             call.set("messages", messages);
             boolean offerTools = !chatTools.isEmpty() && !synthesis && !"none".equals(toolChoice.asText());
