@@ -20,6 +20,7 @@ import dev.loopline.responses.background.JobQueue;
 import dev.loopline.responses.background.Workers;
 import dev.loopline.responses.loop.Cancellation;
 import dev.loopline.responses.loop.Context;
+import dev.loopline.responses.loop.InputParts;
 import dev.loopline.responses.loop.LoopEvents;
 import dev.loopline.responses.loop.LoopLimits;
 import dev.loopline.responses.loop.ModelClient;
@@ -173,7 +174,7 @@ public final class ResponsesModule implements ServiceModule {
         }
         List<JsonNode> context = new ArrayList<>(history);
         input.forEach(context::add);
-        ArrayNode messages = messages(who, r, history, input);
+        ArrayNode messages = messages(who, r, history, input, bearer);
         ToolExecutionLog log = r.store() ? store.toolLog(who.tenantId(), id) : ToolExecutionLog.NONE;
         if (r.stream()) {
             stream(res, who, r, id, createdAt, input, context, messages, bearer, log);
@@ -297,9 +298,47 @@ public final class ResponsesModule implements ServiceModule {
         return r.previousResponseId() == null ? List.of() : history(who, r.previousResponseId());
     }
 
-    private ArrayNode messages(Principal who, CreateRequest r, List<JsonNode> history, ArrayNode input) {
+    private ArrayNode messages(Principal who, CreateRequest r, List<JsonNode> history, ArrayNode input, String bearer) {
         return Context.messages(r.instructions(), history, input,
-                itemId -> store.toolOutcome(who.tenantId(), itemId).orElse("(no stored result)"));
+                itemId -> store.toolOutcome(who.tenantId(), itemId).orElse("(no stored result)"),
+                new InputParts(fileId -> uploadedFile(fileId, bearer), MAX_IMAGE_BYTES, limits.toolResultMaxChars()));
+    }
+
+    private static final long MAX_IMAGE_BYTES = 20L * 1024 * 1024;
+
+    /**
+     * An uploaded file of the caller (Files API, with the caller's credential, so tenant isolation
+     * is the Files API's): its name, type and bytes, or null when there is none. At most 20 MB
+     * more than the image cap are never read.
+     */
+    private InputParts.Fetched uploadedFile(String fileId, String bearer) {
+        if (!fileId.matches("[A-Za-z0-9_-]{1,128}")) {
+            return null;
+        }
+        String base = platform.urls().vectorStore() + "/v1/files/" + fileId;
+        okhttp3.OkHttpClient http = platform.http().client();
+        try (okhttp3.Response meta = http.newCall(new okhttp3.Request.Builder().url(base).header("Authorization", bearer).build()).execute()) {
+            if (meta.code() == 404) {
+                return null;
+            }
+            if (!meta.isSuccessful()) {
+                throw ApiException.badGateway("The Files API answered HTTP " + meta.code() + " for file " + fileId + ".");
+            }
+            String filename = Json.parse(meta.body().string()).path("filename").asText(fileId);
+            try (okhttp3.Response content = http.newCall(new okhttp3.Request.Builder().url(base + "/content").header("Authorization", bearer).build())
+                    .execute()) {
+                if (!content.isSuccessful()) {
+                    return null;
+                }
+                byte[] bytes = content.body().source().readByteArray(Math.min(content.body().contentLength() < 0 ? MAX_IMAGE_BYTES + 1
+                        : content.body().contentLength(), MAX_IMAGE_BYTES + 1));
+                return new InputParts.Fetched(filename, content.header("Content-Type"), bytes);
+            }
+        } catch (java.io.EOFException e) {
+            throw ApiException.badGateway("File " + fileId + " could not be read whole.");
+        } catch (java.io.IOException e) {
+            throw ApiException.badGateway("The Files API could not be reached.");
+        }
     }
 
     /**
@@ -396,7 +435,7 @@ public final class ResponsesModule implements ServiceModule {
                 List<JsonNode> context = new ArrayList<>(history);
                 input.forEach(context::add);
                 String bearer = "Bearer " + platform.delegation().mint(who, limits.deadline().plusMinutes(5));
-                ObjectNode done = runLoop(who, r, id, createdAt, context, messages(who, r, history, input), bearer,
+                ObjectNode done = runLoop(who, r, id, createdAt, context, messages(who, r, history, input, bearer), bearer,
                         store.toolLog(who.tenantId(), id), loopEvents);
                 if (!cancellation.cancelled() && store.finish(who.tenantId(), done, (ArrayNode) done.get("output"))) {
                     appendToConversation(r, input, done);

@@ -246,9 +246,31 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
             for (int k = 0; k < c.size(); k++) {
                 JsonNode part = c.get(k);
                 String pt = part.path("type").asText();
-                if (!Set.of("input_text", "output_text", "text").contains(pt) || !part.path("text").isTextual()) {
-                    throw ApiException.badRequest(where + ".content[" + k + "]",
-                            "Invalid content part '" + pt + "': only text parts are supported by this server yet.");
+                String at = where + ".content[" + k + "]";
+                if (Set.of("input_text", "output_text", "text").contains(pt)) {
+                    if (!part.path("text").isTextual()) {
+                        throw ApiException.badRequest(at + ".text", "Missing required parameter: '" + at + ".text'.");
+                    }
+                } else if (pt.equals("input_image") && !role.equals("assistant")) {
+                    boolean url = part.path("image_url").isTextual() && (part.get("image_url").asText().startsWith("https://")
+                            || part.get("image_url").asText().startsWith("http://") || part.get("image_url").asText().startsWith("data:image/"));
+                    if (url == part.path("file_id").isTextual()) {
+                        throw ApiException.badRequest(at, "'" + at + "' needs either 'image_url' (an http(s) or data:image/ URL) or 'file_id'.");
+                    }
+                    if (part.hasNonNull("detail") && !Set.of("auto", "low", "high").contains(part.path("detail").asText())) {
+                        throw ApiException.badRequest(at + ".detail", "'" + at + ".detail' must be auto, low or high.");
+                    }
+                } else if (pt.equals("input_file") && !role.equals("assistant")) {
+                    if (part.hasNonNull("file_url")) {
+                        throw ApiException.badRequest(at + ".file_url", "'file_url' is not supported by this server; upload the file "
+                                + "(POST /v1/files) and pass its 'file_id', or send 'file_data'.", "unsupported_parameter");
+                    }
+                    boolean data = part.path("file_data").isTextual() && part.path("filename").isTextual();
+                    if (data == part.path("file_id").isTextual()) {
+                        throw ApiException.badRequest(at, "'" + at + "' needs either 'file_id', or 'file_data' (base64 or a data: URL) with 'filename'.");
+                    }
+                } else {
+                    throw ApiException.badRequest(at, "Invalid content part '" + pt + "' for a message of role " + role + ".");
                 }
                 content.add(part.deepCopy());
             }

@@ -26,6 +26,12 @@ public final class Context {
      */
     public static ArrayNode messages(String instructions, List<JsonNode> history, ArrayNode input,
                                      Function<String, String> toolOutcome) {
+        return messages(instructions, history, input, toolOutcome, InputParts.TEXT_ONLY);
+    }
+
+    /** @param parts turns message content (images, files) into what the model takes */
+    public static ArrayNode messages(String instructions, List<JsonNode> history, ArrayNode input,
+                                     Function<String, String> toolOutcome, InputParts parts) {
         ArrayNode messages = Json.array();
         if (instructions != null && !instructions.isBlank()) {
             messages.addObject().put("role", "system").put("content", instructions);
@@ -34,10 +40,10 @@ public final class Context {
         history.forEach(approvals::note);
         input.forEach(approvals::note);
         for (JsonNode item : history) {
-            add(messages, item, toolOutcome, approvals);
+            add(messages, item, toolOutcome, approvals, parts, null);
         }
-        for (JsonNode item : input) {
-            add(messages, item, toolOutcome, approvals);
+        for (int i = 0; i < input.size(); i++) {
+            add(messages, input.get(i), toolOutcome, approvals, parts, "input[" + i + "]");
         }
         return messages;
     }
@@ -69,11 +75,12 @@ public final class Context {
         }
     }
 
-    private static void add(ArrayNode messages, JsonNode item, Function<String, String> toolOutcome, Approvals approvals) {
+    private static void add(ArrayNode messages, JsonNode item, Function<String, String> toolOutcome, Approvals approvals,
+                            InputParts parts, String where) {
         switch (item.path("type").asText("message")) {
             case "message" -> {
                 String role = item.path("role").asText();
-                messages.addObject().put("role", role.equals("developer") ? "system" : role).put("content", text(item));
+                messages.addObject().put("role", role.equals("developer") ? "system" : role).set("content", parts.content(item, where));
             }
             case "function_call" -> toolCall(messages, item.path("call_id").asText(), item.path("name").asText(),
                     item.path("arguments").asText("{}"));
@@ -145,17 +152,5 @@ public final class Context {
         }
         ObjectNode c = calls.addObject().put("id", id).put("type", "function");
         c.putObject("function").put("name", name).put("arguments", arguments);
-    }
-
-    private static String text(JsonNode message) {
-        JsonNode c = message.path("content");
-        if (c.isTextual()) {
-            return c.asText();
-        }
-        StringBuilder sb = new StringBuilder();
-        for (JsonNode part : c) {
-            sb.append(part.path("text").asText(""));
-        }
-        return sb.toString();
     }
 }

@@ -45,7 +45,10 @@ public final class PromptRenderer {
         return sb.toString();
     }
 
-    /** Message content as text: a string, or the text parts of a content array. */
+    /**
+     * Message content as text: a string, or the parts of a content array, where an image part
+     * stands as the {@code <image>} placeholder a multimodal chat template puts in its place.
+     */
     public static String content(JsonNode message) {
         JsonNode c = message.path("content");
         if (c.isTextual()) {
@@ -56,6 +59,8 @@ public final class PromptRenderer {
             for (JsonNode part : c) {
                 if (part.has("text")) {
                     sb.append(part.path("text").asText());
+                } else if ("image_url".equals(part.path("type").asText())) {
+                    sb.append("<image>");
                 }
             }
             return sb.toString();
