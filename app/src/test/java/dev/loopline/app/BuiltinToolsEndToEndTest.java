@@ -76,6 +76,17 @@ class BuiltinToolsEndToEndTest {
             assertTrue(code.path("output_text").asText().contains("5050"), code.path("output_text").asText());
             assertEquals(0, code.path("output").get(1).path("content").get(0).path("annotations").size(), "no files, no citations");
 
+            // ranking_options reach the vector store: keyword-heavy hybrid weights and no ranker still find the passage.
+            JsonNode ranked = Json.parse(EndToEndTest.post(base, KEY, """
+                    {"model":"loopline-sim","input":"Where is the spare lighthouse lens kept?","include":["file_search_call.results"],
+                     "tools":[{"type":"file_search","vector_store_ids":["%s"],"ranking_options":{"ranker":"auto","score_threshold":0.0,
+                     "hybrid_search":{"embedding_weight":0.2,"text_weight":1.0}}}]}""".formatted(vs)).body());
+            assertEquals("completed", ranked.path("output").get(0).path("status").asText(), ranked.toString());
+            assertTrue(ranked.path("output").get(0).path("results").size() > 0, ranked.toString());
+            assertEquals("tools[0].ranking_options.ranker", TestServer.error(EndToEndTest.post(base, KEY, """
+                    {"model":"loopline-sim","input":"x","tools":[{"type":"file_search","vector_store_ids":["%s"],"ranking_options":{"ranker":"best"}}]}"""
+                    .formatted(vs)), 400).path("param").asText());
+
             JsonNode e = TestServer.error(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"x\",\"tools\":[{\"type\":\"file_search\"}]}"), 400);
             assertEquals("tools[0].vector_store_ids", e.path("param").asText());
             e = TestServer.error(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"x\",\"include\":[\"everything\"]}"), 400);

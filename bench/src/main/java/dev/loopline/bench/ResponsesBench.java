@@ -258,7 +258,12 @@ final class ResponsesBench {
         static Loopline start(String jar, String upstream, String heap) throws Exception {
             Path data = Files.createTempDirectory("loopline-responses-bench");
             int port = StreamBench.freePort();
-            List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), heap));
+            List<String> cmd = new ArrayList<>();
+            String cpus = System.getProperty("bench.looplineCpus", "");
+            if (!cpus.isBlank()) {
+                cmd.addAll(List.of("taskset", "-c", cpus)); // e.g. loopline on CPU 0, this JVM started on CPU 1
+            }
+            cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"), heap));
             String opts = System.getProperty("bench.jvmOpts", "");
             if (!opts.isBlank()) {
                 cmd.addAll(List.of(opts.trim().split("\\s+")));

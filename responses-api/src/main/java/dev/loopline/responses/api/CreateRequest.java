@@ -330,6 +330,22 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                         throw ApiException.badRequest(where + "." + f, "Invalid type for '" + where + "." + f + "': expected an object.");
                     }
                 }
+                JsonNode ranking = tool.path("ranking_options");
+                if (ranking.isObject()) {
+                    if (ranking.has("ranker") && !Set.of("none", "auto", "default-2024-11-15").contains(ranking.path("ranker").asText())) {
+                        throw ApiException.badRequest(where + ".ranking_options.ranker", "'ranker' must be one of none, auto, default-2024-11-15.");
+                    }
+                    JsonNode threshold = ranking.path("score_threshold");
+                    if (!threshold.isMissingNode() && (!threshold.isNumber() || threshold.asDouble() < 0 || threshold.asDouble() > 1)) {
+                        throw ApiException.badRequest(where + ".ranking_options.score_threshold", "'score_threshold' must be a number from 0 to 1.");
+                    }
+                    for (String w : new String[]{"embedding_weight", "text_weight"}) {
+                        JsonNode v = ranking.path("hybrid_search").path(w);
+                        if (!v.isMissingNode() && (!v.isNumber() || v.asDouble() < 0)) {
+                            throw ApiException.badRequest(where + ".ranking_options.hybrid_search." + w, "'" + w + "' must be a number of at least 0.");
+                        }
+                    }
+                }
                 if (!names.add("file_search")) {
                     throw ApiException.badRequest(where, "Tool name 'file_search' is used twice.");
                 }

@@ -464,8 +464,8 @@ public final class ToolLoop {
         if (config.hasNonNull("filters")) {
             mcpArgs.set("filters", config.get("filters"));
         }
-        if (config.path("ranking_options").path("score_threshold").isNumber()) {
-            mcpArgs.put("score_threshold", config.path("ranking_options").path("score_threshold").asDouble());
+        if (config.path("ranking_options").isObject()) {
+            mcpArgs.set("ranking_options", config.get("ranking_options")); // ranker, score_threshold, hybrid_search weights
         }
         String result = null;
         String error = null;

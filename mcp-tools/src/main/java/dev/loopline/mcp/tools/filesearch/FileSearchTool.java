@@ -48,6 +48,9 @@ public final class FileSearchTool implements Tool {
         props.putObject("max_num_results").put("type", "integer").put("minimum", 1).put("maximum", 50).put("default", 10);
         props.putObject("filters").put("type", "object").put("description", "An attribute filter (comparison or compound), as in OpenAI's file_search.");
         props.putObject("score_threshold").put("type", "number").put("minimum", 0).put("maximum", 1).put("default", 0);
+        props.putObject("ranking_options").put("type", "object").put("description",
+                "As in OpenAI's file_search: ranker (none, auto, default-2024-11-15), score_threshold, "
+                        + "hybrid_search {embedding_weight, text_weight}. score_threshold above wins over this one's.");
         in.putArray("required").add("query").add("vector_store_ids");
         in.put("additionalProperties", false);
         ObjectNode out = t.putObject("outputSchema").put("type", "object");
@@ -90,12 +93,19 @@ public final class FileSearchTool implements Tool {
             }
             body.set("filters", args.get("filters"));
         }
+        if (args.hasNonNull("ranking_options")) {
+            if (!args.get("ranking_options").isObject()) {
+                throw new ToolFailure("Invalid arguments: 'ranking_options' must be an object.");
+            }
+            body.set("ranking_options", args.get("ranking_options").deepCopy()); // the vector-store API checks its fields
+        }
         if (args.has("score_threshold")) {
             JsonNode t = args.get("score_threshold");
             if (!t.isNumber() || t.asDouble() < 0 || t.asDouble() > 1) {
                 throw new ToolFailure("Invalid arguments: 'score_threshold' must be a number from 0 to 1.");
             }
-            body.putObject("ranking_options").put("score_threshold", t.asDouble());
+            (body.has("ranking_options") ? (ObjectNode) body.get("ranking_options") : body.putObject("ranking_options"))
+                    .put("score_threshold", t.asDouble());
         }
         List<ObjectNode> merged = new ArrayList<>();
         int done = 0;
