@@ -94,6 +94,8 @@ test('function calling: the call ends the response, function_call_output continu
   assert.equal(text, done.response.output_text);
   const items = await client.responses.inputItems.list(done.response.id);
   assert.equal(items.data[0].type, 'function_call_output');
+  const raw = await fetch(`${base}/v1/responses/${done.response.id}/input_items`, { headers: { Authorization: `Bearer ${process.env.LOOPLINE_API_KEY}` } });
+  checkAs('ResponseItemList', await raw.json());
 });
 
 test('web_search then scrape (loopline\'s own tools as a remote MCP server) in one response', async () => {

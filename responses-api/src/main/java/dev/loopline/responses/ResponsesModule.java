@@ -15,10 +15,7 @@ import dev.loopline.common.server.ServiceModule;
 import dev.loopline.responses.api.CreateRequest;
 import dev.loopline.responses.api.ItemPages;
 import dev.loopline.responses.api.ResponseObject;
-import dev.loopline.responses.background.EventLog;
-import dev.loopline.responses.background.JobQueue;
-import dev.loopline.responses.background.Workers;
-import dev.loopline.responses.loop.Cancellation;
+import dev.loopline.responses.background.BackgroundResponses;
 import dev.loopline.responses.loop.Context;
 import dev.loopline.responses.loop.InputParts;
 import dev.loopline.responses.loop.LoopEvents;
@@ -35,7 +32,6 @@ import dev.loopline.responses.tools.McpSessionPool;
 import dev.loopline.responses.tools.McpToolClient;
 import dev.loopline.responses.tools.RemoteMcpServers;
 import dev.loopline.common.net.AddressPolicy;
-import dev.loopline.common.net.CheckedSocketFactory;
 import okhttp3.OkHttpClient;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRouting;
@@ -54,6 +50,11 @@ public final class ResponsesModule implements ServiceModule {
     private final ToolLoop loop;
     private final ConversationStore conversations;
     private final ConversationsApi conversationsApi;
+    private final boolean remoteMcpEnabled;
+    private final OkHttpClient remoteMcpHttp;
+    private final LoopLimits limits;
+    private final McpSessionPool mcpSessions;
+    private final BackgroundResponses background;
 
     public ResponsesModule(Platform platform) {
         this.platform = platform;
@@ -70,57 +71,56 @@ public final class ResponsesModule implements ServiceModule {
         // Built once: the model client and loop hold no per-request state.
         this.loop = new ToolLoop(new ModelClient(platform.http().withTimeouts(modelTimeout, modelTimeout), platform.urls()::llmProxy), limits);
         this.limits = limits;
-        this.eventLog = new EventLog(platform.database());
-        this.workers = new Workers(new JobQueue(platform.database(), Ids.next("node")),
-                s.integer("LOOPLINE_BACKGROUND_WORKERS", "loopline.responses.background-workers", 32), Duration.ofSeconds(1),
+        this.background = new BackgroundResponses(platform.database(), store, platform.delegation(),
+                s.integer("LOOPLINE_BACKGROUND_WORKERS", "loopline.responses.background-workers", 32),
                 s.duration("LOOPLINE_BACKGROUND_STALE_AFTER", "loopline.responses.background-stale-after", Duration.ofSeconds(60)),
-                this::runJob);
+                limits.deadline().plusMinutes(5), new BackgroundResponses.Runner() {
+                    @Override
+                    public List<JsonNode> history(Principal who, CreateRequest r) {
+                        return historyFor(who, r);
+                    }
+
+                    @Override
+                    public ArrayNode messages(Principal who, CreateRequest r, List<JsonNode> history, ArrayNode input, String bearer) {
+                        return ResponsesModule.this.messages(who, r, history, input, bearer);
+                    }
+
+                    @Override
+                    public ObjectNode run(Principal who, CreateRequest r, String id, long createdAt, List<JsonNode> context,
+                                          ArrayNode messages, String bearer, ToolExecutionLog log, LoopEvents events) {
+                        return runLoop(who, r, id, createdAt, context, messages, bearer, log, events);
+                    }
+
+                    @Override
+                    public void appendToConversation(CreateRequest r, ArrayNode input, ObjectNode response) {
+                        ResponsesModule.this.appendToConversation(r, input, response);
+                    }
+                });
         this.mcpSessions = new McpSessionPool(platform.http().client(), () -> platform.urls().mcpTools() + "/mcp", Duration.ofMinutes(10), 8, 1024);
         this.remoteMcpEnabled = s.bool("LOOPLINE_REMOTE_MCP", "loopline.responses.remote-mcp", true);
-        this.remoteMcpHttp = remoteMcpClient(platform.http().client(), new AddressPolicy(java.util.Arrays.stream(
+        this.remoteMcpHttp = RemoteMcpServers.httpClient(platform.http().client(), new AddressPolicy(java.util.Arrays.stream(
                 s.string("LOOPLINE_REMOTE_MCP_ALLOW_ADDRESSES", "loopline.responses.remote-mcp-allow-addresses", "").split(","))
                 .map(String::trim).filter(x -> !x.isEmpty()).toList()), limits.toolTimeout());
     }
 
-    private final boolean remoteMcpEnabled;
-    private final OkHttpClient remoteMcpHttp;
-    private final LoopLimits limits;
-    private final McpSessionPool mcpSessions;
-    private final EventLog eventLog;
-    private final Workers workers;
-
     /** Background workers start once the server listens (they call llm-proxy and mcp-tools on its port). */
     @Override
     public void started(int port) {
-        workers.start();
+        background.start();
     }
 
     /** Running background responses are failed (and stopped) while llm-proxy and mcp-tools still answer. */
     @Override
     public void stopping() {
-        workers.close();
+        background.close();
     }
 
     @Override
     public void close() {
-        workers.close();
+        background.close();
         mcpSessions.close();
     }
 
-    /**
-     * The client for remote MCP servers named by requests (user-given URLs): every connection is
-     * checked against the address policy (no loopback, private or metadata addresses unless
-     * allowed), no proxy, no redirects, none of loopline's service-to-service interceptors, and its
-     * own connection pool so that no connection opened to loopline's own services is reused.
-     */
-    private static OkHttpClient remoteMcpClient(OkHttpClient base, AddressPolicy policy, Duration toolTimeout) {
-        OkHttpClient.Builder b = base.newBuilder();
-        b.interceptors().clear();
-        b.networkInterceptors().clear();
-        return b.connectionPool(new okhttp3.ConnectionPool()).proxy(java.net.Proxy.NO_PROXY).followRedirects(false)
-                .followSslRedirects(false).socketFactory(new CheckedSocketFactory(policy)).connectTimeout(Duration.ofSeconds(10))
-                .readTimeout(toolTimeout).callTimeout(toolTimeout).cache(null).build();
-    }
 
     @Override
     public String name() {
@@ -169,7 +169,7 @@ public final class ResponsesModule implements ServiceModule {
         }
         checkApprovals(history, input);
         if (r.background()) {
-            enqueue(res, who, r, body, id, createdAt, input);
+            background.enqueue(res, who, r, body, id, createdAt, input);
             return;
         }
         List<JsonNode> context = new ArrayList<>(history);
@@ -341,172 +341,6 @@ public final class ResponsesModule implements ServiceModule {
         }
     }
 
-    /**
-     * {@code background: true}: the response is stored {@code queued} together with its job
-     * ({@link JobQueue}), in one transaction, and returned at once; a worker (here or on another
-     * replica) runs it and writes the final state unless it was cancelled meanwhile. With
-     * {@code stream: true} the events are stored as they happen and this request follows them, as
-     * {@code GET /v1/responses/{id}?stream=true} does; the client leaving does not stop the work.
-     * MCP credentials are not stored: they stay in this process's memory for the job, and a job
-     * that needs them and is picked up elsewhere (another replica, a restart) fails saying so.
-     */
-    private void enqueue(ServerResponse res, Principal who, CreateRequest r, ObjectNode body, String id, long createdAt, ArrayNode input) {
-        ObjectNode queued = ResponseObject.build(id, createdAt, "queued", r, Json.array(), 0, 0, 0, null, null, r.metadata());
-        ObjectNode jobRequest = body.deepCopy();
-        jobRequest.remove("input"); // the resolved input is stored with the response
-        jobRequest.set("tools", CreateRequest.echoed(r.tools()));
-        boolean secrets = hasCredentials(r.tools());
-        if (secrets) {
-            withCredentials.put(id, r);
-        }
-        JobQueue.Job job = new JobQueue.Job(id, who.tenantId(), who.userId(), secrets, jobRequest);
-        store.save(who.tenantId(), who.userId(), queued, input, Json.array(), tx -> {
-            JobQueue.enqueue(tx, job);
-            if (r.stream()) {
-                EventLog.append(tx, id, 0, "response.created", createdEvent(queued));
-            }
-        });
-        workers.wake();
-        if (r.stream()) {
-            follow(res, who, id, -1);
-        } else {
-            JsonBodies.send(res, queued);
-        }
-    }
-
-    private static boolean hasCredentials(ArrayNode tools) {
-        for (JsonNode t : tools) {
-            if ("mcp".equals(t.path("type").asText()) && (t.hasNonNull("authorization") || t.path("headers").size() > 0)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static String createdEvent(ObjectNode response) {
-        ObjectNode e = Json.object().put("type", "response.created").put("sequence_number", 0);
-        e.set("response", response);
-        return Json.string(e);
-    }
-
-    /** Full requests (with MCP credentials) of background responses created in this process, until a worker takes them. */
-    private final java.util.concurrent.ConcurrentHashMap<String, CreateRequest> withCredentials = new java.util.concurrent.ConcurrentHashMap<>();
-
-    /** A worker runs one background response, acting for its user with a delegation token. */
-    private void runJob(JobQueue.Job job, Cancellation cancellation) {
-        Principal who = new Principal(job.tenantId(), job.userId(), "delegated");
-        String id = job.responseId();
-        ObjectNode stored = store.get(who.tenantId(), id).orElse(null);
-        if (stored == null || !"in_progress".equals(stored.path("status").asText())) {
-            withCredentials.remove(id);
-            return; // deleted or cancelled while queued
-        }
-        long createdAt = stored.path("created_at").asLong();
-        CreateRequest held = withCredentials.remove(id);
-        ArrayNode input = Json.array();
-        store.items(id, "input").forEach(input::add);
-        ObjectNode requestBody = job.request().deepCopy();
-        requestBody.set("input", input);
-        CreateRequest r = held != null ? held : CreateRequest.parse(requestBody);
-        boolean streamed = r.stream();
-        ResponseStream events = streamed ? new ResponseStream((seq, type, json) -> eventLog.append(id, seq, type, json), eventLog.next(id),
-                cancellation, false) : null;
-        LoopEvents loopEvents = events != null ? events : new LoopEvents() {
-            @Override
-            public boolean cancelled() {
-                return cancellation.cancelled();
-            }
-
-            @Override
-            public void onCancel(Runnable abort) {
-                cancellation.onCancel(abort);
-            }
-        };
-        dev.loopline.common.http.RequestContext.runWith(new dev.loopline.common.http.RequestContext.State(id, who), () -> {
-            try {
-                if (held == null && job.hasSecrets()) {
-                    throw new ModelClient.UpstreamFailure("This response's MCP server credentials are not stored, and the server that "
-                            + "received them stopped before running it; create the response again.", false);
-                }
-                if (events != null) {
-                    events.response("response.in_progress", stored);
-                }
-                List<JsonNode> history = historyFor(who, r);
-                List<JsonNode> context = new ArrayList<>(history);
-                input.forEach(context::add);
-                String bearer = "Bearer " + platform.delegation().mint(who, limits.deadline().plusMinutes(5));
-                ObjectNode done = runLoop(who, r, id, createdAt, context, messages(who, r, history, input, bearer), bearer,
-                        store.toolLog(who.tenantId(), id), loopEvents);
-                if (!cancellation.cancelled() && store.finish(who.tenantId(), done, (ArrayNode) done.get("output"))) {
-                    appendToConversation(r, input, done);
-                    if (events != null) {
-                        events.response("incomplete".equals(done.path("status").asText()) ? "response.incomplete" : "response.completed", done);
-                    }
-                }
-            } catch (ModelClient.UpstreamFailure | ApiException e) {
-                failJob(who, r, id, createdAt, e.getMessage(), events);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "background response " + id + " failed", e);
-                failJob(who, r, id, createdAt, "The response failed: " + e.getMessage(), events);
-            } finally {
-                eventLog.forget(id);
-            }
-        });
-    }
-
-    private void failJob(Principal who, CreateRequest r, String id, long createdAt, String message, ResponseStream events) {
-        ObjectNode error = Json.object().put("code", "server_error").put("message", message);
-        ObjectNode failed = ResponseObject.build(id, createdAt, "failed", r, Json.array(), 0, 0, 0, error, null, r.metadata());
-        if (store.finish(who.tenantId(), failed, Json.array()) && events != null) {
-            events.emit("error", Json.object().put("code", "server_error").put("message", message).putNull("param"));
-            events.response("response.failed", failed);
-        }
-    }
-
-    /**
-     * Sends a background response's stored events after {@code startingAfter}, then follows new
-     * ones until a final event (response.completed / incomplete / failed) or a final status
-     * (cancelled) ends it. The reader leaving ends only the reading.
-     */
-    private void follow(ServerResponse res, Principal who, String id, int startingAfter) {
-        SseWriter sse = SseWriter.start(res);
-        int last = startingAfter;
-        long finalSince = 0;
-        try {
-            while (true) {
-                boolean ended = false;
-                for (EventLog.Event e : eventLog.after(id, last)) {
-                    sse.event(e.type(), e.json());
-                    last = e.seq();
-                    ended |= FINAL_EVENTS.contains(e.type());
-                }
-                if (ended) {
-                    return;
-                }
-                String status = store.get(who.tenantId(), id).map(b -> b.path("status").asText()).orElse("deleted");
-                if (!status.equals("queued") && !status.equals("in_progress")) {
-                    // Finished: its final event follows the status at once, unless it was cancelled or lost.
-                    if (status.equals("cancelled") || status.equals("deleted")) {
-                        return;
-                    }
-                    finalSince = finalSince == 0 ? System.currentTimeMillis() : finalSince;
-                    if (System.currentTimeMillis() - finalSince > 3000) {
-                        return;
-                    }
-                }
-                eventLog.await(id, Duration.ofMillis(200));
-            }
-        } catch (SseWriter.ClientDisconnectedException e) {
-            // the reader left; the response goes on
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            sse.close();
-        }
-    }
-
-    private static final java.util.Set<String> FINAL_EVENTS = java.util.Set.of("response.completed", "response.incomplete", "response.failed");
-
     private void cancel(ServerRequest req, ServerResponse res) {
         Principal who = AuthenticatedUser.require();
         String id = req.path().pathParameters().get("id");
@@ -517,7 +351,7 @@ public final class ResponsesModule implements ServiceModule {
         if (r.path("status").asText().equals("in_progress") || r.path("status").asText().equals("queued")) {
             ObjectNode cancelled = r.deepCopy().put("status", "cancelled");
             if (store.finish(who.tenantId(), cancelled, Json.array())) {
-                workers.cancel(id); // elsewhere, the replica running it notices within its heartbeat
+                background.cancel(id);
             }
         }
         JsonBodies.send(res, store.get(who.tenantId(), id).orElseThrow(() -> notFound(id)));
@@ -634,7 +468,7 @@ public final class ResponsesModule implements ServiceModule {
             JsonBodies.send(res, r);
             return;
         }
-        if (!r.path("background").asBoolean(false) || !eventLog.any(id)) {
+        if (!r.path("background").asBoolean(false) || !background.hasEvents(id)) {
             throw ApiException.badRequest("stream", "Only a response created with background and stream true can be streamed again.");
         }
         int after;
@@ -643,7 +477,7 @@ public final class ResponsesModule implements ServiceModule {
         } catch (NumberFormatException e) {
             throw ApiException.badRequest("starting_after", "Invalid 'starting_after': expected an integer sequence number.");
         }
-        follow(res, who, id, after);
+        background.follow(res, who, id, after);
     }
 
     private void delete(ServerRequest req, ServerResponse res) {

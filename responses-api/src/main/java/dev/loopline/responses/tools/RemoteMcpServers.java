@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
+import dev.loopline.common.net.AddressPolicy;
 import okhttp3.OkHttpClient;
 
 import java.time.Duration;
@@ -118,6 +119,21 @@ public final class RemoteMcpServers implements AutoCloseable {
             }
         }
         return r;
+    }
+
+    /**
+     * The client for remote MCP servers named by requests (user-given URLs): every connection is
+     * checked against the address policy (no loopback, private or metadata addresses unless
+     * allowed), no proxy, no redirects, none of loopline's service-to-service interceptors, and its
+     * own connection pool so that no connection opened to loopline's own services is reused.
+     */
+    public static OkHttpClient httpClient(OkHttpClient base, AddressPolicy policy, Duration toolTimeout) {
+        OkHttpClient.Builder b = base.newBuilder();
+        b.interceptors().clear();
+        b.networkInterceptors().clear();
+        return b.connectionPool(new okhttp3.ConnectionPool()).proxy(java.net.Proxy.NO_PROXY).followRedirects(false)
+                .followSslRedirects(false).socketFactory(new dev.loopline.common.net.CheckedSocketFactory(policy)).connectTimeout(Duration.ofSeconds(10))
+                .readTimeout(toolTimeout).callTimeout(toolTimeout).cache(null).build();
     }
 
     /** New {@code mcp_list_tools} items (servers not listed earlier in the conversation), in request order. */

@@ -1,0 +1,258 @@
+package dev.loopline.responses.background;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.auth.DelegationTokens;
+import dev.loopline.common.auth.Principal;
+import dev.loopline.common.db.Database;
+import dev.loopline.common.errors.ApiException;
+import dev.loopline.common.http.JsonBodies;
+import dev.loopline.common.http.RequestContext;
+import dev.loopline.common.ids.Ids;
+import dev.loopline.common.json.Json;
+import dev.loopline.common.sse.SseWriter;
+import dev.loopline.responses.api.CreateRequest;
+import dev.loopline.responses.api.ResponseObject;
+import dev.loopline.responses.loop.Cancellation;
+import dev.loopline.responses.loop.LoopEvents;
+import dev.loopline.responses.loop.ModelClient;
+import dev.loopline.responses.loop.ToolExecutionLog;
+import dev.loopline.responses.store.ResponseStore;
+import dev.loopline.responses.stream.ResponseStream;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Background responses ({@code background: true}): enqueued with their queued response, run by
+ * {@link Workers} from the {@link JobQueue} (here or on another replica) as their user, with a
+ * delegation token, and, when created with {@code stream: true}, their events stored in the
+ * {@link EventLog} for the creating request and for {@code GET …?stream=true&starting_after=N}.
+ */
+public final class BackgroundResponses implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(BackgroundResponses.class.getName());
+    private static final Set<String> FINAL_EVENTS = Set.of("response.completed", "response.incomplete", "response.failed");
+
+    /** What running a response needs from the Responses API: its context, its loop, its conversation. */
+    public interface Runner {
+        List<JsonNode> history(Principal who, CreateRequest r);
+
+        ArrayNode messages(Principal who, CreateRequest r, List<JsonNode> history, ArrayNode input, String bearer);
+
+        ObjectNode run(Principal who, CreateRequest r, String id, long createdAt, List<JsonNode> context, ArrayNode messages,
+                       String bearer, ToolExecutionLog log, LoopEvents events);
+
+        void appendToConversation(CreateRequest r, ArrayNode input, ObjectNode response);
+    }
+
+    private final ResponseStore store;
+    private final EventLog eventLog;
+    private final Workers workers;
+    private final DelegationTokens delegation;
+    private final Duration tokenLifetime;
+    private final Runner runner;
+    /** Full requests (with MCP credentials) of background responses created in this process, until a worker takes them. */
+    private final ConcurrentHashMap<String, CreateRequest> withCredentials = new ConcurrentHashMap<>();
+
+    /**
+     * @param concurrency   background responses run at once by this process
+     * @param staleAfter    a running job without a heartbeat for this long is failed
+     * @param tokenLifetime how long a job's delegation token lives (the response deadline and a margin)
+     */
+    public BackgroundResponses(Database db, ResponseStore store, DelegationTokens delegation, int concurrency, Duration staleAfter,
+                               Duration tokenLifetime, Runner runner) {
+        this.store = store;
+        this.eventLog = new EventLog(db);
+        this.delegation = delegation;
+        this.tokenLifetime = tokenLifetime;
+        this.runner = runner;
+        this.workers = new Workers(new JobQueue(db, Ids.next("node")), concurrency, Duration.ofSeconds(1), staleAfter, this::run);
+    }
+
+    public void start() {
+        workers.start();
+    }
+
+    /** Cancels the response's work if it runs in this process (elsewhere, its replica notices within its heartbeat). */
+    public void cancel(String responseId) {
+        workers.cancel(responseId);
+    }
+
+    /** Whether the response was created with background and stream, so that its events can be read again. */
+    public boolean hasEvents(String responseId) {
+        return eventLog.any(responseId);
+    }
+
+    /** Running responses are failed and stopped; queued ones stay for the next process. */
+    @Override
+    public void close() {
+        workers.close();
+    }
+
+    /**
+     * {@code background: true}: the response is stored {@code queued} together with its job
+     * ({@link JobQueue}), in one transaction, and returned at once; a worker (here or on another
+     * replica) runs it and writes the final state unless it was cancelled meanwhile. With
+     * {@code stream: true} the events are stored as they happen and this request follows them, as
+     * {@code GET /v1/responses/{id}?stream=true} does; the client leaving does not stop the work.
+     * MCP credentials are not stored: they stay in this process's memory for the job, and a job
+     * that needs them and is picked up elsewhere (another replica, a restart) fails saying so.
+     */
+    public void enqueue(ServerResponse res, Principal who, CreateRequest r, ObjectNode body, String id, long createdAt, ArrayNode input) {
+        ObjectNode queued = ResponseObject.build(id, createdAt, "queued", r, Json.array(), 0, 0, 0, null, null, r.metadata());
+        ObjectNode jobRequest = body.deepCopy();
+        jobRequest.remove("input"); // the resolved input is stored with the response
+        jobRequest.set("tools", CreateRequest.echoed(r.tools()));
+        boolean secrets = hasCredentials(r.tools());
+        if (secrets) {
+            withCredentials.put(id, r);
+        }
+        JobQueue.Job job = new JobQueue.Job(id, who.tenantId(), who.userId(), secrets, jobRequest);
+        store.save(who.tenantId(), who.userId(), queued, input, Json.array(), tx -> {
+            JobQueue.enqueue(tx, job);
+            if (r.stream()) {
+                EventLog.append(tx, id, 0, "response.created", createdEvent(queued));
+            }
+        });
+        workers.wake();
+        if (r.stream()) {
+            follow(res, who, id, -1);
+        } else {
+            JsonBodies.send(res, queued);
+        }
+    }
+
+    private static boolean hasCredentials(ArrayNode tools) {
+        for (JsonNode t : tools) {
+            if ("mcp".equals(t.path("type").asText()) && (t.hasNonNull("authorization") || t.path("headers").size() > 0)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String createdEvent(ObjectNode response) {
+        ObjectNode e = Json.object().put("type", "response.created").put("sequence_number", 0);
+        e.set("response", response);
+        return Json.string(e);
+    }
+
+    /** A worker runs one background response, acting for its user with a delegation token. */
+    private void run(JobQueue.Job job, Cancellation cancellation) {
+        Principal who = new Principal(job.tenantId(), job.userId(), "delegated");
+        String id = job.responseId();
+        ObjectNode stored = store.get(who.tenantId(), id).orElse(null);
+        if (stored == null || !"in_progress".equals(stored.path("status").asText())) {
+            withCredentials.remove(id);
+            return; // deleted or cancelled while queued
+        }
+        long createdAt = stored.path("created_at").asLong();
+        CreateRequest held = withCredentials.remove(id);
+        ArrayNode input = Json.array();
+        store.items(id, "input").forEach(input::add);
+        ObjectNode requestBody = job.request().deepCopy();
+        requestBody.set("input", input);
+        CreateRequest r = held != null ? held : CreateRequest.parse(requestBody);
+        boolean streamed = r.stream();
+        ResponseStream events = streamed ? new ResponseStream((seq, type, json) -> eventLog.append(id, seq, type, json), eventLog.next(id),
+                cancellation, false) : null;
+        LoopEvents loopEvents = events != null ? events : new LoopEvents() {
+            @Override
+            public boolean cancelled() {
+                return cancellation.cancelled();
+            }
+
+            @Override
+            public void onCancel(Runnable abort) {
+                cancellation.onCancel(abort);
+            }
+        };
+        RequestContext.runWith(new RequestContext.State(id, who), () -> {
+            try {
+                if (held == null && job.hasSecrets()) {
+                    throw new ModelClient.UpstreamFailure("This response's MCP server credentials are not stored, and the server that "
+                            + "received them stopped before running it; create the response again.", false);
+                }
+                if (events != null) {
+                    events.response("response.in_progress", stored);
+                }
+                List<JsonNode> history = runner.history(who, r);
+                List<JsonNode> context = new ArrayList<>(history);
+                input.forEach(context::add);
+                String bearer = "Bearer " + delegation.mint(who, tokenLifetime);
+                ObjectNode done = runner.run(who, r, id, createdAt, context, runner.messages(who, r, history, input, bearer), bearer,
+                        store.toolLog(who.tenantId(), id), loopEvents);
+                if (!cancellation.cancelled() && store.finish(who.tenantId(), done, (ArrayNode) done.get("output"))) {
+                    runner.appendToConversation(r, input, done);
+                    if (events != null) {
+                        events.response("incomplete".equals(done.path("status").asText()) ? "response.incomplete" : "response.completed", done);
+                    }
+                }
+            } catch (ModelClient.UpstreamFailure | ApiException e) {
+                failJob(who, r, id, createdAt, e.getMessage(), events);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "background response " + id + " failed", e);
+                failJob(who, r, id, createdAt, "The response failed: " + e.getMessage(), events);
+            } finally {
+                eventLog.forget(id);
+            }
+        });
+    }
+
+    private void failJob(Principal who, CreateRequest r, String id, long createdAt, String message, ResponseStream events) {
+        ObjectNode error = Json.object().put("code", "server_error").put("message", message);
+        ObjectNode failed = ResponseObject.build(id, createdAt, "failed", r, Json.array(), 0, 0, 0, error, null, r.metadata());
+        if (store.finish(who.tenantId(), failed, Json.array()) && events != null) {
+            events.emit("error", Json.object().put("code", "server_error").put("message", message).putNull("param"));
+            events.response("response.failed", failed);
+        }
+    }
+
+    /**
+     * Sends a background response's stored events after {@code startingAfter}, then follows new
+     * ones until a final event (response.completed / incomplete / failed) or a final status
+     * (cancelled) ends it. The reader leaving ends only the reading.
+     */
+    public void follow(ServerResponse res, Principal who, String id, int startingAfter) {
+        SseWriter sse = SseWriter.start(res);
+        int last = startingAfter;
+        long finalSince = 0;
+        try {
+            while (true) {
+                boolean ended = false;
+                for (EventLog.Event e : eventLog.after(id, last)) {
+                    sse.event(e.type(), e.json());
+                    last = e.seq();
+                    ended |= FINAL_EVENTS.contains(e.type());
+                }
+                if (ended) {
+                    return;
+                }
+                String status = store.get(who.tenantId(), id).map(b -> b.path("status").asText()).orElse("deleted");
+                if (!status.equals("queued") && !status.equals("in_progress")) {
+                    // Finished: its final event follows the status at once, unless it was cancelled or lost.
+                    if (status.equals("cancelled") || status.equals("deleted")) {
+                        return;
+                    }
+                    finalSince = finalSince == 0 ? System.currentTimeMillis() : finalSince;
+                    if (System.currentTimeMillis() - finalSince > 3000) {
+                        return;
+                    }
+                }
+                eventLog.await(id, Duration.ofMillis(200));
+            }
+        } catch (SseWriter.ClientDisconnectedException e) {
+            // the reader left; the response goes on
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            sse.close();
+        }
+    }
+
+}
