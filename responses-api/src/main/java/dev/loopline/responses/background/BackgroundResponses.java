@@ -52,12 +52,19 @@ public final class BackgroundResponses implements AutoCloseable {
 
     private final ResponseStore store;
     private final EventLog eventLog;
+    private final JobQueue queue;
     private final Workers workers;
     private final DelegationTokens delegation;
     private final Duration tokenLifetime;
     private final Runner runner;
-    /** Full requests (with MCP credentials) of background responses created in this process, until a worker takes them. */
-    private final ConcurrentHashMap<String, CreateRequest> withCredentials = new ConcurrentHashMap<>();
+    /**
+     * Full requests (with MCP credentials) of background responses created in this process, until
+     * a worker here takes them (their jobs are pinned here); dropped after the token lifetime.
+     */
+    private final ConcurrentHashMap<String, Held> withCredentials = new ConcurrentHashMap<>();
+
+    private record Held(CreateRequest request, long atNanos) {
+    }
 
     /**
      * @param concurrency   background responses run at once by this process
@@ -71,7 +78,8 @@ public final class BackgroundResponses implements AutoCloseable {
         this.delegation = delegation;
         this.tokenLifetime = tokenLifetime;
         this.runner = runner;
-        this.workers = new Workers(new JobQueue(db, Ids.next("node")), concurrency, Duration.ofSeconds(1), staleAfter, this::run);
+        this.queue = new JobQueue(db, Ids.next("node"));
+        this.workers = new Workers(queue, concurrency, Duration.ofSeconds(1), staleAfter, tokenLifetime, this::run);
     }
 
     public void start() {
@@ -100,8 +108,8 @@ public final class BackgroundResponses implements AutoCloseable {
      * replica) runs it and writes the final state unless it was cancelled meanwhile. With
      * {@code stream: true} the events are stored as they happen and this request follows them, as
      * {@code GET /v1/responses/{id}?stream=true} does; the client leaving does not stop the work.
-     * MCP credentials are not stored: they stay in this process's memory for the job, and a job
-     * that needs them and is picked up elsewhere (another replica, a restart) fails saying so.
+     * MCP credentials are not stored: they stay in this process's memory for the job, which is
+     * pinned to this process; if it stops before running the job, the job fails saying so.
      */
     public void enqueue(ServerResponse res, Principal who, CreateRequest r, ObjectNode body, String id, long createdAt, ArrayNode input) {
         ObjectNode queued = ResponseObject.build(id, createdAt, "queued", r, Json.array(), 0, 0, 0, null, null, r.metadata());
@@ -109,12 +117,14 @@ public final class BackgroundResponses implements AutoCloseable {
         jobRequest.remove("input"); // the resolved input is stored with the response
         jobRequest.set("tools", CreateRequest.echoed(r.tools()));
         boolean secrets = hasCredentials(r.tools());
+        long now = System.nanoTime();
+        withCredentials.values().removeIf(h -> now - h.atNanos() > tokenLifetime.toNanos());
         if (secrets) {
-            withCredentials.put(id, r);
+            withCredentials.put(id, new Held(r, now));
         }
         JobQueue.Job job = new JobQueue.Job(id, who.tenantId(), who.userId(), secrets, jobRequest);
         store.save(who.tenantId(), who.userId(), queued, input, Json.array(), tx -> {
-            JobQueue.enqueue(tx, job);
+            queue.enqueue(tx, job);
             if (r.stream()) {
                 EventLog.append(tx, id, 0, "response.created", createdEvent(queued));
             }
@@ -152,7 +162,8 @@ public final class BackgroundResponses implements AutoCloseable {
             return; // deleted or cancelled while queued
         }
         long createdAt = stored.path("created_at").asLong();
-        CreateRequest held = withCredentials.remove(id);
+        Held kept = withCredentials.remove(id);
+        CreateRequest held = kept == null ? null : kept.request();
         ArrayNode input = Json.array();
         store.items(id, "input").forEach(input::add);
         ObjectNode requestBody = job.request().deepCopy();

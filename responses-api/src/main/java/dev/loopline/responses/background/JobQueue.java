@@ -38,18 +38,22 @@ public final class JobQueue {
         return owner;
     }
 
-    /** Inside the transaction that stores the queued response. */
-    public static void enqueue(DbTransaction tx, Job job) {
-        tx.insert("INSERT INTO response_jobs (response_id, tenant_id, user_id, state, owner, heartbeat_at, created_at, has_secrets, request) "
-                        + "VALUES (?, ?, ?, 'queued', NULL, NULL, ?, ?, ?)",
-                job.responseId(), job.tenantId(), job.userId(), System.currentTimeMillis(), job.hasSecrets(), Json.string(job.request()));
+    /**
+     * Inside the transaction that stores the queued response. A job with secrets (MCP credentials
+     * kept only in this process's memory) is pinned to this process: no other replica claims it.
+     */
+    public void enqueue(DbTransaction tx, Job job) {
+        tx.insert("INSERT INTO response_jobs (response_id, tenant_id, user_id, state, owner, heartbeat_at, created_at, has_secrets, pinned_to, "
+                        + "request) VALUES (?, ?, ?, 'queued', NULL, NULL, ?, ?, ?, ?)",
+                job.responseId(), job.tenantId(), job.userId(), System.currentTimeMillis(), job.hasSecrets(),
+                job.hasSecrets() ? owner : null, Json.string(job.request()));
     }
 
-    /** The oldest queued job, now running here (its response {@code in_progress}), or empty. */
+    /** The oldest queued job this process may run, now running here (its response {@code in_progress}), or empty. */
     public Optional<Job> claim() {
         return db.inTransaction(tx -> {
             Optional<DbRow> row = tx.get("SELECT response_id, tenant_id, user_id, has_secrets, request FROM response_jobs "
-                    + "WHERE state = 'queued' ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED");
+                    + "WHERE state = 'queued' AND (pinned_to IS NULL OR pinned_to = ?) ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED", owner);
             if (row.isEmpty()) {
                 return Optional.<Job>empty();
             }
@@ -99,28 +103,39 @@ public final class JobQueue {
      */
     public List<String> reapStale(long staleBeforeMillis, ObjectNode error) {
         return fail(db.list("SELECT response_id FROM response_jobs WHERE state = 'running' AND heartbeat_at < ?",
-                r -> r.column("response_id").getString(), staleBeforeMillis), error);
+                r -> r.column("response_id").getString(), staleBeforeMillis), error, "running");
+    }
+
+    /**
+     * Jobs pinned to a process that has not run them since {@code queuedBeforeMillis} (it stopped,
+     * so the credentials they need are gone): their responses are marked failed.
+     */
+    public List<String> reapPinned(long queuedBeforeMillis, ObjectNode error) {
+        return fail(db.list("SELECT response_id FROM response_jobs WHERE state = 'queued' AND pinned_to IS NOT NULL AND created_at < ?",
+                r -> r.column("response_id").getString(), queuedBeforeMillis), error, "queued");
     }
 
     /** This process is stopping: its running jobs' responses are marked failed and the jobs removed. */
     public List<String> failOwned(ObjectNode error) {
         return fail(db.list("SELECT response_id FROM response_jobs WHERE state = 'running' AND owner = ?",
-                r -> r.column("response_id").getString(), owner), error);
+                r -> r.column("response_id").getString(), owner), error, "running");
     }
 
-    private List<String> fail(List<String> ids, ObjectNode error) {
+    /** Fails each job's response, if the job is still in {@code state} (a job claimed meanwhile is left alone). */
+    private List<String> fail(List<String> ids, ObjectNode error, String state) {
         List<String> failed = new ArrayList<>();
         for (String id : ids) {
             boolean marked = db.inTransaction(tx -> {
-                boolean applied = tx.get("SELECT body FROM responses WHERE id = ? AND status IN ('queued', 'in_progress')", id).map(b -> {
+                if (tx.delete("DELETE FROM response_jobs WHERE response_id = ? AND state = ?", id, state) == 0) {
+                    return false;
+                }
+                return tx.get("SELECT body FROM responses WHERE id = ? AND status IN ('queued', 'in_progress')", id).map(b -> {
                     ObjectNode body = (ObjectNode) Json.parse(b.column("body").getString());
                     body.put("status", "failed");
                     body.set("error", error);
                     return tx.update("UPDATE responses SET status = 'failed', body = ?, updated_at = ? WHERE id = ? "
                             + "AND status IN ('queued', 'in_progress')", Json.string(body), System.currentTimeMillis() / 1000, id) > 0;
                 }).orElse(false);
-                tx.delete("DELETE FROM response_jobs WHERE response_id = ? AND state = 'running'", id);
-                return applied;
             });
             if (marked) {
                 failed.add(id);

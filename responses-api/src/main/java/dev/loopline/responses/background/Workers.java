@@ -17,7 +17,7 @@ import java.util.function.BiConsumer;
  * this process, each on a virtual thread. A dispatcher claims jobs when woken (a job was enqueued
  * here) or every poll interval (jobs from other replicas, or left queued by a restart). A
  * maintenance thread heartbeats the running jobs, cancels those cancelled through another replica,
- * and reaps jobs whose owner died.
+ * reaps jobs whose owner died, and fails jobs pinned to a process that never ran them.
  */
 public final class Workers implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Workers.class.getName());
@@ -32,8 +32,16 @@ public final class Workers implements AutoCloseable {
     private Thread dispatcher;
     private Thread maintenance;
 
-    public Workers(JobQueue queue, int concurrency, Duration poll, Duration staleAfter, BiConsumer<JobQueue.Job, Cancellation> run) {
+    private final Duration pinnedWindow;
+
+    /**
+     * @param staleAfter   a running job without a heartbeat for this long is failed
+     * @param pinnedWindow a job pinned to a process (its credentials are there) and still queued after this long is failed
+     */
+    public Workers(JobQueue queue, int concurrency, Duration poll, Duration staleAfter, Duration pinnedWindow,
+                   BiConsumer<JobQueue.Job, Cancellation> run) {
         this.queue = queue;
+        this.pinnedWindow = pinnedWindow;
         this.slots = new Semaphore(concurrency);
         this.poll = poll;
         this.staleAfter = staleAfter;
@@ -131,6 +139,11 @@ public final class Workers implements AutoCloseable {
                             .put("message", "The server running this response stopped before it finished; create it again.");
                     for (String id : queue.reapStale(now - staleAfter.toMillis(), error)) {
                         LOG.log(System.Logger.Level.WARNING, "background response " + id + " was interrupted (its server stopped); marked failed");
+                    }
+                    ObjectNode lost = Json.object().put("code", "server_error").put("message", "The server holding this response's MCP "
+                            + "credentials did not run it (it stopped or was overloaded); create the response again.");
+                    for (String id : queue.reapPinned(now - pinnedWindow.toMillis(), lost)) {
+                        LOG.log(System.Logger.Level.WARNING, "background response " + id + " waited too long for the server holding its credentials; marked failed");
                     }
                 }
             } catch (RuntimeException e) {

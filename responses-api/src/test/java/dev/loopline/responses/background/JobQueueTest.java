@@ -44,7 +44,7 @@ class JobQueueTest {
         JobQueue b = new JobQueue(db, "node_b");
         for (String id : List.of("resp_1", "resp_2")) {
             response(db, id, "queued");
-            db.transaction(tx -> JobQueue.enqueue(tx, new JobQueue.Job(id, "t", "u", false, Json.object().put("model", "m"))));
+            db.transaction(tx -> a.enqueue(tx, new JobQueue.Job(id, "t", "u", false, Json.object().put("model", "m"))));
             Thread.sleep(2); // distinct created_at, so the order is defined
         }
 
@@ -87,6 +87,19 @@ class JobQueueTest {
         assertEquals(java.util.Set.of("resp_1"), a.cancelledAmong(List.of("resp_1")));
         a.done("resp_1");
         assertEquals(0, db.list("SELECT COUNT(*) AS n FROM response_jobs", r -> r.column("n").get(Number.class).intValue()).getFirst());
+
+        // A job with secrets is pinned to the process that holds them: others skip it; left queued too long, it fails.
+        response(db, "resp_3", "queued");
+        db.transaction(tx -> a.enqueue(tx, new JobQueue.Job("resp_3", "t", "u", true, Json.object())));
+        assertTrue(b.claim().isEmpty(), "another process does not take a pinned job");
+        assertEquals(List.of(), b.reapPinned(0, Json.object()), "not yet past its window");
+        assertEquals(List.of("resp_3"), b.reapPinned(System.currentTimeMillis() + 1, Json.object().put("message", "lost")));
+        assertEquals("failed", status(db, "resp_3"));
+        response(db, "resp_4", "queued");
+        db.transaction(tx -> a.enqueue(tx, new JobQueue.Job("resp_4", "t", "u", true, Json.object())));
+        assertEquals("resp_4", a.claim().orElseThrow().responseId(), "its own process takes it");
+        assertEquals(List.of(), b.reapPinned(System.currentTimeMillis() + 1, Json.object()), "a claimed job is not reaped as unclaimed");
+        a.done("resp_4");
 
         // The event log keeps order and appends after the last sequence number.
         EventLog log = new EventLog(db);
