@@ -62,6 +62,14 @@ class RemoteMcpToolsTest {
             assertFalse(stored.contains(KEY), "the MCP server's token must not be stored");
             assertEquals(0, EndToEndTest.count(db, "SELECT COUNT(*) AS n FROM responses WHERE body LIKE ?", "%" + KEY + "%"));
 
+            // In the background: the credentials stay in memory (pinned job), never in the stored job or response.
+            JsonNode queued = Json.parse(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"background\":true,"
+                    + "\"input\":\"Search the web: what is the capital of France?\",\"tools\":[" + server.formatted(base, KEY, "\"never\"") + "]}").body());
+            JsonNode backgroundDone = BackgroundResponsesTest.poll(base, queued.path("id").asText(), "completed");
+            assertEquals("completed", backgroundDone.path("output").get(1).path("status").asText(), backgroundDone.toString());
+            assertFalse(EndToEndTest.get(base, KEY, "/v1/responses/" + queued.path("id").asText()).body().contains(KEY));
+            assertEquals(0, EndToEndTest.count(db, "SELECT COUNT(*) AS n FROM response_items WHERE body LIKE ?", "%" + KEY + "%"));
+
             // Default (always): the response ends with an approval request…
             String ask = "{\"model\":\"loopline-sim\",\"input\":\"Search the web: what is the capital of France?\",\"tools\":["
                     + server.formatted(base, KEY, "\"always\"") + "]}";
