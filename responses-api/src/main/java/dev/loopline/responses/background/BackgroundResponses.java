@@ -172,17 +172,7 @@ public final class BackgroundResponses implements AutoCloseable {
         boolean streamed = r.stream();
         ResponseStream events = streamed ? new ResponseStream((seq, type, json) -> eventLog.append(id, seq, type, json), eventLog.next(id),
                 cancellation, false) : null;
-        LoopEvents loopEvents = events != null ? events : new LoopEvents() {
-            @Override
-            public boolean cancelled() {
-                return cancellation.cancelled();
-            }
-
-            @Override
-            public void onCancel(Runnable abort) {
-                cancellation.onCancel(abort);
-            }
-        };
+        LoopEvents loopEvents = events != null ? events : LoopEvents.cancelledBy(cancellation);
         RequestContext.runWith(new RequestContext.State(id, who), () -> {
             try {
                 if (held == null && job.hasSecrets()) {

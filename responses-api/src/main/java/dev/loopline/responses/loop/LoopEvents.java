@@ -10,6 +10,21 @@ public interface LoopEvents {
     LoopEvents NONE = new LoopEvents() {
     };
 
+    /** No events, only cancellation: the loop stops, and its work in flight is aborted, when {@code c} is cancelled. */
+    static LoopEvents cancelledBy(Cancellation c) {
+        return new LoopEvents() {
+            @Override
+            public boolean cancelled() {
+                return c.cancelled();
+            }
+
+            @Override
+            public void onCancel(Runnable abort) {
+                c.onCancel(abort);
+            }
+        };
+    }
+
     /** Asked between rounds: a cancelled response stops there. */
     default boolean cancelled() {
         return false;
