@@ -94,8 +94,7 @@ class BackgroundResponsesTest {
     /** Queued work survives a restart and runs then; work running at shutdown is failed at once, never left in progress. */
     @Test
     void theQueueOutlivesTheProcess(@TempDir Path dir) throws Exception {
-        Map<String, String> env = new java.util.HashMap<>(Map.of("LOOPLINE_DATA_DIR", dir.toString(), "LOOPLINE_PORT", "0",
-                "LOOPLINE_SIM_PORT", "0", "LOOPLINE_SIM_INSTANT", "true", "LOOPLINE_DEV_API_KEY", KEY, "LOOPLINE_SANDBOX_POOL", "1"));
+        Map<String, String> env = EndToEndTest.env(dir, "LOOPLINE_SANDBOX_POOL", "1");
         String queuedId;
         String runningId;
         env.put("LOOPLINE_BACKGROUND_WORKERS", "0"); // this process takes no jobs: they stay queued

@@ -114,6 +114,16 @@ class EndToEndTest {
         }
     }
 
+    /** The settings of an all-in-one test server on free ports with an instant vllm-sim, plus {@code extra} name/value pairs. */
+    static Map<String, String> env(Path dir, String... extra) {
+        Map<String, String> env = new HashMap<>(Map.of("LOOPLINE_DATA_DIR", dir.toString(), "LOOPLINE_PORT", "0", "LOOPLINE_SIM_PORT", "0",
+                "LOOPLINE_SIM_INSTANT", "true", "LOOPLINE_DEV_API_KEY", KEY));
+        for (int i = 0; i + 1 < extra.length; i += 2) {
+            env.put(extra[i], extra[i + 1]);
+        }
+        return env;
+    }
+
     static int count(dev.loopline.common.db.Database db, String sql, Object... params) {
         return db.list(sql, row -> row.column("n").get(Number.class).intValue(), params).getFirst();
     }

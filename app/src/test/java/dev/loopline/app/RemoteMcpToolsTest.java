@@ -24,9 +24,7 @@ class RemoteMcpToolsTest {
 
     @Test
     void listsCallsAsksForApprovalAndKeepsCredentialsOut(@TempDir Path dir) throws Exception {
-        Map<String, String> env = Map.of("LOOPLINE_DATA_DIR", dir.toString(), "LOOPLINE_PORT", "0", "LOOPLINE_SIM_PORT", "0",
-                "LOOPLINE_SIM_INSTANT", "true", "LOOPLINE_DEV_API_KEY", KEY, "LOOPLINE_SANDBOX", "off",
-                "LOOPLINE_REMOTE_MCP_ALLOW_ADDRESSES", "127.0.0.1/32");
+        Map<String, String> env = EndToEndTest.env(dir, "LOOPLINE_SANDBOX", "off", "LOOPLINE_REMOTE_MCP_ALLOW_ADDRESSES", "127.0.0.1/32");
         try (Main.Running app = Main.start(Settings.of(env), null)) {
             String base = "http://127.0.0.1:" + app.port();
             var db = app.platform().database();

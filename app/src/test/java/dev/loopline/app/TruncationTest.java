@@ -47,9 +47,7 @@ class TruncationTest {
 
     @Test
     void aHugeToolResultReachesTheModelTrimmedWithAMarker(@TempDir Path dir) throws Exception {
-        Map<String, String> env = Map.of("LOOPLINE_DATA_DIR", dir.toString(), "LOOPLINE_PORT", "0", "LOOPLINE_SIM_PORT", "0",
-                "LOOPLINE_SIM_INSTANT", "true", "LOOPLINE_DEV_API_KEY", KEY, "LOOPLINE_SANDBOX", "off",
-                "LOOPLINE_TOOL_RESULT_MAX_CHARS", "2000");
+        Map<String, String> env = EndToEndTest.env(dir, "LOOPLINE_SANDBOX", "off", "LOOPLINE_TOOL_RESULT_MAX_CHARS", "2000");
         try (Main.Running app = Main.start(Settings.of(env), null)) {
             String base = "http://127.0.0.1:" + app.port();
             String tools = "[{\"type\":\"function\",\"name\":\"get_log\",\"description\":\"Fetch the server log\","
