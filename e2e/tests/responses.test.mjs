@@ -216,6 +216,29 @@ test('a background response is cancelled while its tool runs: the sandboxed proc
   assert.equal(again.output.length, 0);
 });
 
+test('a background streamed response: the SDK follows it, then resumes it after any event', async () => {
+  const events = [];
+  for await (const e of await client.responses.create({
+    model, input: 'What is the capital of France?', tools: [{ type: 'web_search' }], background: true, stream: true,
+  })) {
+    checkEvent(e);
+    events.push(e);
+  }
+  assert.equal(events[0].type, 'response.created');
+  assert.equal(events[0].response.status, 'queued');
+  assert.equal(events.at(-1).type, 'response.completed');
+  events.forEach((e, i) => assert.equal(e.sequence_number, i));
+  const id = events[0].response.id;
+  const resumed = [];
+  for await (const e of await client.responses.retrieve(id, { stream: true, starting_after: 4 })) {
+    checkEvent(e);
+    resumed.push(e);
+  }
+  assert.equal(resumed[0].sequence_number, 5);
+  assert.deepEqual(resumed.map((e) => e.type), events.slice(5).map((e) => e.type));
+  assert.match(resumed.at(-1).response.output_text, /Paris is the capital/);
+});
+
 test('the depth limit ends in a synthesis answer and says so', async () => {
   const search = { tool_calls: [{ name: 'web_search', arguments: { query: 'lighthouse history' } }] };
   await script({ name: 'e2e-deep', match: 'search forever', turns: [...Array(8).fill(search), { content: 'Synthesis from what was found.' }] });

@@ -14,6 +14,7 @@ import dev.loopline.common.server.Platform;
 import dev.loopline.common.server.ServiceModule;
 import dev.loopline.responses.api.CreateRequest;
 import dev.loopline.responses.api.ItemPages;
+import dev.loopline.responses.api.Items;
 import dev.loopline.responses.api.ResponseObject;
 import dev.loopline.responses.background.BackgroundResponses;
 import dev.loopline.responses.loop.Context;
@@ -158,15 +159,7 @@ public final class ResponsesModule implements ServiceModule {
         String id = Ids.next("resp");
         long createdAt = System.currentTimeMillis() / 1000;
         ArrayNode input = resolveReferences(who, r, r.input().deepCopy());
-        for (JsonNode item : input) {
-            if (!item.has("id")) {
-                ((ObjectNode) item).put("id", Ids.next(switch (item.path("type").asText("message")) {
-                    case "message" -> "msg";
-                    case "mcp_approval_response" -> "mcpa";
-                    default -> "fco";
-                }));
-            }
-        }
+        Items.withIds(input);
         checkApprovals(history, input);
         if (r.background()) {
             background.enqueue(res, who, r, body, id, createdAt, input);
@@ -362,7 +355,7 @@ public final class ResponsesModule implements ServiceModule {
         if (r.conversation() == null) {
             return;
         }
-        ArrayNode items = ConversationsApi.withIds(input.deepCopy());
+        ArrayNode items = Items.withIds(input.deepCopy());
         response.get("output").forEach(items::add);
         conversations.append(r.conversation(), items);
     }

@@ -10,6 +10,7 @@ import dev.loopline.common.http.JsonBodies;
 import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
 import dev.loopline.responses.api.CreateRequest;
+import dev.loopline.responses.api.Items;
 import dev.loopline.responses.api.ItemPages;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
@@ -40,25 +41,6 @@ public final class ConversationsApi {
                 .delete("/v1/conversations/{id}/items/{item}", this::deleteItem);
     }
 
-    /** Items as stored: each with an id, messages with a status. */
-    public static ArrayNode withIds(ArrayNode items) {
-        for (JsonNode item : items) {
-            ObjectNode o = (ObjectNode) item;
-            String type = o.path("type").asText("message");
-            if (!o.has("id")) {
-                o.put("id", Ids.next(switch (type) {
-                    case "message" -> "msg";
-                    case "function_call" -> "fc";
-                    default -> "fco";
-                }));
-            }
-            if (type.equals("message") && !o.has("status")) {
-                o.put("status", "completed");
-            }
-        }
-        return items;
-    }
-
     static ObjectNode metadata(JsonNode m) {
         if (m == null || m.isNull()) {
             return Json.object();
@@ -83,7 +65,7 @@ public final class ConversationsApi {
     private void create(ServerRequest req, ServerResponse res) {
         Principal who = AuthenticatedUser.require();
         ObjectNode body = JsonBodies.readObject(req, maxBodyBytes);
-        ArrayNode items = body.hasNonNull("items") ? withIds(CreateRequest.items(body.get("items"))) : Json.array();
+        ArrayNode items = body.hasNonNull("items") ? Items.withIds(CreateRequest.items(body.get("items"))) : Json.array();
         JsonBodies.send(res, store.create(who.tenantId(), Ids.next("conv"), metadata(body.get("metadata")), items).toJson());
     }
 
@@ -112,7 +94,7 @@ public final class ConversationsApi {
     private void addItems(ServerRequest req, ServerResponse res) {
         Principal who = AuthenticatedUser.require();
         ConversationStore.Conversation c = find(req, who);
-        ArrayNode items = withIds(CreateRequest.items(JsonBodies.readObject(req, maxBodyBytes).get("items")));
+        ArrayNode items = Items.withIds(CreateRequest.items(JsonBodies.readObject(req, maxBodyBytes).get("items")));
         store.append(c.id(), items);
         List<JsonNode> added = new java.util.ArrayList<>();
         items.forEach(added::add);
