@@ -22,14 +22,20 @@ public final class UsageRecorder implements AutoCloseable {
     private final Database db;
     private final BlockingQueue<UsageRecord> queue = new ArrayBlockingQueue<>(65_536);
     private final long flushMillis;
+    private final long gatherMillis;
     private final Thread writer;
     private final java.util.concurrent.atomic.AtomicLong recorded = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean running = true;
 
+    /**
+     * @param flushMillis the longest a row waits before it is written (the window a crash can lose);
+     *                    rows arriving meanwhile are gathered into one commit
+     */
     public UsageRecorder(Database db, long flushMillis) {
         this.db = db;
         this.flushMillis = flushMillis;
+        this.gatherMillis = Math.max(1, flushMillis);
         this.writer = Thread.ofPlatform().daemon().name("usage-writer").start(this::loop);
     }
 
@@ -49,7 +55,19 @@ public final class UsageRecorder implements AutoCloseable {
                     continue;
                 }
                 batch.add(first);
+                // Gather for a moment: one commit per batch, not per request. Each commit is
+                // written through to disk (the database keeps what it acknowledged across a
+                // kill -9), and at thousands of requests per second commits of one or two rows
+                // cost a third of the proxy's throughput.
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(gatherMillis);
                 queue.drainTo(batch, 1023);
+                for (long left; batch.size() < 1024 && running && (left = until - System.nanoTime()) > 0; ) {
+                    UsageRecord next = queue.poll(left, TimeUnit.NANOSECONDS);
+                    if (next != null) {
+                        batch.add(next);
+                        queue.drainTo(batch, 1023 - batch.size() + 1);
+                    }
+                }
                 write(batch);
             } catch (InterruptedException e) {
                 if (!running) {
