@@ -66,6 +66,13 @@ class BackgroundResponsesTest {
             TestServer.error(BuiltinToolsEndToEndTest.send(base, "/v1/responses/" + fg.path("id").asText() + "/cancel", ""), 400);
             TestServer.error(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"hi\",\"background\":true,\"store\":false}"), 400);
 
+            // A background response whose input references a stored web_search_call item (resolved at create time).
+            String searchId = done.path("output").get(0).path("id").asText();
+            JsonNode referencing = Json.parse(EndToEndTest.post(base, KEY, """
+                    {"model":"loopline-sim","background":true,"input":[{"type":"item_reference","id":"%s"},{"role":"user","content":"Thanks"}]}"""
+                    .formatted(searchId)).body());
+            assertEquals("completed", poll(base, referencing.path("id").asText(), "completed").path("status").asText());
+
             // background + stream: the POST follows the stored events; a reader can resume after any of them.
             var streamed = EndToEndTest.post(base, KEY, """
                     {"model":"loopline-sim","input":"What is the capital of France?","background":true,"stream":true,"tools":[{"type":"web_search"}]}""");

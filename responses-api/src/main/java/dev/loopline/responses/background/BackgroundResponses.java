@@ -113,8 +113,8 @@ public final class BackgroundResponses implements AutoCloseable {
      */
     public void enqueue(ServerResponse res, Principal who, CreateRequest r, ObjectNode body, String id, long createdAt, ArrayNode input) {
         ObjectNode queued = ResponseObject.build(id, createdAt, "queued", r, Json.array(), 0, 0, 0, null, null, r.metadata());
+        // The request as sent (it parses again the same way); the input the loop uses is the resolved one stored with the response.
         ObjectNode jobRequest = body.deepCopy();
-        jobRequest.remove("input"); // the resolved input is stored with the response
         jobRequest.set("tools", CreateRequest.echoed(r.tools()));
         boolean secrets = hasCredentials(r.tools());
         long now = System.nanoTime();
@@ -166,9 +166,7 @@ public final class BackgroundResponses implements AutoCloseable {
         CreateRequest held = kept == null ? null : kept.request();
         ArrayNode input = Json.array();
         store.items(id, "input").forEach(input::add);
-        ObjectNode requestBody = job.request().deepCopy();
-        requestBody.set("input", input);
-        CreateRequest r = held != null ? held : CreateRequest.parse(requestBody);
+        CreateRequest r = held != null ? held : CreateRequest.parse(job.request());
         boolean streamed = r.stream();
         ResponseStream events = streamed ? new ResponseStream((seq, type, json) -> eventLog.append(id, seq, type, json), eventLog.next(id),
                 cancellation, false) : null;
