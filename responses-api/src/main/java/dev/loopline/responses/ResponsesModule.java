@@ -301,8 +301,8 @@ public final class ResponsesModule implements ServiceModule {
 
     /**
      * An uploaded file of the caller (Files API, with the caller's credential, so tenant isolation
-     * is the Files API's): its name, type and bytes, or null when there is none. At most 20 MB
-     * more than the image cap are never read.
+     * is the Files API's): its name, type and bytes (at most one byte past the 20 MB cap), or null
+     * when there is none.
      */
     private InputParts.Fetched uploadedFile(String fileId, String bearer) {
         if (!fileId.matches("[A-Za-z0-9_-]{1,128}")) {
@@ -323,12 +323,14 @@ public final class ResponsesModule implements ServiceModule {
                 if (!content.isSuccessful()) {
                     return null;
                 }
-                byte[] bytes = content.body().source().readByteArray(Math.min(content.body().contentLength() < 0 ? MAX_IMAGE_BYTES + 1
-                        : content.body().contentLength(), MAX_IMAGE_BYTES + 1));
-                return new InputParts.Fetched(filename, content.header("Content-Type"), bytes);
+                // At most one byte past the cap, whether or not the length was declared.
+                okio.Buffer bytes = new okio.Buffer();
+                okio.BufferedSource src = content.body().source();
+                while (bytes.size() <= MAX_IMAGE_BYTES && src.read(bytes, MAX_IMAGE_BYTES + 1 - bytes.size()) != -1) {
+                    // reading
+                }
+                return new InputParts.Fetched(filename, content.header("Content-Type"), bytes.readByteArray());
             }
-        } catch (java.io.EOFException e) {
-            throw ApiException.badGateway("File " + fileId + " could not be read whole.");
         } catch (java.io.IOException e) {
             throw ApiException.badGateway("The Files API could not be reached.");
         }
