@@ -49,11 +49,19 @@ public final class McpToolClient implements AutoCloseable {
      * @param name    how errors name the server ("mcp-tools", or a remote server's label)
      */
     public McpToolClient(OkHttpClient http, String mcpUrl, Map<String, String> headers, String name) {
+        this(http, mcpUrl, headers, name, 64L * 1024 * 1024);
+    }
+
+    /** @param maxAnswerBytes the largest answer read from the server (a remote one is a stranger); larger fails the call */
+    public McpToolClient(OkHttpClient http, String mcpUrl, Map<String, String> headers, String name, long maxAnswerBytes) {
         this.http = http;
         this.url = mcpUrl;
         this.headers = Map.copyOf(headers);
         this.name = name;
+        this.maxAnswerBytes = maxAnswerBytes;
     }
+
+    private final long maxAnswerBytes;
 
     /** The credentials for the next calls (a pooled session serves one principal, whose current token is used). */
     public void headers(Map<String, String> headers) {
@@ -215,16 +223,29 @@ public final class McpToolClient implements AutoCloseable {
     /** The JSON-RPC response to request {@code id}, from a JSON body or from the SSE stream the server opened. */
     private JsonNode answer(Response res, long id) throws IOException, ToolCallFailed {
         String type = res.header("Content-Type", "");
-        if (!type.startsWith("text/event-stream")) {
-            return Json.mapper().readTree(res.body().bytes());
-        }
         BufferedSource source = res.body().source();
+        if (!type.startsWith("text/event-stream")) {
+            if (source.request(maxAnswerBytes + 1)) {
+                throw tooLarge();
+            }
+            return Json.mapper().readTree(source.readByteArray());
+        }
         StringBuilder data = new StringBuilder();
+        long budget = maxAnswerBytes;
         while (true) {
-            String line = source.readUtf8Line();
-            if (line == null) {
+            if (source.exhausted()) {
                 throw new ToolCallFailed(name + " closed the stream without answering");
             }
+            String line;
+            try {
+                line = source.readUtf8LineStrict(budget);
+            } catch (java.io.EOFException e) {
+                if (source.exhausted()) {
+                    throw new ToolCallFailed(name + " closed the stream without answering");
+                }
+                throw tooLarge();
+            }
+            budget -= line.length() + 1;
             if (line.startsWith("data:")) {
                 data.append(line.length() > 5 && line.charAt(5) == ' ' ? line.substring(6) : line.substring(5)).append('\n');
                 continue;
@@ -240,6 +261,11 @@ public final class McpToolClient implements AutoCloseable {
                 return msg;
             }
         }
+    }
+
+    private ToolCallFailed tooLarge() {
+        broken = true;
+        return new ToolCallFailed(name + " sent an answer larger than " + maxAnswerBytes + " bytes");
     }
 
     /** Answers a server-to-client request: we offer no client features (no sampling, roots or elicitation). */

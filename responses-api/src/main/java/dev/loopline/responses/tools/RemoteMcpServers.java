@@ -36,6 +36,8 @@ import java.util.Set;
  */
 public final class RemoteMcpServers implements AutoCloseable {
     private static final java.util.regex.Pattern FUNCTION_NAME = java.util.regex.Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+    /** The largest answer read from a remote server (a tool list or a result); what the model sees is trimmed further. */
+    static final long MAX_ANSWER_BYTES = 8L * 1024 * 1024;
 
     /** A remote tool as the model sees it. */
     public record Offered(String function, String label, String tool, JsonNode definition) {
@@ -76,7 +78,8 @@ public final class RemoteMcpServers implements AutoCloseable {
             if (t.path("authorization").isTextual()) {
                 headers.put("Authorization", "Bearer " + t.get("authorization").asText());
             }
-            McpToolClient client = new McpToolClient(http, t.path("server_url").asText(), headers, "MCP server '" + label + "'");
+            McpToolClient client = new McpToolClient(http, t.path("server_url").asText(), headers, "MCP server '" + label + "'",
+                    MAX_ANSWER_BYTES);
             JsonNode before = listed.get(label);
             ArrayNode tools = Json.array();
             String error = null;

@@ -153,4 +153,15 @@ class McpSessionPoolTest {
         pool.close();
         assertTrue(deletes.get() >= 2, "closing the pool ends the idle sessions");
     }
+
+    @Test
+    void answersLargerThanTheCapFailTheCallNotTheProcess() {
+        McpToolClient tiny = new McpToolClient(new OkHttpClient(), url, java.util.Map.of(), "remote", 100);
+        McpToolClient.ToolCallFailed json = org.junit.jupiter.api.Assertions.assertThrows(McpToolClient.ToolCallFailed.class, tiny::open);
+        assertTrue(json.getMessage().contains("larger than 100 bytes"), json.getMessage());
+        McpToolClient small = new McpToolClient(new OkHttpClient(), url, java.util.Map.of(), "remote", 200);
+        McpToolClient.ToolCallFailed sse = org.junit.jupiter.api.Assertions.assertThrows(McpToolClient.ToolCallFailed.class, () -> call(small));
+        assertTrue(sse.getMessage().contains("larger than 200 bytes"), sse.getMessage());
+        assertTrue(!small.reusable(), "a session that was sent too much is not pooled");
+    }
 }
