@@ -192,13 +192,16 @@ public final class ResponsesModule implements ServiceModule {
                                String bearer, ToolExecutionLog log, LoopEvents events) {
         McpToolClient mcp = mcpSessions.borrow(who, bearer);
         // The session goes back to the pool afterwards: a late cancel of this response must not reach its next user.
-        Object lock = new Object();
+        java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
         boolean[] borrowed = {true};
         events.onCancel(() -> {
-            synchronized (lock) {
+            lock.lock();
+            try {
                 if (borrowed[0]) {
                     mcp.cancelAll();
                 }
+            } finally {
+                lock.unlock();
             }
         });
         try (RemoteMcpServers remote = RemoteMcpServers.open(r.tools(), context, takenNames(r), remoteMcpHttp)) {
@@ -215,8 +218,11 @@ public final class ResponsesModule implements ServiceModule {
                     result.inputTokens(), result.cachedTokens(), result.outputTokens(), null,
                     result.truncated() ? Json.object().put("reason", "max_output_tokens") : null, metadata);
         } finally {
-            synchronized (lock) {
+            lock.lock();
+            try {
                 borrowed[0] = false;
+            } finally {
+                lock.unlock();
             }
             mcpSessions.release(who, mcp);
         }

@@ -18,7 +18,15 @@ public final class EventLog {
     }
 
     private final Database db;
-    private final ConcurrentHashMap<String, Object> monitors = new ConcurrentHashMap<>();
+    /** Per response being followed here: a lock and condition (not a monitor, which would pin virtual threads before Java 24). */
+    private final ConcurrentHashMap<String, Signal> monitors = new ConcurrentHashMap<>();
+
+    private record Signal(java.util.concurrent.locks.ReentrantLock lock, java.util.concurrent.locks.Condition appended) {
+        static Signal create() {
+            var lock = new java.util.concurrent.locks.ReentrantLock();
+            return new Signal(lock, lock.newCondition());
+        }
+    }
 
     public EventLog(Database db) {
         this.db = db;
@@ -55,17 +63,23 @@ public final class EventLog {
 
     /** Waits until an event is appended here for this response, or the time is up (events from other replicas). */
     public void await(String responseId, Duration max) throws InterruptedException {
-        Object m = monitors.computeIfAbsent(responseId, k -> new Object());
-        synchronized (m) {
-            m.wait(max.toMillis());
+        Signal s = monitors.computeIfAbsent(responseId, k -> Signal.create());
+        s.lock().lock();
+        try {
+            s.appended().await(max.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } finally {
+            s.lock().unlock();
         }
     }
 
     private void wake(String responseId) {
-        Object m = monitors.get(responseId);
-        if (m != null) {
-            synchronized (m) {
-                m.notifyAll();
+        Signal s = monitors.get(responseId);
+        if (s != null) {
+            s.lock().lock();
+            try {
+                s.appended().signalAll();
+            } finally {
+                s.lock().unlock();
             }
         }
     }

@@ -24,6 +24,7 @@ public final class ResponseStream implements LoopEvents {
     private final Sink sink;
     private final Cancellation cancellation;
     private final boolean disconnectCancels;
+    private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
     private int sequence;
     private boolean clientGone;
 
@@ -56,24 +57,29 @@ public final class ResponseStream implements LoopEvents {
     }
 
     /** Sends one event; when the client has left, the response is cancelled and later events are dropped. */
-    public synchronized void emit(String type, ObjectNode body) {
-        body.put("type", type).put("sequence_number", sequence++);
-        ObjectNode ordered = Json.object().put("type", type).put("sequence_number", body.get("sequence_number").asInt());
-        body.fields().forEachRemaining(e -> {
-            if (!e.getKey().equals("type") && !e.getKey().equals("sequence_number")) {
-                ordered.set(e.getKey(), e.getValue());
-            }
-        });
-        if (clientGone) {
-            return;
-        }
+    public void emit(String type, ObjectNode body) {
+        lock.lock(); // not a monitor: the write below blocks on the network
         try {
-            sink.send(ordered.get("sequence_number").asInt(), type, Json.string(ordered));
-        } catch (SseWriter.ClientDisconnectedException e) {
-            clientGone = true;
-            if (disconnectCancels) {
-                cancellation.cancel();
+            body.put("type", type).put("sequence_number", sequence++);
+            ObjectNode ordered = Json.object().put("type", type).put("sequence_number", body.get("sequence_number").asInt());
+            body.fields().forEachRemaining(e -> {
+                if (!e.getKey().equals("type") && !e.getKey().equals("sequence_number")) {
+                    ordered.set(e.getKey(), e.getValue());
+                }
+            });
+            if (clientGone) {
+                return;
             }
+            try {
+                sink.send(ordered.get("sequence_number").asInt(), type, Json.string(ordered));
+            } catch (SseWriter.ClientDisconnectedException e) {
+                clientGone = true;
+                if (disconnectCancels) {
+                    cancellation.cancel();
+                }
+            }
+        } finally {
+            lock.unlock();
         }
     }
 

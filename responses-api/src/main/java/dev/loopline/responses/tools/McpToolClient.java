@@ -40,6 +40,7 @@ public final class McpToolClient implements AutoCloseable {
     /** Calls in flight → the JSON-RPC id of their request (0 for notifications and responses). */
     private final Map<Call, Long> inFlight = new ConcurrentHashMap<>();
     private volatile boolean cancelled;
+    private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
     private String session;
     private String protocolVersion = VERSION;
     private boolean opened;
@@ -82,38 +83,44 @@ public final class McpToolClient implements AutoCloseable {
         }
     }
 
-    public synchronized void open() throws ToolCallFailed {
-        if (opened) {
-            return;
-        }
-        ObjectNode params = Json.object().put("protocolVersion", VERSION);
-        params.putObject("capabilities");
-        params.putObject("clientInfo").put("name", "loopline-responses-api").put("version", "1");
-        ObjectNode init = request("initialize", params);
-        try (Response res = post(init, http)) {
-            if (!res.isSuccessful()) {
-                throw new ToolCallFailed(name + " refused the session (HTTP " + res.code() + ")");
+    public void open() throws ToolCallFailed {
+        // A lock, not a monitor: this does network I/O, and a monitor would pin a virtual thread before Java 24.
+        lock.lock();
+        try {
+            if (opened) {
+                return;
             }
-            session = res.header("Mcp-Session-Id");
-            JsonNode answer = answer(res, init.get("id").asLong());
-            if (answer.has("error")) {
-                throw new ToolCallFailed(name + " refused the session: " + answer.path("error").path("message").asText());
+            ObjectNode params = Json.object().put("protocolVersion", VERSION);
+            params.putObject("capabilities");
+            params.putObject("clientInfo").put("name", "loopline-responses-api").put("version", "1");
+            ObjectNode init = request("initialize", params);
+            try (Response res = post(init, http)) {
+                if (!res.isSuccessful()) {
+                    throw new ToolCallFailed(name + " refused the session (HTTP " + res.code() + ")");
+                }
+                session = res.header("Mcp-Session-Id");
+                JsonNode answer = answer(res, init.get("id").asLong());
+                if (answer.has("error")) {
+                    throw new ToolCallFailed(name + " refused the session: " + answer.path("error").path("message").asText());
+                }
+                String v = answer.path("result").path("protocolVersion").asText(VERSION);
+                if (!SUPPORTED.contains(v)) {
+                    throw new ToolCallFailed(name + " speaks MCP " + v + ", which this client does not support");
+                }
+                protocolVersion = v;
+            } catch (IOException e) {
+                throw new ToolCallFailed(name + " could not be reached: " + reason(e));
             }
-            String v = answer.path("result").path("protocolVersion").asText(VERSION);
-            if (!SUPPORTED.contains(v)) {
-                throw new ToolCallFailed(name + " speaks MCP " + v + ", which this client does not support");
+            ObjectNode note = Json.object().put("jsonrpc", "2.0").put("method", "notifications/initialized");
+            try (Response ignored = post(note, http)) {
+                // 202, nothing to read
+            } catch (IOException e) {
+                throw new ToolCallFailed(name + " could not be reached: " + reason(e));
             }
-            protocolVersion = v;
-        } catch (IOException e) {
-            throw new ToolCallFailed(name + " could not be reached: " + reason(e));
+            opened = true;
+        } finally {
+            lock.unlock();
         }
-        ObjectNode note = Json.object().put("jsonrpc", "2.0").put("method", "notifications/initialized");
-        try (Response ignored = post(note, http)) {
-            // 202, nothing to read
-        } catch (IOException e) {
-            throw new ToolCallFailed(name + " could not be reached: " + reason(e));
-        }
-        opened = true;
     }
 
     /** Every tool the server offers (tools/list, following cursors; at most 50 pages). */
@@ -181,9 +188,12 @@ public final class McpToolClient implements AutoCloseable {
         try (Response res = post(req, client)) {
             if (res.code() == 404 && session != null) {
                 // The server forgot the session (idle expiry, restart): a new one, and the call once more.
-                synchronized (this) {
+                lock.lock();
+                try {
                     opened = false;
                     session = null;
+                } finally {
+                    lock.unlock();
                 }
                 res.close();
                 open();
@@ -337,17 +347,22 @@ public final class McpToolClient implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        if (session == null) {
-            return;
-        }
-        Request.Builder del = new Request.Builder().url(url).delete().header("Mcp-Session-Id", session)
-                .header("MCP-Protocol-Version", protocolVersion);
-        headers.forEach(del::header);
-        try (Response ignored = http.newCall(del.build()).execute()) {
-            session = null;
-        } catch (IOException ignored) {
-            // the session expires on its own
+    public void close() {
+        lock.lock();
+        try {
+            if (session == null) {
+                return;
+            }
+            Request.Builder del = new Request.Builder().url(url).delete().header("Mcp-Session-Id", session)
+                    .header("MCP-Protocol-Version", protocolVersion);
+            headers.forEach(del::header);
+            try (Response ignored = http.newCall(del.build()).execute()) {
+                session = null;
+            } catch (IOException ignored) {
+                // the session expires on its own
+            }
+        } finally {
+            lock.unlock();
         }
     }
 }
