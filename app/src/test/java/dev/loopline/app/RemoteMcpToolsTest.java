@@ -60,6 +60,19 @@ class RemoteMcpToolsTest {
             assertFalse(stored.contains(KEY), "the MCP server's token must not be stored");
             assertEquals(0, EndToEndTest.count(db, "SELECT COUNT(*) AS n FROM responses WHERE body LIKE ?", "%" + KEY + "%"));
 
+            // Two servers offering the same tool: both listed (at once), the model sees two distinct
+            // functions, and the call names the server's own tool.
+            String two = server.formatted(base, KEY, "\"never\"") + "," + server.formatted(base, KEY, "\"never\"").replace("\"tools\"", "\"more\"");
+            JsonNode both = Json.parse(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"Search the web: what is the capital of France?\","
+                    + "\"tools\":[" + two + "]}").body());
+            assertEquals("mcp_list_tools", both.path("output").get(0).path("type").asText(), both.toString());
+            assertEquals("mcp_list_tools", both.path("output").get(1).path("type").asText(), both.toString());
+            assertEquals("more", both.path("output").get(1).path("server_label").asText());
+            JsonNode call2 = both.path("output").get(2);
+            assertEquals("mcp_call", call2.path("type").asText(), both.toString());
+            assertEquals("web_search", call2.path("name").asText(), "the server's tool name, not the model's function name");
+            assertEquals("completed", call2.path("status").asText(), call2.toString());
+
             // In the background: the credentials stay in memory (pinned job), never in the stored job or response.
             JsonNode queued = Json.parse(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"background\":true,"
                     + "\"input\":\"Search the web: what is the capital of France?\",\"tools\":[" + server.formatted(base, KEY, "\"never\"") + "]}").body());

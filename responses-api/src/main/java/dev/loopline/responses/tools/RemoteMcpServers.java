@@ -68,34 +68,41 @@ public final class RemoteMcpServers implements AutoCloseable {
                 listed.put(item.path("server_label").asText(), item.path("tools"));
             }
         }
+        // Servers not listed earlier in the conversation are listed all at once, not one after another.
+        Map<String, java.util.concurrent.Future<Listing>> listings = new HashMap<>();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (JsonNode t : requestTools) {
+                if ("mcp".equals(t.path("type").asText()) && !listed.containsKey(t.path("server_label").asText())) {
+                    McpToolClient client = client(t, http);
+                    listings.put(t.path("server_label").asText(), threads.submit(() -> list(client)));
+                }
+            }
+        }
         for (JsonNode t : requestTools) {
             if (!"mcp".equals(t.path("type").asText())) {
                 continue;
             }
             String label = t.path("server_label").asText();
-            Map<String, String> headers = new LinkedHashMap<>();
-            t.path("headers").fields().forEachRemaining(e -> headers.put(e.getKey(), e.getValue().asText()));
-            if (t.path("authorization").isTextual()) {
-                headers.put("Authorization", "Bearer " + t.get("authorization").asText());
-            }
-            McpToolClient client = new McpToolClient(http, t.path("server_url").asText(), headers, "MCP server '" + label + "'",
-                    MAX_ANSWER_BYTES);
             JsonNode before = listed.get(label);
             ArrayNode tools = Json.array();
             String error = null;
+            McpToolClient client;
             if (before != null) {
                 before.forEach(tools::add);
+                client = client(t, http);
             } else {
+                Listing l;
                 try {
-                    for (JsonNode def : client.listTools()) {
-                        ObjectNode tool = tools.addObject().put("name", def.path("name").asText());
-                        tool.set("description", def.path("description").isTextual() ? def.get("description") : Json.mapper().nullNode());
-                        tool.set("input_schema", def.path("inputSchema").isObject() ? def.get("inputSchema") : Json.object().put("type", "object"));
-                        tool.set("annotations", def.path("annotations").isObject() ? def.get("annotations") : Json.mapper().nullNode());
-                    }
-                } catch (McpToolClient.ToolCallFailed e) {
-                    error = e.getMessage();
+                    l = listings.get(label).get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("listing the tools of MCP server '" + label + "' was interrupted", e);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IllegalStateException("listing the tools of MCP server '" + label + "' failed", e.getCause());
                 }
+                client = l.client();
+                l.tools().forEach(tools::add);
+                error = l.error();
             }
             ArrayNode allowed = Json.array();
             for (JsonNode tool : tools) {
@@ -122,6 +129,41 @@ public final class RemoteMcpServers implements AutoCloseable {
             }
         }
         return r;
+    }
+
+    /** A server's tools as the mcp_list_tools item shows them, or the error that listing them ended in. */
+    private record Listing(McpToolClient client, ArrayNode tools, String error) {
+    }
+
+    private static McpToolClient client(JsonNode t, OkHttpClient http) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        t.path("headers").fields().forEachRemaining(e -> headers.put(e.getKey(), e.getValue().asText()));
+        if (t.path("authorization").isTextual()) {
+            headers.put("Authorization", "Bearer " + t.get("authorization").asText());
+        }
+        return new McpToolClient(http, t.path("server_url").asText(), headers, "MCP server '" + t.path("server_label").asText() + "'",
+                MAX_ANSWER_BYTES);
+    }
+
+    /** At most {@link #MAX_TOOLS} tools are kept from one server: more would swamp the model's context. */
+    static final int MAX_TOOLS = 128;
+
+    private static Listing list(McpToolClient client) {
+        ArrayNode tools = Json.array();
+        try {
+            for (JsonNode def : client.listTools()) {
+                if (tools.size() == MAX_TOOLS) {
+                    break;
+                }
+                ObjectNode tool = tools.addObject().put("name", def.path("name").asText());
+                tool.set("description", def.path("description").isTextual() ? def.get("description") : Json.mapper().nullNode());
+                tool.set("input_schema", def.path("inputSchema").isObject() ? def.get("inputSchema") : Json.object().put("type", "object"));
+                tool.set("annotations", def.path("annotations").isObject() ? def.get("annotations") : Json.mapper().nullNode());
+            }
+            return new Listing(client, tools, null);
+        } catch (McpToolClient.ToolCallFailed e) {
+            return new Listing(client, Json.array(), e.getMessage());
+        }
     }
 
     /**
