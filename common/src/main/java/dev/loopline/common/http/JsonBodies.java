@@ -29,6 +29,14 @@ public final class JsonBodies {
             return new byte[0];
         }
         try (InputStream in = req.content().inputStream()) {
+            if (declared >= 0) {
+                // The declared length, read into an array of that size (not in buffers sized for the cap).
+                byte[] exact = in.readNBytes((int) declared);
+                if (exact.length < declared) {
+                    throw ApiException.badRequest(null, "The request body is shorter than its Content-Length.");
+                }
+                return exact;
+            }
             byte[] all = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
             if (all.length > maxBytes) {
                 throw ApiException.payloadTooLarge(maxBytes);
