@@ -388,44 +388,37 @@ public final class ToolLoop {
         long start = System.currentTimeMillis();
         ObjectNode item = Json.object().put("id", itemId).put("type", "web_search_call");
         ObjectNode action = Json.object().put("type", "search");
-        JsonNode args;
-        try {
-            args = Json.mapper().readTree(argsText);
-        } catch (Exception e) {
-            args = null;
-        }
-        String result;
+        JsonNode args = arguments(call);
+        String result = null;
         String error = null;
-        if (args == null || !args.isObject()) {
+        if (args == null) {
             error = "The tool arguments were not a JSON object.";
-            result = null;
         } else {
             action.put("query", args.path("query").asText(""));
             action.putArray("queries").add(args.path("query").asText(""));
             try {
-                JsonNode r = mcp.callTool(tool, args, limits.toolTimeout());
-                if (r.path("isError").asBoolean(false)) {
-                    error = r.path("content").path(0).path("text").asText("The tool failed.");
-                    result = null;
-                } else {
-                    JsonNode structured = r.path("structuredContent");
-                    result = structured.isMissingNode() ? r.path("content").path(0).path("text").asText("") : Json.string(structured);
-                    ArrayNode sources = action.putArray("sources");
-                    for (JsonNode hit : structured.path("results")) {
-                        sources.addObject().put("type", "url").put("url", hit.path("url").asText());
-                    }
+                JsonNode r = callMcp(mcp, tool, args);
+                JsonNode structured = r.path("structuredContent");
+                result = structured.isMissingNode() ? r.path("content").path(0).path("text").asText("") : Json.string(structured);
+                ArrayNode sources = action.putArray("sources");
+                for (JsonNode hit : structured.path("results")) {
+                    sources.addObject().put("type", "url").put("url", hit.path("url").asText());
                 }
             } catch (McpToolClient.ToolCallFailed e) {
                 error = e.getMessage();
-                result = null;
             }
         }
         item.put("status", error == null ? "completed" : "failed");
         item.set("action", action);
-        log.record(new ToolExecutionLog.ToolExecution(itemId, round, tool, argsText, result, error,
+        return recorded(item, log, round, tool, argsText, result, error, start);
+    }
+
+    /** Writes a built-in call's execution row and gives its item the text the model reads (the result, or the error). */
+    private static ObjectNode recorded(ObjectNode item, ToolExecutionLog log, int round, String tool, String arguments, String result,
+                                       String error, long start) {
+        log.record(new ToolExecutionLog.ToolExecution(item.path("id").asText(), round, tool, arguments, result, error,
                 error == null ? "completed" : "failed", start, System.currentTimeMillis()));
-        item.put("_model_text", error == null ? result : "Tool error: " + error);
-        return item;
+        return item.put("_model_text", error == null ? result : "Tool error: " + error);
     }
 
     /** The model's arguments as an object, or null when they are not a JSON object. */
@@ -438,13 +431,13 @@ public final class ToolLoop {
         }
     }
 
-    /** Calls an mcp-tools tool; returns its structured result, or throws with the tool's own error text. */
+    /** Calls an mcp-tools tool; returns its CallToolResult, or throws with the tool's own error text. */
     private JsonNode callMcp(McpToolClient mcp, String tool, JsonNode args) throws McpToolClient.ToolCallFailed {
         JsonNode r = mcp.callTool(tool, args, limits.toolTimeout());
         if (r.path("isError").asBoolean(false)) {
             throw new McpToolClient.ToolCallFailed(r.path("content").path(0).path("text").asText("The tool failed."));
         }
-        return r.path("structuredContent");
+        return r;
     }
 
     /** file_search: the model's query over the request's vector stores, filters and limits → a file_search_call item. */
@@ -474,7 +467,7 @@ public final class ToolLoop {
             error = "The file_search call had no query.";
         } else {
             try {
-                JsonNode structured = callMcp(mcp, "file_search", mcpArgs);
+                JsonNode structured = callMcp(mcp, "file_search", mcpArgs).path("structuredContent");
                 for (JsonNode hit : structured.path("results")) {
                     results.addObject().put("file_id", hit.path("file_id").asText()).put("filename", hit.path("filename").asText())
                             .put("score", hit.path("score").asDouble()).put("text", hit.path("text").asText())
@@ -491,9 +484,7 @@ public final class ToolLoop {
         } else {
             item.putNull("results");
         }
-        log.record(new ToolExecutionLog.ToolExecution(itemId, round, "file_search", Json.string(mcpArgs), result, error,
-                error == null ? "completed" : "failed", start, System.currentTimeMillis()));
-        item.put("_model_text", error == null ? result : "Tool error: " + error);
+        recorded(item, log, round, "file_search", Json.string(mcpArgs), result, error, start);
         item.set("_hits", results);
         return item;
     }
@@ -515,7 +506,7 @@ public final class ToolLoop {
             error = "The code_interpreter call had no code.";
         } else {
             try {
-                JsonNode run = callMcp(mcp, "python_exec", Json.object().put("code", code));
+                JsonNode run = callMcp(mcp, "python_exec", Json.object().put("code", code)).path("structuredContent");
                 ObjectNode forModel = Json.object().put("status", run.path("status").asText())
                         .put("stdout", run.path("stdout").asText("")).put("stderr", run.path("stderr").asText(""));
                 forModel.set("exit_code", run.path("exit_code"));
@@ -531,10 +522,7 @@ public final class ToolLoop {
         } else {
             item.putNull("outputs");
         }
-        log.record(new ToolExecutionLog.ToolExecution(itemId, round, "python_exec", Json.string(Json.object().put("code", code)), result,
-                error, error == null ? "completed" : "failed", start, System.currentTimeMillis()));
-        item.put("_model_text", error == null ? result : "Tool error: " + error);
-        return item;
+        return recorded(item, log, round, "python_exec", Json.string(Json.object().put("code", code)), result, error, start);
     }
 
     /** Tokens used by the model calls of one response, from each reply's usage. */
