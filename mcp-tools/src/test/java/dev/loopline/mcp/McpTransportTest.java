@@ -32,19 +32,7 @@ class McpTransportTest {
     }
 
     static HttpResponse<String> rpc(String key, String session, String body, String... headers) {
-        var b = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/mcp"))
-                .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofString(body));
-        if (key != null) {
-            b.header("Authorization", "Bearer " + key);
-        }
-        if (session != null) {
-            b.header("Mcp-Session-Id", session);
-        }
-        for (int i = 0; i < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        return server.send(b.build());
+        return McpTransportTestSupport.rpc(server, key, session, body, headers);
     }
 
     static String initialize(String key) {

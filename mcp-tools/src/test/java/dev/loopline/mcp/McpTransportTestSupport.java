@@ -15,7 +15,8 @@ final class McpTransportTestSupport {
     private McpTransportTestSupport() {
     }
 
-    static HttpResponse<String> rpc(TestServer server, String key, String session, String body) {
+    /** {@code headers}: more name/value pairs to send. */
+    static HttpResponse<String> rpc(TestServer server, String key, String session, String body, String... headers) {
         var b = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/mcp"))
                 .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
@@ -24,6 +25,9 @@ final class McpTransportTestSupport {
         }
         if (session != null) {
             b.header("Mcp-Session-Id", session);
+        }
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
         }
         return server.send(b.build());
     }
