@@ -35,8 +35,7 @@ class BackgroundResponsesTest {
 
     @Test
     void runsInTheBackgroundAndCanBeCancelled(@TempDir Path dir) throws Exception {
-        Map<String, String> env = Map.of("LOOPLINE_DATA_DIR", dir.toString(), "LOOPLINE_PORT", "0", "LOOPLINE_SIM_PORT", "0",
-                "LOOPLINE_SIM_INSTANT", "true", "LOOPLINE_DEV_API_KEY", KEY, "LOOPLINE_SANDBOX_POOL", "1");
+        Map<String, String> env = EndToEndTest.env(dir, "LOOPLINE_SANDBOX_POOL", "1");
         try (Main.Running app = Main.start(Settings.of(env), null)) {
             String base = "http://127.0.0.1:" + app.port();
             JsonNode queued = Json.parse(EndToEndTest.post(base, KEY, """

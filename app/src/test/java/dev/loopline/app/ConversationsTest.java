@@ -12,7 +12,6 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -47,9 +46,8 @@ class ConversationsTest {
     }
 
     private void run(Path dir, Map<String, String> dbEnv) throws Exception {
-        Map<String, String> env = new HashMap<>(dbEnv);
-        env.putAll(Map.of("LOOPLINE_DATA_DIR", dir.toString(), "LOOPLINE_PORT", "0", "LOOPLINE_SIM_PORT", "0",
-                "LOOPLINE_SIM_INSTANT", "true", "LOOPLINE_DEV_API_KEY", KEY, "LOOPLINE_SANDBOX", "off"));
+        Map<String, String> env = EndToEndTest.env(dir, "LOOPLINE_SANDBOX", "off");
+        env.putAll(dbEnv);
         try (Main.Running app = Main.start(Settings.of(env), null)) {
             String base = "http://127.0.0.1:" + app.port();
             JsonNode conv = ok(call("POST", base, "/v1/conversations",

@@ -41,12 +41,8 @@ class EndToEndTest {
     }
 
     private void run(Path dir, Map<String, String> dbEnv) throws Exception {
-        Map<String, String> env = new HashMap<>(dbEnv);
-        env.put("LOOPLINE_DATA_DIR", dir.toString());
-        env.put("LOOPLINE_PORT", "0");
-        env.put("LOOPLINE_SIM_PORT", "0");
-        env.put("LOOPLINE_SIM_INSTANT", "true");
-        env.put("LOOPLINE_DEV_API_KEY", KEY);
+        Map<String, String> env = env(dir);
+        env.putAll(dbEnv);
         try (Main.Running app = Main.start(Settings.of(env), null)) {
             String base = "http://127.0.0.1:" + app.port();
             var db = app.platform().database();

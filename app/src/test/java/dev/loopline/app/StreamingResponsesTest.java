@@ -37,8 +37,7 @@ class StreamingResponsesTest {
 
     @Test
     void aStreamedResponseWithAToolCallHasTheFullEventSequence(@TempDir Path dir) throws Exception {
-        Map<String, String> env = Map.of("LOOPLINE_DATA_DIR", dir.toString(), "LOOPLINE_PORT", "0", "LOOPLINE_SIM_PORT", "0",
-                "LOOPLINE_SIM_INSTANT", "true", "LOOPLINE_DEV_API_KEY", KEY, "LOOPLINE_SANDBOX", "off");
+        Map<String, String> env = EndToEndTest.env(dir, "LOOPLINE_SANDBOX", "off");
         try (Main.Running app = Main.start(Settings.of(env), null)) {
             String base = "http://127.0.0.1:" + app.port();
             HttpResponse<String> res = EndToEndTest.post(base, KEY, """
