@@ -232,7 +232,7 @@ public final class BackgroundResponses implements AutoCloseable {
                 if (ended) {
                     return;
                 }
-                String status = store.get(who.tenantId(), id).map(b -> b.path("status").asText()).orElse("deleted");
+                String status = store.status(who.tenantId(), id).orElse("deleted");
                 if (!status.equals("queued") && !status.equals("in_progress")) {
                     // Finished: its final event follows the status at once, unless it was cancelled or lost.
                     if (status.equals("cancelled") || status.equals("deleted")) {

@@ -74,6 +74,12 @@ public final class ResponseStore {
                 .map(r -> (ObjectNode) Json.parse(r.column("body").getString()));
     }
 
+    /** A response's status alone (what a poller needs), without reading its body. */
+    public Optional<String> status(String tenant, String id) {
+        return db.client().execute().get("SELECT status FROM responses WHERE id = ? AND tenant_id = ?", id, tenant)
+                .map(r -> r.column("status").getString());
+    }
+
     public List<JsonNode> items(String responseId, String direction) {
         return db.list("SELECT body FROM response_items WHERE response_id = ? AND direction = ? ORDER BY seq",
                 r -> Json.parse(r.column("body").getString()), responseId, direction);

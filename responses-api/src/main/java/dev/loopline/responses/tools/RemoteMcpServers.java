@@ -61,6 +61,13 @@ public final class RemoteMcpServers implements AutoCloseable {
      * @param taken     function names the model already has (functions, built-ins)
      */
     public static RemoteMcpServers open(ArrayNode requestTools, List<JsonNode> context, Set<String> taken, OkHttpClient http) {
+        boolean any = false;
+        for (JsonNode t : requestTools) {
+            any |= "mcp".equals(t.path("type").asText());
+        }
+        if (!any) {
+            return NONE; // most responses: no context scan, no listing threads
+        }
         RemoteMcpServers r = new RemoteMcpServers();
         Map<String, JsonNode> listed = new HashMap<>();
         for (JsonNode item : context) {
