@@ -34,10 +34,6 @@ public final class JobQueue {
         this.owner = owner;
     }
 
-    public String owner() {
-        return owner;
-    }
-
     /**
      * Inside the transaction that stores the queued response. A job with secrets (MCP credentials
      * kept only in this process's memory) is pinned to this process: no other replica claims it.

@@ -73,10 +73,6 @@ public final class Workers implements AutoCloseable {
         return true;
     }
 
-    public int runningCount() {
-        return running.size();
-    }
-
     private void dispatch() {
         while (!stopped) {
             try {

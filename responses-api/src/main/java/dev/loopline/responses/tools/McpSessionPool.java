@@ -70,10 +70,6 @@ public final class McpSessionPool implements AutoCloseable {
         idleCount.incrementAndGet();
     }
 
-    public int idleSessions() {
-        return idleCount.get();
-    }
-
     @Override
     public void close() {
         idle.values().forEach(q -> {

@@ -211,10 +211,6 @@ public final class RemoteMcpServers implements AutoCloseable {
         return byFunction;
     }
 
-    public boolean hasServer(String label) {
-        return servers.containsKey(label);
-    }
-
     /** Whether calling this tool must wait for the user ({@code require_approval}, "always" by default). */
     public boolean needsApproval(Offered o) {
         JsonNode policy = servers.get(o.label()).config().path("require_approval");
