@@ -27,6 +27,7 @@ import dev.loopline.proxy.routing.UpstreamPool;
 import dev.loopline.proxy.usage.UsageApi;
 import dev.loopline.proxy.usage.UsageRecord;
 import dev.loopline.proxy.usage.UsageRecorder;
+import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
@@ -44,6 +45,8 @@ import java.util.TreeSet;
  * account the usage.
  */
 public final class LlmProxyModule implements ServiceModule {
+    private static final HeaderName SESSION_HEADER = HeaderNames.create("X-Session-Id");
+    private static final HeaderName CACHE_HEADER = HeaderNames.create("X-Loopline-Cache");
     private static final System.Logger LOG = System.getLogger(LlmProxyModule.class.getName());
     private final Platform platform;
     private final UpstreamPool pool;
@@ -168,7 +171,7 @@ public final class LlmProxyModule implements ServiceModule {
             byte[] hit = cache.get(cacheKey).orElse(null);
             if (hit != null) {
                 res.header(HeaderNames.CONTENT_TYPE, "application/json");
-                res.header(HeaderNames.create("X-Loopline-Cache"), "hit");
+                res.header(CACHE_HEADER, "hit");
                 res.send(hit);
                 account(who, path, resolved, null, 200, false, true, start, 0, 0, 0, 0);
                 return;
@@ -260,7 +263,7 @@ public final class LlmProxyModule implements ServiceModule {
         if (!affinity) {
             return null;
         }
-        var header = req.headers().first(HeaderNames.create("X-Session-Id"));
+        var header = req.headers().first(SESSION_HEADER);
         if (header.isPresent()) {
             return "s:" + header.get();
         }
