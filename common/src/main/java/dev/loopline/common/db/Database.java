@@ -9,6 +9,10 @@ import io.helidon.dbclient.DbTransaction;
 import org.flywaydb.core.Flyway;
 
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Types;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -99,6 +103,41 @@ public final class Database implements AutoCloseable {
         } catch (RuntimeException e) {
             tx.rollback();
             throw e;
+        }
+    }
+
+    /**
+     * Runs one statement for many rows as a JDBC batch in one transaction: all rows or none. Far
+     * cheaper per row than a statement each (the usage writer's hundreds of rows per flush).
+     */
+    public void batch(String sql, List<Object[]> rows) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        try (Connection c = client.unwrap(Connection.class)) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                for (Object[] row : rows) {
+                    for (int i = 0; i < row.length; i++) {
+                        if (row[i] == null) {
+                            ps.setNull(i + 1, Types.NULL);
+                        } else {
+                            ps.setObject(i + 1, row[i]);
+                        }
+                    }
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(autoCommit);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("batch of " + rows.size() + " rows failed: " + e.getMessage(), e);
         }
     }
 

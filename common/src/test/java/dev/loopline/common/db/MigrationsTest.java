@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every migration runs on both databases, and the same SQL reads and writes on both. */
@@ -49,5 +50,20 @@ class MigrationsTest {
         List<String> bodies = db.list("SELECT body FROM responses WHERE tenant_id = ?", r -> r.column("body").getString(), "t");
         assertEquals(big, bodies.getFirst(), "large JSON bodies round-trip unchanged");
         assertTrue(db.ping());
+
+        String insert = "INSERT INTO usage (request_id, tenant_id, user_id, endpoint, model, upstream, prompt_tokens, completion_tokens, "
+                + "cached_tokens, latency_ms, ttft_ms, status, stream, from_cache, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        db.batch(insert, List.of(
+                new Object[] {"r1", "t", "u", "/v1/chat/completions", "m", null, 3L, 4L, 0L, 5L, null, 200, false, false, 10L},
+                new Object[] {"r2", "t", "u", "/v1/chat/completions", "m", "http://up", 30L, 40L, 1L, 6L, 2L, 200, true, true, 11L}));
+        assertEquals(77L, db.list("SELECT SUM(prompt_tokens + completion_tokens) AS n FROM usage WHERE tenant_id = ?",
+                r -> r.column("n").get(Number.class).longValue(), "t").getFirst());
+        assertEquals(List.of(true), db.list("SELECT stream FROM usage WHERE request_id = ? AND ttft_ms = 2 AND upstream = 'http://up'",
+                r -> r.column("stream").getBoolean(), "r2"));
+        // All or nothing: a row that breaks a constraint (status NOT NULL) takes the batch with it.
+        assertThrows(IllegalStateException.class, () -> db.batch(insert, List.of(
+                new Object[] {"r3", "t", "u", "/v1/chat/completions", "m", null, 1L, 1L, 0L, 1L, null, 200, false, false, 12L},
+                new Object[] {"r4", "t", "u", "/v1/chat/completions", "m", null, 1L, 1L, 0L, 1L, null, null, false, false, 13L})));
+        assertEquals(2, db.list("SELECT COUNT(*) AS n FROM usage WHERE tenant_id = ?", r -> r.column("n").get(Number.class).intValue(), "t").getFirst());
     }
 }
