@@ -3,10 +3,12 @@
 #   direct     wrk → upstream (nginx returning a fixed chat completion, keep-alive)
 #   nginx      wrk → nginx reverse proxy → the same upstream
 #   loopline   wrk → loopline llm-proxy (auth, limits, metrics, usage accounting on) → the same upstream
-# Usage: bench/proxy/run.sh [seconds per measurement]   (needs wrk and nginx: apt-get install wrk nginx)
+# Usage: bench/proxy/run.sh [seconds per measurement] [warm-up seconds per target, default 5]
+#   (needs wrk and nginx: apt-get install wrk nginx)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DUR="${1:-10}"
+WARMUP="${2:-5}"
 command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx (apt-get install wrk nginx)" >&2; exit 1; }
 JAVA="${JAVA_HOME:?set JAVA_HOME to a JDK 21+}/bin/java"
 work="$(mktemp -d)"
@@ -63,7 +65,7 @@ measure() { # name url threads conns → "p50 p99 rps non2xx"
 }
 # warm-up (JIT, connection pools)
 for u in "http://127.0.0.1:$UP/v1/chat/completions" "http://127.0.0.1:$NGX/v1/chat/completions" "http://127.0.0.1:$LL/v1/chat/completions"; do
-  wrk -t2 -c32 -d5s -s "$work/post.lua" "$u" >/dev/null 2>&1
+  wrk -t2 -c32 -d"${WARMUP}s" -s "$work/post.lua" "$u" >/dev/null 2>&1
 done
 echo "| target | c=1 p50 | c=1 p99 | c=1 req/s | c=64 p50 | c=64 p99 | c=64 req/s | c=64 non-2xx |"
 echo "|---|---|---|---|---|---|---|---|"

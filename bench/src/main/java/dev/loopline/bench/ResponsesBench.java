@@ -46,6 +46,7 @@ final class ResponsesBench {
 
     public static void main(String[] args) throws Exception {
         int samples = Integer.getInteger("bench.samples", 1000);
+        int warmup = Integer.getInteger("bench.warmup", 3000);
         int streams = Integer.getInteger("bench.streams", 500);
         String jar = System.getProperty("bench.jar", "app/target/loopline.jar");
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -59,7 +60,7 @@ final class ResponsesBench {
             try (Loopline app = Loopline.start(jar, sim.baseUrl(), "-Xmx1g")) {
                 String zero = request("bench zero rounds", false);
                 String one = request("bench one round", false);
-                for (int i = 0; i < 300; i++) {   // warm-up: JIT, pools, caches
+                for (int i = 0; i < warmup; i++) {   // warm-up: JIT (also of the database's write paths), pools, caches
                     post(http, app.base, zero);
                     post(http, app.base, one);
                 }

@@ -33,7 +33,9 @@ import java.util.zip.ZipFile;
  * First the Javadoc comments of the JDK's own sources ({@code $JAVA_HOME/lib/src.zip}, ~160k);
  * beyond that, documentation that Debian packages install (kernel, Python, Perl, Go, Rust,
  * PostgreSQL, Emacs and GNU manuals, man pages, and two dictionaries), about 1.07M in all: enough
- * for the 1M-vector benchmark on a machine without internet access.
+ * for the 1M-vector benchmark on a machine without internet access. The man pages include the
+ * translated ones Debian installs under {@code /usr/share/man/<lang>/}, so about 1% of the corpus
+ * is German, French and other languages; the model embeds them all the same.
  */
 final class Corpora {
     private static final Pattern COMMENT = Pattern.compile("/\\*\\*(.*?)\\*/", Pattern.DOTALL);
