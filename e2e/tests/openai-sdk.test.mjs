@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { checkEvent, checkResponse } from '../lib/schemas.mjs';
+import { checkAs, checkEvent, checkResponse } from '../lib/schemas.mjs';
 
 const baseURL = `${process.env.LOOPLINE_BASE_URL ?? 'http://127.0.0.1:8080'}/v1`;
 const apiKey = process.env.LOOPLINE_API_KEY;
@@ -123,4 +123,24 @@ test('responses streamed: raw events and the SDK helper assemble the same answer
   assert.match(final.output_text, /Paris is the capital/);
   const stored = await client.responses.retrieve(final.id);
   assert.equal(stored.output_text, final.output_text);
+});
+
+test('embeddings through llm-proxy from the embedding model (a second vllm-sim, as a second vLLM server would be)', async () => {
+  const embedModel = process.env.LOOPLINE_EMBEDDING_MODEL ?? 'loopline-sim-embed';
+  const listed = [];
+  for await (const m of client.models.list()) listed.push(m.id);
+  assert.ok(listed.includes(embedModel) && listed.includes(model), `both upstreams' models are listed: ${listed}`);
+  // The SDK asks for base64 by default and decodes it to floats itself.
+  const texts = ['cats purr', 'cats purr loudly', 'stock markets fell'];
+  const r = await client.embeddings.create({ model: embedModel, input: texts });
+  assert.equal(r.data.length, 3);
+  assert.equal(r.data[0].embedding.length, 384);
+  assert.ok(r.usage.prompt_tokens > 0);
+  const dot = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0);
+  assert.ok(dot(r.data[0].embedding, r.data[1].embedding) > dot(r.data[0].embedding, r.data[2].embedding));
+  const floats = await client.embeddings.create({ model: embedModel, input: texts[0], encoding_format: 'float' });
+  checkAs('CreateEmbeddingResponse', floats);
+  floats.data[0].embedding.forEach((x, i) => assert.ok(Math.abs(x - r.data[0].embedding[i]) < 1e-6, `component ${i}`));
+  // A chat model has no embeddings route on vLLM: its 404 reaches the caller in the OpenAI shape.
+  await assert.rejects(client.embeddings.create({ model, input: 'x' }), (err) => err instanceof OpenAI.NotFoundError);
 });

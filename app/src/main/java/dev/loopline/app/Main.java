@@ -21,8 +21,12 @@ public final class Main {
     private Main() {
     }
 
-    /** A started loopline: its server, its modules and, when no real upstream was configured, the simulator. */
-    public record Running(WebServer server, Platform platform, List<ServiceModule> modules, VllmSim sim, DevApiKey.Shown key)
+    /**
+     * A started loopline: its server, its modules and, when no real upstream was configured, the
+     * simulators (a chat model, and an embedding model as a second vLLM server would be).
+     */
+    public record Running(WebServer server, Platform platform, List<ServiceModule> modules, VllmSim sim, VllmSim embeddingSim,
+                          DevApiKey.Shown key)
             implements AutoCloseable {
         public int port() {
             return server.port();
@@ -34,8 +38,14 @@ public final class Main {
             server.stop();
             modules.forEach(ServiceModule::close);
             platform.close();
-            if (sim != null) {
-                sim.close();
+            closeSims(sim, embeddingSim);
+        }
+    }
+
+    private static void closeSims(VllmSim... sims) {
+        for (VllmSim s : sims) {
+            if (s != null) {
+                s.close();
             }
         }
     }
@@ -75,6 +85,7 @@ public final class Main {
     public static Running start(Settings settings, String service) {
         String upstreams = settings.optional("LOOPLINE_LLM_UPSTREAMS", "loopline.llm.upstreams").orElse(null);
         VllmSim sim = null;
+        VllmSim embeddingSim = null;
         boolean needsModel = service == null || service.equals("llm-proxy");
         if (upstreams == null && needsModel) {
             SimConfig cfg = SimConfig.defaults()
@@ -85,7 +96,12 @@ public final class Main {
                 cfg = cfg.instant();
             }
             sim = new VllmSim(cfg).start();
-            upstreams = sim.baseUrl();
+            // vLLM serves one model per server: embeddings come from a second one, as they would.
+            embeddingSim = new VllmSim(SimConfig.defaults()
+                    .withPort(settings.integer("LOOPLINE_SIM_EMBEDDING_PORT", "loopline.sim.embedding-port", 0))
+                    .withModels(List.of(settings.string("LOOPLINE_SIM_EMBEDDING_MODEL", "loopline.sim.embedding-model", "loopline-sim-embed")), 512)
+                    .withEmbeddingDims(384).instant()).start();
+            upstreams = sim.baseUrl() + "," + embeddingSim.baseUrl();
         }
         Platform platform = null;
         try {
@@ -95,14 +111,12 @@ public final class Main {
             WebServer server = PlatformServer.start(platform, modules,
                     settings.string("LOOPLINE_HOST", "loopline.host", "127.0.0.1"),
                     settings.integer("LOOPLINE_PORT", "loopline.port", 8080));
-            return new Running(server, platform, modules, sim, key);
+            return new Running(server, platform, modules, sim, embeddingSim, key);
         } catch (RuntimeException e) {
             if (platform != null) {
                 platform.close();
             }
-            if (sim != null) {
-                sim.close();
-            }
+            closeSims(sim, embeddingSim);
             throw e;
         }
     }
@@ -114,7 +128,8 @@ public final class Main {
         out.println(" loopline is up: " + base + "   (data: " + r.platform().dataDir() + ")");
         if (r.sim() != null) {
             out.println();
-            out.println(" !!! THE MODEL UPSTREAM IS A SIMULATOR (vllm-sim at " + r.sim().baseUrl() + ").");
+            out.println(" !!! THE MODEL UPSTREAM IS A SIMULATOR (vllm-sim at " + r.sim().baseUrl() + ", embeddings at "
+                    + r.embeddingSim().baseUrl() + ").");
             out.println(" !!! No language model runs here: replies are rule-based or scripted.");
             out.println(" !!! Set LOOPLINE_LLM_UPSTREAMS=http://your-vllm:8000 to use a real vLLM.");
         }

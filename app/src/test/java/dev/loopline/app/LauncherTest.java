@@ -31,6 +31,7 @@ class LauncherTest {
         Map<String, String> env = Map.of("LOOPLINE_DATA_DIR", dir.toString(), "LOOPLINE_PORT", "0", "LOOPLINE_MCP_AUTH", "none");
         try (Main.Running app = Main.start(Settings.of(env), "mcp-tools")) {
             assertNull(app.sim(), "no simulator without llm-proxy");
+            assertNull(app.embeddingSim());
             String base = "http://127.0.0.1:" + app.port();
             var init = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/mcp")).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}"))
@@ -84,6 +85,8 @@ class LauncherTest {
                     .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, res.statusCode(), "the first start's key still works");
             assertEquals("loopline-sim", Json.parse(res.body()).get("data").get(0).get("id").asText());
+            assertEquals("loopline-sim-embed", Json.parse(res.body()).get("data").get(1).get("id").asText(),
+                    "the embedding model's simulator is the second upstream");
         }
     }
 

@@ -592,6 +592,10 @@ public final class VllmSim implements AutoCloseable {
         } else {
             throw VllmError.schema("input", "string_type", "Input should be a valid string or list of strings");
         }
+        String format = body.path("encoding_format").isNull() ? "float" : body.path("encoding_format").asText("float");
+        if (!format.equals("float") && !format.equals("base64")) {
+            throw VllmError.schema("encoding_format", "literal_error", "Input should be 'float' or 'base64'");
+        }
         ObjectNode b = json.createObjectNode();
         b.put("id", "embd-" + Generation.hexId()).put("object", "list").put("created", Instant.now().getEpochSecond())
                 .put("model", config.defaultModel());
@@ -602,9 +606,19 @@ public final class VllmSim implements AutoCloseable {
             tokens += ids.length;
             ObjectNode d = data.addObject();
             d.put("index", i).put("object", "embedding");
-            ArrayNode vec = d.putArray("embedding");
-            for (float v : embed(ids)) {
-                vec.add(v);
+            float[] e = embed(ids);
+            if (format.equals("base64")) {
+                // As vLLM does: the float32 values' little-endian bytes, base64-encoded.
+                java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(e.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                for (float v : e) {
+                    bytes.putFloat(v);
+                }
+                d.put("embedding", java.util.Base64.getEncoder().encodeToString(bytes.array()));
+            } else {
+                ArrayNode vec = d.putArray("embedding");
+                for (float v : e) {
+                    vec.add(v);
+                }
             }
         }
         ObjectNode u = b.putObject("usage");

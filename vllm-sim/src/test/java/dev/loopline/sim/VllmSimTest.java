@@ -376,6 +376,21 @@ class VllmSimTest {
             double near = dot(e.get("data").get(0).get("embedding"), e.get("data").get(1).get("embedding"));
             double far = dot(e.get("data").get(0).get("embedding"), e.get("data").get(2).get("embedding"));
             assertTrue(near > far, near + " vs " + far);
+            // encoding_format base64: the same floats as little-endian float32 bytes (what the openai SDKs ask for).
+            var r64 = HTTP.send(HttpRequest.newBuilder(URI.create(emb.baseUrl() + "/v1/embeddings")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"input\":\"cats purr\",\"encoding_format\":\"base64\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(java.util.Base64.getDecoder()
+                    .decode(JSON.readTree(r64.body()).get("data").get(0).get("embedding").asText())).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            assertEquals(384 * 4, bytes.remaining());
+            for (int i = 0; i < 384; i++) {
+                assertEquals(e.get("data").get(0).get("embedding").get(i).floatValue(), bytes.getFloat(), 0f);
+            }
+            var bad = HTTP.send(HttpRequest.newBuilder(URI.create(emb.baseUrl() + "/v1/embeddings")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"input\":\"x\",\"encoding_format\":\"int8\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, bad.statusCode());
+            assertTrue(bad.body().contains("encoding_format"), bad.body());
         }
     }
 
