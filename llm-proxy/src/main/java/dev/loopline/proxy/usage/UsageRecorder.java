@@ -49,8 +49,15 @@ public final class UsageRecorder implements AutoCloseable {
 
     private void loop() {
         List<UsageRecord> batch = new ArrayList<>(MAX_BATCH);
-        while (running || !queue.isEmpty()) {
+        while (running || !queue.isEmpty() || !batch.isEmpty()) {
             try {
+                if (!batch.isEmpty()) {
+                    // A batch whose write failed: retry it (with what has queued since) before waiting.
+                    queue.drainTo(batch, MAX_BATCH - batch.size());
+                    write(batch);
+                    batch.clear();
+                    continue;
+                }
                 UsageRecord first = queue.poll(flushMillis, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     continue;
