@@ -30,6 +30,11 @@ public final class ServiceCall {
         Call call = http.newCall(req.build());
         ctx.onCancel(call::cancel);
         try (Response res = call.execute()) {
+            if (ctx.cancelled()) {
+                // The service may answer before our cancel reaches the call (a sandbox run whose
+                // process the cancellation killed): the caller asked to stop, so say that.
+                throw new Tool.ToolFailure(what + " was cancelled.");
+            }
             String text = res.body().string();
             JsonNode json = text.isEmpty() ? Json.object() : Json.parse(text);
             if (!res.isSuccessful()) {
