@@ -28,7 +28,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
 /**
- * Real English sentences for the vector benchmarks, de-duplicated, 6–60 words, starting with a
+ * Real sentences for the vector benchmarks, de-duplicated, 6–60 words, starting with a
  * capital letter and mostly letters (no code), in a fixed order so every run embeds the same text.
  * First the Javadoc comments of the JDK's own sources ({@code $JAVA_HOME/lib/src.zip}, ~160k);
  * beyond that, documentation that Debian packages install (kernel, Python, Perl, Go, Rust,

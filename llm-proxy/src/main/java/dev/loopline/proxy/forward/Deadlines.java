@@ -11,8 +11,8 @@ import java.util.concurrent.TimeUnit;
  * calls in flight every {@code tickMillis} and cancels the expired ones, so a deadline fires at
  * most one tick late. Arming and disarming are a set insert and remove: unlike a scheduled task
  * per request (a {@code ScheduledThreadPoolExecutor}, or okio's watchdog behind okhttp's
- * timeouts), the request path never wakes another thread, which on two cores showed up in the
- * latency of every request.
+ * timeouts), the request path never wakes another thread (the executor's thread, woken on every
+ * schedule and cancel, used 330 ms of CPU per 8 s of the proxy benchmark at concurrency 1).
  */
 final class Deadlines implements AutoCloseable {
     /** One armed deadline; {@link #expired()} tells a failed read from a client-side cancel. */
