@@ -51,26 +51,22 @@ public final class UsageRecorder implements AutoCloseable {
         List<UsageRecord> batch = new ArrayList<>(MAX_BATCH);
         while (running || !queue.isEmpty() || !batch.isEmpty()) {
             try {
-                if (!batch.isEmpty()) {
-                    // A batch whose write failed: retry it (with what has queued since) before waiting.
-                    queue.drainTo(batch, MAX_BATCH - batch.size());
-                    write(batch);
-                    batch.clear();
-                    continue;
+                if (batch.isEmpty()) {
+                    UsageRecord first = queue.poll(flushMillis, TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        continue;
+                    }
+                    batch.add(first);
+                    // Gather for a moment: one commit per batch, not per request. Each commit is
+                    // written through to disk (the database keeps what it acknowledged across a
+                    // kill -9), and at thousands of requests per second commits of one or two rows
+                    // cost a third of the proxy's throughput. The writer sleeps rather than waiting
+                    // on the queue, so the request path's offer wakes no thread.
+                    if (queue.size() < MAX_BATCH) {
+                        Thread.sleep(gatherMillis);
+                    }
                 }
-                UsageRecord first = queue.poll(flushMillis, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                batch.add(first);
-                // Gather for a moment: one commit per batch, not per request. Each commit is
-                // written through to disk (the database keeps what it acknowledged across a
-                // kill -9), and at thousands of requests per second commits of one or two rows
-                // cost a third of the proxy's throughput. The writer sleeps rather than waiting
-                // on the queue, so the request path's offer wakes no thread.
-                if (queue.size() < MAX_BATCH) {
-                    Thread.sleep(gatherMillis);
-                }
+                // A batch whose write failed is still here: it is retried at once, with what has queued since.
                 queue.drainTo(batch, MAX_BATCH - batch.size());
                 write(batch);
             } catch (InterruptedException e) {
