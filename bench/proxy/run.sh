@@ -4,12 +4,18 @@
 #   nginx      wrk → nginx reverse proxy → the same upstream
 #   loopline   wrk → loopline llm-proxy (auth, limits, metrics, usage accounting on) → the same upstream
 # Usage: bench/proxy/run.sh [seconds per measurement] [warm-up seconds per target, default 5]
-#   (needs wrk and nginx: apt-get install wrk nginx)
+#   (needs wrk, nginx and tcpdump, and root for the capture: apt-get install wrk nginx tcpdump)
+# At concurrency 1 two sets of figures come from the same requests: wrk's, which wrk corrects for
+# coordinated omission (each stall becomes a ramp of synthetic samples), and each request's own
+# latency read off a loopback capture by wire_latency.py, with the proxy's added time per request
+# (see that script and docs/benchmarks.md).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DUR="${1:-10}"
 WARMUP="${2:-5}"
-command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx (apt-get install wrk nginx)" >&2; exit 1; }
+command -v wrk >/dev/null && command -v nginx >/dev/null && command -v tcpdump >/dev/null \
+  || { echo "needs wrk, nginx and tcpdump (apt-get install wrk nginx tcpdump)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "needs root for the loopback capture (tcpdump)" >&2; exit 1; }
 JAVA="${JAVA_HOME:?set JAVA_HOME to a JDK 21+}/bin/java"
 work="$(mktemp -d)"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
@@ -63,18 +69,39 @@ measure() { # name url threads conns → "p50 p99 rps non2xx"
   errs="$(echo "$out" | awk '/Non-2xx/{print $NF}')"
   echo "$p50 $p99 $rps ${errs:-0}"
 }
+# c=1 with a loopback capture of the same requests: name url front-port [upstream-port] → "p50 p99 rps non2xx" and the wire line in $work/wire-NAME
+measure_c1() {
+  local filter="tcp port $3" cap="$work/$1.pcap"
+  [ -n "${4:-}" ] && filter="$filter or tcp port $4"
+  tcpdump -Z root -i lo -n -s 128 -B 131072 -w "$cap" "$filter" 2>"$work/tcpdump-$1.log" &
+  local tpid=$!
+  for _ in $(seq 1 50); do grep -q "listening on" "$work/tcpdump-$1.log" 2>/dev/null && break; sleep 0.1; done
+  local line
+  line="$(measure "$1" "$2" 1 1)"
+  kill -INT "$tpid"; wait "$tpid" 2>/dev/null || true
+  python3 "$ROOT/bench/proxy/wire_latency.py" "$cap" "$3" ${4:-} > "$work/wire-$1"
+  echo "$(grep -o '[0-9]* packets dropped by kernel' "$work/tcpdump-$1.log")" >> "$work/wire-$1"
+  rm -f "$cap"
+  echo "$line"
+}
 # warm-up (JIT, connection pools)
 for u in "http://127.0.0.1:$UP/v1/chat/completions" "http://127.0.0.1:$NGX/v1/chat/completions" "http://127.0.0.1:$LL/v1/chat/completions"; do
   wrk -t2 -c32 -d"${WARMUP}s" -s "$work/post.lua" "$u" >/dev/null 2>&1
 done
+echo "wrk's figures (at c=1 corrected by wrk for coordinated omission):"
+echo
 echo "| target | c=1 p50 | c=1 p99 | c=1 req/s | c=64 p50 | c=64 p99 | c=64 req/s | c=64 non-2xx |"
 echo "|---|---|---|---|---|---|---|---|"
-for pair in "direct http://127.0.0.1:$UP/v1/chat/completions" "nginx http://127.0.0.1:$NGX/v1/chat/completions" "loopline http://127.0.0.1:$LL/v1/chat/completions"; do
+for pair in "direct http://127.0.0.1:$UP/v1/chat/completions $UP" "nginx http://127.0.0.1:$NGX/v1/chat/completions $NGX $UP" "loopline http://127.0.0.1:$LL/v1/chat/completions $LL $UP"; do
   set -- $pair
-  read -r a50 a99 arps aerr < <(measure "$1" "$2" 1 1)
+  read -r a50 a99 arps aerr < <(measure_c1 "$1" "$2" "$3" "${4:-}")
   read -r b50 b99 brps berr < <(measure "$1" "$2" 2 64)
   echo "| $1 | $a50 | $a99 | $arps | $b50 | $b99 | $brps | $berr |"
 done
+echo
+echo "The same c=1 requests, each request's own latency on the wire (µs; added = in-to-out minus the upstream's part, per request):"
+echo
+for t in direct nginx loopline; do echo "$t: $(tr '\n' ' ' < "$work/wire-$t")"; done
 rows="$(curl -s "http://127.0.0.1:$LL/v1/usage" -H "Authorization: Bearer $KEY" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["requests"])')"
 echo
 echo "usage rows recorded by loopline during the run: $rows"
