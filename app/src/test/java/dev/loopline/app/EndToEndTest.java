@@ -65,6 +65,11 @@ class EndToEndTest {
             assertTrue(r.get("usage").get("input_tokens").asInt() > 0);
             assertTrue(r.get("usage").get("input_tokens_details").has("cached_tokens"));
             assertEquals(1, count(db, "SELECT COUNT(*) AS n FROM tool_executions WHERE response_id = ?", r.get("id").asText()));
+            // The round that ran web_search is timed (the loop's cost per round, as a Prometheus histogram).
+            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(java.util.regex.Pattern.compile("(?m)^loopline_responses_tool_round_seconds_count(\\{[^}]*})? 1(\\.0)?$").matcher(metrics).find(),
+                    "one timed tool round in /metrics");
+            assertTrue(metrics.contains("loopline_responses_tool_round_seconds_bucket{le=\"0.005\"}"), "a bucket at the 5 ms objective");
 
             HttpResponse<String> got = get(base, KEY, "/v1/responses/" + r.get("id").asText());
             assertEquals(200, got.statusCode());

@@ -74,6 +74,7 @@ final class ResponsesBench {
                 String mcpCall = """
                         {"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"web_search","arguments":{"query":"capital of France"}}}""";
                 String session = mcpSession(http, app.base);
+                java.util.TreeMap<Double, Double> roundsBefore = roundBuckets(http, app.base);
                 for (int i = 0; i < samples; i++) {
                     long a = post(http, app.base, zero);
                     long b = post(http, app.base, one);
@@ -96,6 +97,7 @@ final class ResponsesBench {
                 row("of which, at most: vllm-sim chat call, direct", model);
                 row("of which, at most: web_search tools/call over /mcp, direct", tool);
                 System.out.println();
+                serverSideRounds(roundsBefore, roundBuckets(http, app.base));
             }
         }
 
@@ -159,6 +161,49 @@ final class ResponsesBench {
                 problems.forEach(p -> System.out.println("- " + p));
             }
         }
+    }
+
+    private static final java.util.regex.Pattern ROUND_BUCKET =
+            java.util.regex.Pattern.compile("(?m)^loopline_responses_tool_round_seconds_bucket\\{le=\"([^\"]+)\"} ([0-9.eE+]+)$");
+
+    /** loopline's histogram of tool rounds (timed inside the loop), cumulative count per upper bound in seconds. */
+    private static java.util.TreeMap<Double, Double> roundBuckets(HttpClient http, String base) throws Exception {
+        String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        java.util.TreeMap<Double, Double> buckets = new java.util.TreeMap<>();
+        java.util.regex.Matcher m = ROUND_BUCKET.matcher(metrics);
+        while (m.find()) {
+            buckets.put(m.group(1).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)));
+        }
+        if (buckets.isEmpty()) {
+            throw new IllegalStateException("no loopline_responses_tool_round_seconds histogram in /metrics");
+        }
+        return buckets;
+    }
+
+    /**
+     * The same rounds timed inside loopline (start of a round's model call to the start of the next),
+     * so neither this client's JVM nor the answer round is in them. A histogram gives each percentile
+     * as the upper bound of the bucket it falls in (never below the true value).
+     */
+    private static void serverSideRounds(java.util.TreeMap<Double, Double> before, java.util.TreeMap<Double, Double> after) {
+        double total = after.lastEntry().getValue() - before.lastEntry().getValue();
+        System.out.printf("Timed inside loopline (`loopline_responses_tool_round_seconds`), the same %.0f rounds:%n%n", total);
+        System.out.println("| p50 ms (at most) | p90 ms (at most) | p99 ms (at most) | p99.9 ms (at most) | rounds ≤ 2 ms | rounds ≤ 5 ms |");
+        System.out.println("|---|---|---|---|---|---|");
+        StringBuilder row = new StringBuilder("|");
+        for (double p : new double[] {0.5, 0.9, 0.99, 0.999}) {
+            for (var e : after.entrySet()) {
+                if (e.getValue() - before.getOrDefault(e.getKey(), 0.0) >= p * total) {
+                    row.append(String.format(" %.3f |", e.getKey() * 1000));
+                    break;
+                }
+            }
+        }
+        for (double objective : new double[] {0.002, 0.005}) {
+            row.append(String.format(" %.2f %% |", 100 * (after.get(objective) - before.get(objective)) / total));
+        }
+        System.out.println(row);
+        System.out.println();
     }
 
     private static void row(String name, Latencies l) {

@@ -70,7 +70,15 @@ public final class ResponsesModule implements ServiceModule {
                 Math.max(1000, s.integer("LOOPLINE_TOOL_RESULT_MAX_CHARS", "loopline.responses.tool-result-max-chars", 32_000)));
         Duration modelTimeout = s.duration("LOOPLINE_LLM_TIMEOUT", "loopline.llm.timeout", Duration.ofSeconds(300));
         // Built once: the model client and loop hold no per-request state.
-        this.loop = new ToolLoop(new ModelClient(platform.http().withTimeouts(modelTimeout, modelTimeout), platform.urls()::llmProxy), limits);
+        io.micrometer.core.instrument.Timer toolRounds = io.micrometer.core.instrument.Timer.builder("loopline_responses_tool_round")
+                .description("Wall time of one tool-loop round that ran built-in tools: model call, tool calls, their rows, the next context")
+                .publishPercentileHistogram(true)
+                .minimumExpectedValue(Duration.ofNanos(100_000))
+                .maximumExpectedValue(Duration.ofSeconds(60))
+                .serviceLevelObjectives(Duration.ofMillis(2), Duration.ofMillis(5))
+                .register(platform.metrics().registry());
+        this.loop = new ToolLoop(new ModelClient(platform.http().withTimeouts(modelTimeout, modelTimeout), platform.urls()::llmProxy), limits,
+                nanos -> toolRounds.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS));
         this.limits = limits;
         this.background = new BackgroundResponses(platform.database(), store, platform.delegation(),
                 s.integer("LOOPLINE_BACKGROUND_WORKERS", "loopline.responses.background-workers", 32),

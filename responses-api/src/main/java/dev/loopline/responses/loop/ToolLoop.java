@@ -33,10 +33,22 @@ public final class ToolLoop {
 
     private final ModelClient model;
     private final LoopLimits limits;
+    private final java.util.function.LongConsumer toolRoundNanos;
 
     public ToolLoop(ModelClient model, LoopLimits limits) {
+        this(model, limits, nanos -> { });
+    }
+
+    /**
+     * @param toolRoundNanos told the wall time of every round that ran built-in tools and led to
+     *                       another round: from the start of its model call to the start of the next
+     *                       one (the model call, the tool calls over MCP, their execution rows and the
+     *                       context for the next call) — the loop's cost per round, as a metric
+     */
+    public ToolLoop(ModelClient model, LoopLimits limits, java.util.function.LongConsumer toolRoundNanos) {
         this.model = model;
         this.limits = limits;
+        this.toolRoundNanos = toolRoundNanos;
     }
 
     /** {@code droppedMessages}: how many of the oldest context messages truncation "auto" left out. */
@@ -124,7 +136,15 @@ public final class ToolLoop {
         String stop = null;
         List<JsonNode> fileHits = new ArrayList<>();
         int[] dropped = new int[1];
+        long roundStart = 0;
+        boolean previousRanTools = false;
         for (int round = 0; ; round++) {
+            long now = System.nanoTime();
+            if (previousRanTools) {
+                toolRoundNanos.accept(now - roundStart);
+            }
+            roundStart = now;
+            previousRanTools = false;
             if (events.cancelled()) {
                 return new Result(output, tokens.in, tokens.cached, tokens.out, "cancelled", false, dropped[0]);
             }
@@ -234,6 +254,7 @@ public final class ToolLoop {
                 }
             }
             builtinCalls += builtin.size();
+            previousRanTools = !builtin.isEmpty();
             runBuiltins(builtin, new Builtins(builtinByFunctionName, builtinConfig, req, remote), round, req.parallelToolCalls(), mcp, log,
                     messages, output, fileHits, events);
             for (JsonNode a : approvals) {
