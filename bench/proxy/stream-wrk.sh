@@ -2,25 +2,45 @@
 # Added latency of streamed (and non-streamed) chat completions through llm-proxy, measured with a
 # non-JVM client (wrk), in one run (see docs/benchmarks.md):
 #   vllm-sim as its own process (TTFT given, every token at once after it), llm-proxy in front of it
-#   (auth, limits, metrics, usage accounting on), wrk at concurrency 1 against each, 2-token answers.
+#   (auth, limits, metrics, usage accounting on), nginx as a plain reverse proxy in front of the same
+#   simulator (proxy_buffering off, as for any streaming upstream), wrk at concurrency 1 against
+#   each, 2-token answers.
 # wrk times the whole response; with every token at once it bounds the added time to first byte.
 # Usage: bench/proxy/stream-wrk.sh [ttft ms, default 5] [seconds per measurement, default 8]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TTFT="${1:-5}"; DUR="${2:-8}"
-command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
+command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx (apt-get install wrk nginx)" >&2; exit 1; }
 JAVA="${JAVA_HOME:?set JAVA_HOME to a JDK 21+}/bin/java"
 work="$(mktemp -d)"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-SIM="$(port)"; LL="$(port)"
+SIM="$(port)"; LL="$(port)"; NGX="$(port)"
 KEY="ll-bench-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 "$JAVA" -jar "$ROOT/vllm-sim/target/vllm-sim.jar" --port "$SIM" --ttft-ms "$TTFT" --itl-ms 0 --prefill-ms-per-1k 0 >"$work/sim.log" 2>&1 &
 SIM_PID=$!
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/body;
+  proxy_temp_path $work/proxy;
+  upstream sim { server 127.0.0.1:$SIM; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGX;
+    location / { proxy_pass http://sim; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
+  }
+}
+NGINX
+nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;' &
+NGINX_PID=$!
 LOOPLINE_PORT="$LL" LOOPLINE_DATA_DIR="$work/data" LOOPLINE_DEV_API_KEY="$KEY" LOOPLINE_LLM_UPSTREAMS="http://127.0.0.1:$SIM" \
   LOOPLINE_LIMIT_REQUESTS_PER_HOUR=1000000000 LOOPLINE_LIMIT_TOKENS_PER_MINUTE=1000000000000 LOOPLINE_LOG_LEVEL=WARNING \
   "$JAVA" -Xmx1g -jar "$ROOT/app/target/loopline.jar" --service llm-proxy >"$work/loopline.log" 2>&1 &
 LL_PID=$!
-trap 'kill $SIM_PID $LL_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $SIM_PID $NGINX_PID $LL_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$LL/health/ready" >/dev/null 2>&1 && break; sleep 0.5; done
 for s in true false; do
   cat > "$work/$s.lua" <<LUA
@@ -33,13 +53,14 @@ done = function(summary, latency, requests)
 end
 LUA
 done
-for s in true false; do for p in "$SIM" "$LL"; do   # warm-up
+for s in true false; do for p in "$SIM" "$NGX" "$LL"; do   # warm-up
   wrk -t1 -c16 -d8s -s "$work/$s.lua" "http://127.0.0.1:$p/v1/chat/completions" >/dev/null 2>&1
 done; done
-echo "| request | direct p50 | proxied p50 | added p50 | direct p99 | proxied p99 | non-2xx |"
-echo "|---|---|---|---|---|---|---|"
+echo "| request | direct p50 | nginx p50 | loopline p50 | nginx added p50 | loopline added p50 | direct p99 | nginx p99 | loopline p99 | non-2xx |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for s in true false; do
   read -r d50 d99 _ de < <(wrk -t1 -c1 -d"${DUR}s" -s "$work/$s.lua" "http://127.0.0.1:$SIM/v1/chat/completions" | tail -1)
+  read -r n50 n99 _ ne < <(wrk -t1 -c1 -d"${DUR}s" -s "$work/$s.lua" "http://127.0.0.1:$NGX/v1/chat/completions" | tail -1)
   read -r p50 p99 _ pe < <(wrk -t1 -c1 -d"${DUR}s" -s "$work/$s.lua" "http://127.0.0.1:$LL/v1/chat/completions" | tail -1)
-  echo "| $([ $s = true ] && echo streamed || echo not streamed), TTFT ${TTFT} ms | ${d50} µs | ${p50} µs | $((p50 - d50)) µs | ${d99} µs | ${p99} µs | $((de + pe)) |"
+  echo "| $([ $s = true ] && echo streamed || echo not streamed), TTFT ${TTFT} ms | ${d50} µs | ${n50} µs | ${p50} µs | $((n50 - d50)) µs | $((p50 - d50)) µs | ${d99} µs | ${n99} µs | ${p99} µs | $((de + ne + pe)) |"
 done
