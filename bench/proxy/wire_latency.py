@@ -15,8 +15,9 @@ not in it either:
 
 Usage: wire_latency.py CAPTURE FRONT_PORT [UPSTREAM_PORT]
 Prints one line: n=… front_p50=… front_p99=… [upstream_p50=… added_p50=… added_p90=… added_p99=… added_p99.9=…]
-(microseconds). Only requests to the upstream that start with "POST " are paired, so the proxy's
-own health checks and /metrics polls on other connections are not mistaken for relayed requests.
+(microseconds). Meant for concurrency 1: a relayed request is paired with the client request in
+flight. Only requests to the upstream that start with "POST " are paired, so the proxy's own
+health checks and /metrics polls are not mistaken for relayed requests.
 """
 import struct
 import sys
@@ -68,7 +69,7 @@ def main():
     open_req = {}      # client port -> {'t0', 't1', 't2'}
     relay = {}         # proxy's upstream-connection port -> client port whose request it carries
     current = None     # at concurrency 1, the client request being relayed
-    front_ms, up_ms, added = [], [], []
+    front_s, upstream_s, added_s = [], [], []   # seconds, per request
     for t, sp, dp, head in packets(path):
         if dp == front:
             r = open_req.get(sp)
@@ -79,10 +80,10 @@ def main():
             r = open_req.get(dp)
             if r is not None and not r.get('done'):
                 r['done'] = True
-                front_ms.append(t - r['t0'])
+                front_s.append(t - r['t0'])
                 if 't1' in r and 't2' in r:
-                    up_ms.append(r['t2'] - r['t1'])
-                    added.append((t - r['t0']) - (r['t2'] - r['t1']))
+                    upstream_s.append(r['t2'] - r['t1'])
+                    added_s.append((t - r['t0']) - (r['t2'] - r['t1']))
         elif upstream is not None and dp == upstream and head.startswith(b'POST ') and current is not None:
             r = open_req.get(current)
             if r is not None and not r.get('done') and 't1' not in r:
@@ -93,10 +94,10 @@ def main():
             if r is not None and 't1' in r and 't2' not in r:
                 r['t2'] = t
     us = lambda v: f'{v * 1e6:.0f}'
-    line = f'n={len(front_ms)} front_p50={us(pct(front_ms, 50))} front_p99={us(pct(front_ms, 99))} front_p99.9={us(pct(front_ms, 99.9))}'
+    line = f'n={len(front_s)} front_p50={us(pct(front_s, 50))} front_p99={us(pct(front_s, 99))} front_p99.9={us(pct(front_s, 99.9))}'
     if upstream is not None:
-        line += (f' upstream_p50={us(pct(up_ms, 50))} added_p50={us(pct(added, 50))} added_p90={us(pct(added, 90))}'
-                 f' added_p99={us(pct(added, 99))} added_p99.9={us(pct(added, 99.9))} paired={len(added)}')
+        line += (f' upstream_p50={us(pct(upstream_s, 50))} added_p50={us(pct(added_s, 50))} added_p90={us(pct(added_s, 90))}'
+                 f' added_p99={us(pct(added_s, 99))} added_p99.9={us(pct(added_s, 99.9))} paired={len(added_s)}')
     print(line)
 
 
