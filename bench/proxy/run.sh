@@ -16,21 +16,13 @@ WARMUP="${2:-5}"
 command -v wrk >/dev/null && command -v nginx >/dev/null && command -v tcpdump >/dev/null \
   || { echo "needs wrk, nginx and tcpdump (apt-get install wrk nginx tcpdump)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "needs root for the loopback capture (tcpdump)" >&2; exit 1; }
-JAVA="${JAVA_HOME:?set JAVA_HOME to a JDK 21+}/bin/java"
+source "$ROOT/bench/proxy/lib.sh"
+: "${JAVA_HOME:?set JAVA_HOME to a JDK 21+}"
 work="$(mktemp -d)"
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-UP="$(port)"; NGX="$(port)"; LL="$(port)"
+UP="$(free_port)"; NGX="$(free_port)"; LL="$(free_port)"
 KEY="ll-bench-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 BODY='{"id":"chatcmpl-0123456789abcdef","object":"chat.completion","created":1747650000,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Paris.","refusal":null,"annotations":null,"audio":null,"function_call":null,"tool_calls":[],"reasoning":null},"logprobs":null,"finish_reason":"stop","stop_reason":null,"token_ids":null}],"service_tier":null,"system_fingerprint":"vllm-0.21.0-3fa1c2d9","usage":{"prompt_tokens":24,"total_tokens":27,"completion_tokens":3,"prompt_tokens_details":null},"prompt_logprobs":null,"prompt_token_ids":null,"prompt_text":null,"kv_transfer_params":null}'
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  client_body_temp_path $work/body;
-  proxy_temp_path $work/proxy;
+start_nginx "$work" 8192 "$(cat <<NGINX
   server {
     listen 127.0.0.1:$UP;
     location = /health { return 200 ''; }
@@ -43,16 +35,10 @@ http {
     listen 127.0.0.1:$NGX;
     location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
-}
 NGINX
-nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;' &
-NGINX_PID=$!
-LOOPLINE_PORT="$LL" LOOPLINE_DATA_DIR="$work/data" LOOPLINE_DEV_API_KEY="$KEY" LOOPLINE_LLM_UPSTREAMS="http://127.0.0.1:$UP" \
-  LOOPLINE_LIMIT_REQUESTS_PER_HOUR=1000000000 LOOPLINE_LIMIT_TOKENS_PER_MINUTE=1000000000000 LOOPLINE_LOG_LEVEL=WARNING \
-  "$JAVA" -Xmx1g ${LOOPLINE_BENCH_JVM_OPTS:-} -jar "$ROOT/app/target/loopline.jar" --service llm-proxy >"$work/loopline.log" 2>&1 &
-LL_PID=$!
-trap 'kill $NGINX_PID $LL_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$LL/health/ready" >/dev/null 2>&1 && break; sleep 0.5; done
+)"
+trap 'kill $NGINX_PID ${LL_PID:-} 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+start_llm_proxy "$work" "$LL" "$KEY" "http://127.0.0.1:$UP"
 cat > "$work/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '{"model":"bench-model","messages":[{"role":"user","content":"What is the capital of France?"}]}'

@@ -11,37 +11,23 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TTFT="${1:-5}"; DUR="${2:-8}"
 command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx (apt-get install wrk nginx)" >&2; exit 1; }
+source "$ROOT/bench/proxy/lib.sh"
 JAVA="${JAVA_HOME:?set JAVA_HOME to a JDK 21+}/bin/java"
 work="$(mktemp -d)"
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-SIM="$(port)"; LL="$(port)"; NGX="$(port)"
+SIM="$(free_port)"; LL="$(free_port)"; NGX="$(free_port)"
 KEY="ll-bench-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 "$JAVA" -jar "$ROOT/vllm-sim/target/vllm-sim.jar" --port "$SIM" --ttft-ms "$TTFT" --itl-ms 0 --prefill-ms-per-1k 0 >"$work/sim.log" 2>&1 &
 SIM_PID=$!
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/body;
-  proxy_temp_path $work/proxy;
+start_nginx "$work" 1024 "$(cat <<NGINX
   upstream sim { server 127.0.0.1:$SIM; keepalive 64; }
   server {
     listen 127.0.0.1:$NGX;
     location / { proxy_pass http://sim; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
   }
-}
 NGINX
-nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;' &
-NGINX_PID=$!
-LOOPLINE_PORT="$LL" LOOPLINE_DATA_DIR="$work/data" LOOPLINE_DEV_API_KEY="$KEY" LOOPLINE_LLM_UPSTREAMS="http://127.0.0.1:$SIM" \
-  LOOPLINE_LIMIT_REQUESTS_PER_HOUR=1000000000 LOOPLINE_LIMIT_TOKENS_PER_MINUTE=1000000000000 LOOPLINE_LOG_LEVEL=WARNING \
-  "$JAVA" -Xmx1g -jar "$ROOT/app/target/loopline.jar" --service llm-proxy >"$work/loopline.log" 2>&1 &
-LL_PID=$!
-trap 'kill $SIM_PID $NGINX_PID $LL_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$LL/health/ready" >/dev/null 2>&1 && break; sleep 0.5; done
+)"
+trap 'kill $SIM_PID $NGINX_PID ${LL_PID:-} 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+start_llm_proxy "$work" "$LL" "$KEY" "http://127.0.0.1:$SIM"
 for s in true false; do
   cat > "$work/$s.lua" <<LUA
 wrk.method = "POST"

@@ -4,7 +4,8 @@
 set -euo pipefail
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 JAVA="${JAVA_HOME:?set JAVA_HOME to a JDK 21+}/bin/java"
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+source "$DIR/../lib.sh"
+PORT="$(free_port)"
 for mode in virtual platform; do
   "$JAVA" "$DIR/Echo.java" "$mode" "$PORT" & pid=$!
   for _ in $(seq 1 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT)).close()" 2>/dev/null && break; sleep 0.2; done
