@@ -64,8 +64,11 @@ public final class Database implements AutoCloseable {
         }
         // WRITE_DELAY=0: a committed transaction is written out at once, not up to a second later,
         // so what the API acknowledged survives a kill -9 (found by CrashRecoveryTest).
+        // DB_CLOSE_ON_EXIT=FALSE: H2's own VM-exit hook would close the database while loopline's
+        // shutdown still writes (the usage writer's last batch, tool executions); loopline closes
+        // it itself, last (found by GracefulShutdownTest).
         return "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("loopline")
-                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0";
+                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
     }
 
     /** Runs every pending migration; the same files for H2 and PostgreSQL. */
