@@ -20,6 +20,8 @@ public final class UsageRecorder implements AutoCloseable {
             + "completion_tokens, cached_tokens, latency_ms, ttft_ms, status, stream, from_cache, created_at) "
             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     private static final int MAX_BATCH = 8192;
+    /** Write attempts left to a batch once closing has begun; then its rows are given up, with an error logged. */
+    private static final int CLOSING_ATTEMPTS = 3;
     private final Database db;
     private final BlockingQueue<UsageRecord> queue = new ArrayBlockingQueue<>(65_536);
     private final long flushMillis;
@@ -49,9 +51,10 @@ public final class UsageRecorder implements AutoCloseable {
 
     private void loop() {
         List<UsageRecord> batch = new ArrayList<>(MAX_BATCH);
+        int failures = 0;
         while (running || !queue.isEmpty() || !batch.isEmpty()) {
             try {
-                if (batch.isEmpty()) {
+                if (batch.isEmpty() && running) {
                     UsageRecord first = queue.poll(flushMillis, TimeUnit.MILLISECONDS);
                     if (first == null) {
                         continue;
@@ -69,18 +72,20 @@ public final class UsageRecorder implements AutoCloseable {
                 // A batch whose write failed is still here: it is retried at once, with what has queued since.
                 queue.drainTo(batch, MAX_BATCH - batch.size());
                 write(batch);
+                batch.clear();
+                failures = 0;
             } catch (InterruptedException e) {
-                if (!running) {
-                    queue.drainTo(batch);
-                    write(batch);
+                // nobody interrupts the writer; if something does, the loop goes on while rows remain
+            } catch (RuntimeException e) {
+                failures++;
+                if (!running && failures >= CLOSING_ATTEMPTS) {
+                    LOG.log(System.Logger.Level.ERROR, "stopping with " + (batch.size() + queue.size())
+                            + " usage rows unwritten: the database refused them " + failures + " times", e);
                     return;
                 }
-            } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "could not write " + batch.size() + " usage rows; retrying", e);
-                sleepQuietly();
-                continue;
+                pause(running ? 500 : 100);
             }
-            batch.clear();
         }
     }
 
@@ -98,11 +103,12 @@ public final class UsageRecorder implements AutoCloseable {
         written.addAndGet(batch.size());
     }
 
-    private static void sleepQuietly() {
+    /** Waits before a retry; an interrupt ends the wait early and is not kept, so the loop cannot spin. */
+    private static void pause(long millis) {
         try {
-            Thread.sleep(500);
+            Thread.sleep(millis);
         } catch (InterruptedException ignored) {
-            Thread.currentThread().interrupt();
+            // the loop reads running
         }
     }
 
@@ -126,8 +132,9 @@ public final class UsageRecorder implements AutoCloseable {
 
     @Override
     public void close() {
+        // Not interrupted: an interrupt in the middle of a write can close the database's file
+        // channel under it. The writer sees the flag within one poll or gather (flushMillis).
         running = false;
-        writer.interrupt();
         try {
             writer.join(10_000);
         } catch (InterruptedException e) {
