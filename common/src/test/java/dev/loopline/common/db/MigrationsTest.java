@@ -24,6 +24,19 @@ class MigrationsTest {
     }
 
     @Test
+    void theEmbeddedDatabaseRunsWithItsDocumentedSettings(@TempDir Path dir) {
+        try (Database db = Database.open(Settings.of(Map.of()), dir)) {
+            Map<String, String> settings = new java.util.HashMap<>();
+            db.list("SELECT SETTING_NAME AS k, SETTING_VALUE AS v FROM INFORMATION_SCHEMA.SETTINGS "
+                    + "WHERE SETTING_NAME IN ('info.CACHE_MAX_SIZE', 'WRITE_DELAY', 'MODE')",
+                    r -> List.of(r.column("k").getString(), r.column("v").getString())).forEach(kv -> settings.put(kv.get(0), kv.get(1)));
+            assertEquals("4", settings.get("info.CACHE_MAX_SIZE"), "page cache in MB, as the store runs it: larger ones lengthen GC pauses under load");
+            assertEquals("0", settings.get("WRITE_DELAY"), "commits written through: acknowledged work survives a kill -9");
+            assertEquals("PostgreSQL", settings.get("MODE"));
+        }
+    }
+
+    @Test
     void migratesAndWorksOnPostgres(@TempDir Path dir) {
         try (TestDatabases.Schema pg = TestDatabases.postgres(); Database db = Database.open(Settings.of(pg.env()), dir)) {
             assertTrue(db.isPostgres());
