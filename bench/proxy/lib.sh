@@ -1,4 +1,4 @@
-# Shared by the proxy benchmarks (run.sh, stream-wrk.sh, wake/run.sh); source it, do not run it.
+# Shared by the proxy benchmarks (run.sh, gc.sh, stream-wrk.sh, wake/run.sh); source it, do not run it.
 
 # A free TCP port on loopback.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
@@ -32,4 +32,29 @@ start_llm_proxy() {
     -jar "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/app/target/loopline.jar" --service llm-proxy >"$1/loopline.log" 2>&1 &
   LL_PID=$!
   for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$2/health/ready" >/dev/null 2>&1 && return; sleep 0.5; done
+}
+
+# The instant upstream: an nginx server block on 127.0.0.1:PORT answering every POST with a fixed
+# vLLM-shaped chat completion (with usage, so the proxy accounts tokens), plus /health and /v1/models.
+instant_upstream_server() {
+  local body='{"id":"chatcmpl-0123456789abcdef","object":"chat.completion","created":1747650000,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Paris.","refusal":null,"annotations":null,"audio":null,"function_call":null,"tool_calls":[],"reasoning":null},"logprobs":null,"finish_reason":"stop","stop_reason":null,"token_ids":null}],"service_tier":null,"system_fingerprint":"vllm-0.21.0-3fa1c2d9","usage":{"prompt_tokens":24,"total_tokens":27,"completion_tokens":3,"prompt_tokens_details":null},"prompt_logprobs":null,"prompt_token_ids":null,"prompt_text":null,"kv_transfer_params":null}'
+  cat <<NGINX
+  server {
+    listen 127.0.0.1:$1;
+    location = /health { return 200 ''; }
+    location = /v1/models { default_type application/json; return 200 '{"object":"list","data":[{"id":"bench-model","object":"model","owned_by":"vllm"}]}'; }
+    location = /metrics { return 404; }
+    location / { default_type application/json; return 200 '$body'; }
+  }
+NGINX
+}
+
+# write_post_lua FILE API_KEY: the wrk script POSTing one small chat completion request with the key.
+write_post_lua() {
+  cat > "$1" <<LUA
+wrk.method = "POST"
+wrk.body = '{"model":"bench-model","messages":[{"role":"user","content":"What is the capital of France?"}]}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $2"
+LUA
 }

@@ -21,15 +21,7 @@ source "$ROOT/bench/proxy/lib.sh"
 work="$(mktemp -d)"
 UP="$(free_port)"; NGX="$(free_port)"; LL="$(free_port)"
 KEY="ll-bench-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
-BODY='{"id":"chatcmpl-0123456789abcdef","object":"chat.completion","created":1747650000,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Paris.","refusal":null,"annotations":null,"audio":null,"function_call":null,"tool_calls":[],"reasoning":null},"logprobs":null,"finish_reason":"stop","stop_reason":null,"token_ids":null}],"service_tier":null,"system_fingerprint":"vllm-0.21.0-3fa1c2d9","usage":{"prompt_tokens":24,"total_tokens":27,"completion_tokens":3,"prompt_tokens_details":null},"prompt_logprobs":null,"prompt_token_ids":null,"prompt_text":null,"kv_transfer_params":null}'
-start_nginx "$work" 8192 "$(cat <<NGINX
-  server {
-    listen 127.0.0.1:$UP;
-    location = /health { return 200 ''; }
-    location = /v1/models { default_type application/json; return 200 '{"object":"list","data":[{"id":"bench-model","object":"model","owned_by":"vllm"}]}'; }
-    location = /metrics { return 404; }
-    location / { default_type application/json; return 200 '$BODY'; }
-  }
+start_nginx "$work" 8192 "$(instant_upstream_server "$UP"; cat <<NGINX
   upstream up { server 127.0.0.1:$UP; keepalive 256; }
   server {
     listen 127.0.0.1:$NGX;
@@ -39,12 +31,7 @@ NGINX
 )"
 trap 'kill $NGINX_PID ${LL_PID:-} 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 start_llm_proxy "$work" "$LL" "$KEY" "http://127.0.0.1:$UP"
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '{"model":"bench-model","messages":[{"role":"user","content":"What is the capital of France?"}]}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $KEY"
-LUA
+write_post_lua "$work/post.lua" "$KEY"
 measure() { # name url threads conns → "p50 p99 rps non2xx"
   local out
   out="$(wrk -t"$3" -c"$4" -d"${DUR}s" --latency -s "$work/post.lua" "$2" 2>&1)"
