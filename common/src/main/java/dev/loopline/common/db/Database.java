@@ -50,6 +50,11 @@ public final class Database implements AutoCloseable {
         cfg.put("db.connection.username", user);
         cfg.put("db.connection.password", password);
         cfg.put("db.connection.maximumPoolSize", Integer.toString(poolSize));
+        // Strings are bound with setString at any length. DbClient's default binds those over 1,024
+        // chars as a character stream, which H2 turns into a CLOB and back into text on insert:
+        // two 8K-char buffers and a copy per response body or tool result, 40% of loopline's
+        // allocation in the Responses benchmark (docs/benchmarks.md).
+        cfg.put("db.parameters.use-string-binding", "false");
         Config config = Config.builder(ConfigSources.create(cfg))
                 .disableEnvironmentVariablesSource().disableSystemPropertiesSource().build();
         DbClient client = DbClient.create(config.get("db"));
