@@ -35,10 +35,6 @@ public final class ToolLoop {
     private final LoopLimits limits;
     private final java.util.function.LongConsumer toolRoundNanos;
 
-    public ToolLoop(ModelClient model, LoopLimits limits) {
-        this(model, limits, nanos -> { });
-    }
-
     /**
      * @param toolRoundNanos told the wall time of every round that ran built-in tools and led to
      *                       another round: from the start of its model call to the start of the next
