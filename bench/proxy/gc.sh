@@ -29,11 +29,8 @@ for i in $(seq 1 "$RUNS"); do
   # the second's before minus the first's after. Only the pauses logged during the run count.
   from=$(($(wc -l < "$work/gc.log") + 1))
   t0="$(cpu_ticks)"
-  out="$(wrk -t2 -c64 -d"${DUR}s" --latency -s "$work/post.lua" "$URL")"
+  read -r p50 p99 rps _ n < <(wrk -t2 -c64 -d"${DUR}s" --latency -s "$work/post.lua" "$URL" | wrk_summary)
   t1="$(cpu_ticks)"
-  n="$(echo "$out" | awk '/requests in/{print $1}')"
-  rps="$(echo "$out" | awk '/Requests\/sec/{print $2}')"
-  p50="$(echo "$out" | awk '$1=="50%"{print $2}')"; p99="$(echo "$out" | awk '$1=="99%"{print $2}')"
   tail -n +"$from" "$work/gc.log" | grep 'Pause' | sed -E 's/.* ([0-9]+)M->([0-9]+)M\([0-9]+M\) ([0-9.]+)ms$/\1 \2 \3/' > "$work/pauses"
   alloc="$(awk -v n="$n" 'NR > 1 { a += $1 - after } { after = $2 } END { if (NR > 1) printf "%.1f", a * 1024 / n * NR / (NR - 1); else print "-" }' "$work/pauses")"
   gc="$(awk '{ print $3 }' "$work/pauses" | sort -n | awk '{ p[NR] = $1; sum += $1 } END { printf "%d | %.1f | %.1f | %.0f", NR, p[int((NR + 1) / 2)], p[NR], sum }')"

@@ -58,3 +58,9 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $2"
 LUA
 }
+
+# wrk_summary: reads the output of `wrk --latency` on stdin → "p50 p99 req/s non-2xx requests".
+wrk_summary() {
+  awk '$1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 } /Requests\/sec/ { rps = $2 } /Non-2xx/ { errs = $NF }
+       / requests in / { n = $1 } END { print p50, p99, rps, (errs == "" ? 0 : errs), n }'
+}

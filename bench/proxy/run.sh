@@ -32,17 +32,10 @@ NGINX
 trap 'kill $NGINX_PID ${LL_PID:-} 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 start_llm_proxy "$work" "$LL" "$KEY" "http://127.0.0.1:$UP"
 write_post_lua "$work/post.lua" "$KEY"
-measure() { # name url threads conns → "p50 p99 rps non2xx"
-  local out
-  out="$(wrk -t"$3" -c"$4" -d"${DUR}s" --latency -s "$work/post.lua" "$2" 2>&1)"
-  local p50 p99 rps errs
-  p50="$(echo "$out" | awk '$1=="50%"{print $2}')"
-  p99="$(echo "$out" | awk '$1=="99%"{print $2}')"
-  rps="$(echo "$out" | awk '/Requests\/sec/{print $2}')"
-  errs="$(echo "$out" | awk '/Non-2xx/{print $NF}')"
-  echo "$p50 $p99 $rps ${errs:-0}"
+measure() { # name url threads conns → "p50 p99 rps non2xx requests"
+  wrk -t"$3" -c"$4" -d"${DUR}s" --latency -s "$work/post.lua" "$2" 2>&1 | wrk_summary
 }
-# c=1 with a loopback capture of the same requests: name url front-port [upstream-port] → "p50 p99 rps non2xx" and the wire line in $work/wire-NAME
+# c=1 with a loopback capture of the same requests: name url front-port [upstream-port] → measure's line, and the wire line in $work/wire-NAME
 measure_c1() {
   local filter="tcp port $3" cap="$work/$1.pcap"
   [ -n "${4:-}" ] && filter="$filter or tcp port $4"
@@ -67,8 +60,8 @@ echo "| target | c=1 p50 | c=1 p99 | c=1 req/s | c=64 p50 | c=64 p99 | c=64 req/
 echo "|---|---|---|---|---|---|---|---|"
 for pair in "direct http://127.0.0.1:$UP/v1/chat/completions $UP" "nginx http://127.0.0.1:$NGX/v1/chat/completions $NGX $UP" "loopline http://127.0.0.1:$LL/v1/chat/completions $LL $UP"; do
   set -- $pair
-  read -r a50 a99 arps aerr < <(measure_c1 "$1" "$2" "$3" "${4:-}")
-  read -r b50 b99 brps berr < <(measure "$1" "$2" 2 64)
+  read -r a50 a99 arps aerr _ < <(measure_c1 "$1" "$2" "$3" "${4:-}")
+  read -r b50 b99 brps berr _ < <(measure "$1" "$2" 2 64)
   echo "| $1 | $a50 | $a99 | $arps | $b50 | $b99 | $brps | $berr |"
 done
 echo
