@@ -1,6 +1,7 @@
 package dev.loopline.proxy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.loopline.common.http.ServerTiming;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.testing.TestServer;
 import dev.loopline.sim.SimConfig;
@@ -89,6 +90,25 @@ class LlmProxyTest {
             }
         }
         assertEquals("search the web for loopline", Json.parse(args.toString()).get("query").asText());
+    }
+
+    @Test
+    void serverTimingSaysHowLongTheUpstreamTookToAnswer() {
+        // Time to the first token 60 ms: a streamed answer's header says when the first bytes came, a
+        // whole answer's when it was read; either way at least the upstream's own time.
+        try (VllmSim slow = new VllmSim(SimConfig.defaults().withPort(0).withLatency(60, 0, 0)).start();
+             TestServer p = TestServer.start(Map.of(), s -> List.of(new LlmProxyModule(s, slow.baseUrl())))) {
+            String model = slow.config().servedModelNames().getFirst();
+            for (boolean stream : new boolean[]{false, true}) {
+                long t0 = System.nanoTime();
+                var res = p.post("/v1/chat/completions", "{\"model\":\"" + model + "\",\"stream\":" + stream
+                        + ",\"messages\":[{\"role\":\"user\",\"content\":\"time me\"}]}");
+                long wall = System.nanoTime() - t0;
+                assertEquals(200, res.statusCode(), res.body());
+                long upstream = ServerTiming.parseNanos(res.headers().firstValue("Server-Timing").orElse(null), "upstream");
+                assertTrue(upstream >= 60_000_000L && upstream < wall, "stream=" + stream + ": upstream " + upstream + " ns of " + wall);
+            }
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.loopline.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.loopline.common.http.ServerTiming;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -64,6 +65,20 @@ class McpTransportTest {
         assertTrue(first.get("snippet").asText().contains("capital"));
         assertEquals(Json.parse(result.get("content").get(0).get("text").asText()), result.get("structuredContent"),
                 "the text block carries the same JSON");
+    }
+
+    @Test
+    void aToolCallAnsweredAsJsonSaysHowLongTheToolRan() {
+        String sid = initialize(TestServer.API_KEY);
+        long t0 = System.nanoTime();
+        var call = rpc(TestServer.API_KEY, sid, """
+                {"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"web_search","arguments":{"query":"capital of France"}}}""");
+        long wall = System.nanoTime() - t0;
+        assertEquals(200, call.statusCode(), call.body());
+        long tool = ServerTiming.parseNanos(call.headers().firstValue("Server-Timing").orElse(null), "tool");
+        assertTrue(tool >= 0 && tool < wall, "tool " + tool + " ns of " + wall);
+        var list = rpc(TestServer.API_KEY, sid, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/list\"}");
+        assertTrue(list.headers().firstValue("Server-Timing").isEmpty(), "only a tool call runs a tool");
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.loopline.proxy.forward;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.errors.ErrorBody;
+import dev.loopline.common.http.ServerTiming;
 import dev.loopline.common.json.Json;
 import dev.loopline.proxy.routing.Upstream;
 import dev.loopline.proxy.routing.UpstreamPool;
@@ -38,6 +39,7 @@ public final class UpstreamForwarder {
     private static final MediaType JSON = MediaType.get("application/json");
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
     private static final HeaderName ACCEL_BUFFERING = HeaderNames.create("X-Accel-Buffering");
+    private static final HeaderName SERVER_TIMING = HeaderNames.create(ServerTiming.HEADER);
     private static final byte[] USAGE_KEY = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
 
     private final UpstreamPool pool;
@@ -93,6 +95,7 @@ public final class UpstreamForwarder {
             Call call = http.newCall(rb.build());
             Deadlines.Armed timer = deadlines.arm(call, remaining);
             u.begin();
+            long sent = System.nanoTime();
             Response upstream;
             try {
                 upstream = call.execute();
@@ -125,7 +128,7 @@ public final class UpstreamForwarder {
                 }
                 String contentType = upstream.header("Content-Type", "application/json");
                 if (stream && contentType.startsWith("text/event-stream")) {
-                    return relayStream(u, upstream, call, res, stripUsageChunk, retries, timer);
+                    return relayStream(u, upstream, call, res, stripUsageChunk, retries, timer, sent);
                 }
                 byte[] bytes;
                 try {
@@ -143,9 +146,10 @@ public final class UpstreamForwarder {
                     u.recordFailure(failureThreshold, coolDownMillis);
                     throw ApiException.badGateway("The model upstream returned malformed JSON.");
                 }
+                long first = System.nanoTime();
                 res.status(Status.create(status));
                 res.header(HeaderNames.CONTENT_TYPE, contentType);
-                long first = System.nanoTime();
+                res.header(SERVER_TIMING, ServerTiming.format("upstream", first - sent));
                 res.send(bytes);
                 return new RelayOutcome(u.baseUrl(), status, usage.prompt(), usage.completion(), usage.cached(), first, retries, bytes);
             } finally {
@@ -156,12 +160,14 @@ public final class UpstreamForwarder {
     }
 
     private RelayOutcome relayStream(Upstream u, Response upstream, Call call, ServerResponse res, boolean stripUsageChunk, int retries,
-                                     Deadlines.Armed timer) {
+                                     Deadlines.Armed timer, long sent) {
         res.status(Status.OK_200);
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
         res.header(ACCEL_BUFFERING, "no");
-        OutputStream out = res.outputStream();
+        // Taken once the upstream's first bytes are in: headers can be set until then, and one says
+        // how long the upstream took to begin.
+        OutputStream out = null;
         byte[] buf = new byte[16 * 1024];
         int len = 0;
         long firstByte = 0;
@@ -179,6 +185,7 @@ public final class UpstreamForwarder {
                 } catch (IOException e) {
                     // The upstream broke off mid-stream (or the deadline passed): say so in-band, then end cleanly.
                     if (!sawDone) {
+                        out = out == null ? res.outputStream() : out;
                         ObjectNode err = timer.expired()
                                 ? ErrorBody.of("The model upstream did not finish before the deadline.", "api_error", null, "upstream_timeout")
                                 : ErrorBody.of("The model upstream broke off the stream.", "api_error", null, "upstream_error");
@@ -190,6 +197,10 @@ public final class UpstreamForwarder {
                 }
                 if (n < 0) {
                     break;
+                }
+                if (out == null) {
+                    res.header(SERVER_TIMING, ServerTiming.format("upstream", System.nanoTime() - sent));
+                    out = res.outputStream();
                 }
                 len += n;
                 // Pass on every complete event; keep a partial one for the next read.
@@ -227,6 +238,7 @@ public final class UpstreamForwarder {
                     len -= start;
                 }
             }
+            out = out == null ? res.outputStream() : out;
             if (len > 0) {
                 out.write(buf, 0, len);
             }

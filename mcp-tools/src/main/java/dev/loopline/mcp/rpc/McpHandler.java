@@ -119,6 +119,7 @@ public final class McpHandler implements McpMethods {
         }
         ToolContext ctx = CALL.get() == null ? ToolContext.none() : CALL.get();
         ObjectNode structured;
+        long started = System.nanoTime();
         try {
             if (tool instanceof RawTool raw) {
                 return raw.callRaw(args, ctx);
@@ -126,6 +127,8 @@ public final class McpHandler implements McpMethods {
             structured = tool.call(args, ctx);
         } catch (Tool.ToolFailure e) {
             return error(ctx.cancelled() ? "The call was cancelled." : e.getMessage());
+        } finally {
+            ctx.ran(System.nanoTime() - started);
         }
         ObjectNode r = Json.object();
         String text = Json.string(structured);

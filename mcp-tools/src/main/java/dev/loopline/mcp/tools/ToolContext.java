@@ -43,6 +43,7 @@ public final class ToolContext {
     private final JsonNode clientCapabilities;
     private final List<Runnable> onCancel = new CopyOnWriteArrayList<>();
     private volatile boolean cancelled;
+    private volatile long ranNanos = -1;
 
     public ToolContext(String authorization, Channel channel, JsonNode progressToken, String logLevel, JsonNode clientCapabilities) {
         this.authorization = authorization;
@@ -60,6 +61,16 @@ public final class ToolContext {
     /** A fresh context with the same credentials (for follow-up calls made after this one was cancelled). */
     public static ToolContext withAuthorization(ToolContext other) {
         return new ToolContext(other.authorization, null, null, null, null);
+    }
+
+    /** Records how long the tool itself ran (the dispatcher calls this when the tool returns). */
+    public void ran(long nanos) {
+        ranNanos = nanos;
+    }
+
+    /** How long the tool itself ran, or -1 before it returned. */
+    public long ranNanos() {
+        return ranNanos;
     }
 
     /** The caller's {@code Authorization} header value, or null when /mcp runs without auth. */

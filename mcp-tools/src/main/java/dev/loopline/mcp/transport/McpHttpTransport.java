@@ -8,6 +8,7 @@ import com.googlecode.jsonrpc4j.JsonRpcBasicServer;
 import dev.loopline.common.auth.Principal;
 import dev.loopline.common.http.JsonBodies;
 import dev.loopline.common.http.RequestContext;
+import dev.loopline.common.http.ServerTiming;
 import dev.loopline.common.json.Json;
 import dev.loopline.mcp.rpc.McpError;
 import dev.loopline.mcp.rpc.McpHandler;
@@ -43,6 +44,7 @@ import dev.loopline.mcp.tools.Tool;
 public final class McpHttpTransport {
     public static final HeaderName SESSION_ID = HeaderNames.create("Mcp-Session-Id");
     public static final HeaderName PROTOCOL_VERSION = HeaderNames.create("MCP-Protocol-Version");
+    private static final HeaderName SERVER_TIMING = HeaderNames.create(ServerTiming.HEADER);
 
     private final McpSessions sessions;
     private final JsonRpcBasicServer rpc;
@@ -208,6 +210,10 @@ public final class McpHttpTransport {
         if (stream != null && stream.started()) {
             stream.finish(ctx.cancelled() ? null : out);
         } else {
+            if (ctx.ranNanos() >= 0) {
+                // The tool's own time, so a caller can tell it from the transport's (see ServerTiming).
+                res.header(SERVER_TIMING, ServerTiming.format("tool", ctx.ranNanos()));
+            }
             sendJson(res, out);
         }
     }
