@@ -15,11 +15,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The Responses API's tool loop. loopline runs as its own process (all services, H2, store on)
@@ -74,7 +79,7 @@ final class ResponsesBench {
                 String mcpCall = """
                         {"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"web_search","arguments":{"query":"capital of France"}}}""";
                 String session = mcpSession(http, app.base);
-                java.util.TreeMap<Double, Double> roundsBefore = roundBuckets(http, app.base);
+                Map<String, TreeMap<Double, Double>> roundsBefore = roundBuckets(http, app.base);
                 for (int i = 0; i < samples; i++) {
                     long a = post(http, app.base, zero);
                     long b = post(http, app.base, one);
@@ -97,7 +102,7 @@ final class ResponsesBench {
                 row("of which, at most: vllm-sim chat call, direct", model);
                 row("of which, at most: web_search tools/call over /mcp, direct", tool);
                 System.out.println();
-                serverSideRounds(roundsBefore, roundBuckets(http, app.base));
+                serverSideRounds(samples, roundsBefore, roundBuckets(http, app.base));
             }
         }
 
@@ -163,47 +168,63 @@ final class ResponsesBench {
         }
     }
 
-    private static final java.util.regex.Pattern ROUND_BUCKET =
-            java.util.regex.Pattern.compile("(?m)^loopline_responses_tool_round_seconds_bucket\\{le=\"([^\"]+)\"} ([0-9.eE+]+)$");
+    /** loopline's histograms of tool rounds, timed inside the loop: the whole round, and its overhead. */
+    private static final List<String> ROUND_METRICS =
+            List.of("loopline_responses_tool_round_seconds", "loopline_responses_tool_round_overhead_seconds");
 
-    /** loopline's histogram of tool rounds (timed inside the loop), cumulative count per upper bound in seconds. */
-    private static java.util.TreeMap<Double, Double> roundBuckets(HttpClient http, String base) throws Exception {
+    /** Each round histogram: cumulative count per upper bound in seconds. */
+    private static Map<String, TreeMap<Double, Double>> roundBuckets(HttpClient http, String base) throws Exception {
         String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-        java.util.TreeMap<Double, Double> buckets = new java.util.TreeMap<>();
-        java.util.regex.Matcher m = ROUND_BUCKET.matcher(metrics);
-        while (m.find()) {
-            buckets.put(m.group(1).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)));
+        Map<String, TreeMap<Double, Double>> all = new LinkedHashMap<>();
+        for (String name : ROUND_METRICS) {
+            TreeMap<Double, Double> buckets = new TreeMap<>();
+            Matcher m = Pattern.compile("(?m)^" + name + "_bucket\\{le=\"([^\"]+)\"} ([0-9.eE+]+)$").matcher(metrics);
+            while (m.find()) {
+                buckets.put(m.group(1).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)));
+            }
+            if (buckets.isEmpty()) {
+                throw new IllegalStateException("no " + name + " histogram in /metrics");
+            }
+            all.put(name, buckets);
         }
-        if (buckets.isEmpty()) {
-            throw new IllegalStateException("no loopline_responses_tool_round_seconds histogram in /metrics");
-        }
-        return buckets;
+        return all;
     }
 
     /**
      * The same rounds timed inside loopline (start of a round's model call to the start of the next),
-     * so neither this client's JVM nor the answer round is in them. A histogram gives each percentile
-     * as the upper bound of the bucket it falls in (never below the true value).
+     * so neither this client's JVM nor the answer round is in them; and their overhead, which leaves
+     * out the model's time (llm-proxy's wait on vllm-sim, as its Server-Timing header says) and the
+     * tool's (mcp-tools' Server-Timing). A histogram gives each percentile as the upper bound of the
+     * bucket it falls in (never below the true value).
      */
-    private static void serverSideRounds(java.util.TreeMap<Double, Double> before, java.util.TreeMap<Double, Double> after) {
-        double total = after.lastEntry().getValue() - before.lastEntry().getValue();
-        System.out.printf("Timed inside loopline (`loopline_responses_tool_round_seconds`), the same %.0f rounds:%n%n", total);
-        System.out.println("| p50 ms (at most) | p90 ms (at most) | p99 ms (at most) | p99.9 ms (at most) | rounds ≤ 2 ms | rounds ≤ 5 ms |");
-        System.out.println("|---|---|---|---|---|---|");
-        StringBuilder row = new StringBuilder("|");
-        for (double p : new double[] {0.5, 0.9, 0.99, 0.999}) {
-            for (var e : after.entrySet()) {
-                if (e.getValue() - before.getOrDefault(e.getKey(), 0.0) >= p * total) {
-                    row.append(String.format(" %.3f |", e.getKey() * 1000));
-                    break;
+    private static void serverSideRounds(int samples, Map<String, TreeMap<Double, Double>> before, Map<String, TreeMap<Double, Double>> after) {
+        System.out.printf("Timed inside loopline, the same %d rounds:%n%n", samples);
+        System.out.println("| histogram | rounds | p50 ms (at most) | p90 ms (at most) | p99 ms (at most) | p99.9 ms (at most) | rounds ≤ 2 ms | rounds ≤ 5 ms |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        for (String name : before.keySet()) {
+            TreeMap<Double, Double> b = before.get(name);
+            TreeMap<Double, Double> a = after.get(name);
+            double total = a.lastEntry().getValue() - b.lastEntry().getValue();
+            StringBuilder row = new StringBuilder(String.format("| %s (`%s`) | %.0f |", describe(name), name, total));
+            for (double p : new double[] {0.5, 0.9, 0.99, 0.999}) {
+                for (var e : a.entrySet()) {
+                    if (e.getValue() - b.getOrDefault(e.getKey(), 0.0) >= p * total) {
+                        row.append(String.format(" %.3f |", e.getKey() * 1000));
+                        break;
+                    }
                 }
             }
+            for (double objective : new double[] {0.002, 0.005}) {
+                row.append(String.format(" %.2f %% |", 100 * (a.get(objective) - b.get(objective)) / total));
+            }
+            System.out.println(row);
         }
-        for (double objective : new double[] {0.002, 0.005}) {
-            row.append(String.format(" %.2f %% |", 100 * (after.get(objective) - before.get(objective)) / total));
-        }
-        System.out.println(row);
         System.out.println();
+    }
+
+    private static String describe(String metric) {
+        return metric.endsWith("_overhead_seconds") ? "**overhead: the round less the model's and the tool's own time**"
+                : "whole round (model and tool included)";
     }
 
     private static void row(String name, Latencies l) {

@@ -3,6 +3,7 @@ package dev.loopline.responses.loop;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.errors.ApiException;
+import dev.loopline.common.http.ServerTiming;
 import dev.loopline.common.json.Json;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -25,14 +26,15 @@ public final class ModelClient {
         this.proxyUrl = proxyUrl;
     }
 
-    /** Client errors (4xx) come back as they are; upstream failures become {@link UpstreamFailure}. */
-    public JsonNode chat(ObjectNode request, String bearer) {
-        return chat(request, bearer, abort -> {
-        });
-    }
-
-    /** {@code onCancel} receives how to abort this call (the response may be cancelled while it runs). */
-    public JsonNode chat(ObjectNode request, String bearer, java.util.function.Consumer<Runnable> onCancel) {
+    /**
+     * Client errors (4xx) come back as they are; upstream failures become {@link UpstreamFailure}.
+     *
+     * @param onCancel   receives how to abort this call (the response may be cancelled while it runs)
+     * @param modelNanos told how long llm-proxy waited on the model server for this answer, when it
+     *                   says so ({@code Server-Timing: upstream})
+     */
+    public JsonNode chat(ObjectNode request, String bearer, java.util.function.Consumer<Runnable> onCancel,
+                         java.util.function.LongConsumer modelNanos) {
         Request req = new Request.Builder().url(proxyUrl.get() + "/v1/chat/completions")
                 .header("Authorization", bearer).post(RequestBody.create(Json.bytes(request), JSON)).build();
         okhttp3.Call upstream = http.newCall(req);
@@ -49,6 +51,10 @@ public final class ModelClient {
             if (res.code() >= 500) {
                 throw new UpstreamFailure("The model call failed (HTTP " + res.code() + ").", res.code() == 504);
             }
+            long upstreamNanos = ServerTiming.parseNanos(res.header(ServerTiming.HEADER), "upstream");
+            if (upstreamNanos >= 0) {
+                modelNanos.accept(upstreamNanos);
+            }
             return Json.mapper().readTree(body);
         } catch (InterruptedIOException e) {
             throw new UpstreamFailure(upstream.isCanceled() ? "The response was cancelled." : "The model call timed out.", !upstream.isCanceled());
@@ -60,10 +66,12 @@ public final class ModelClient {
     /**
      * The same call streamed: text deltas go to {@code onText} as they arrive, and the chunks are
      * assembled into the shape {@link #chat} returns (message content, tool calls, finish reason,
-     * usage), so the loop treats both alike.
+     * usage), so the loop treats both alike. {@code modelNanos} is told the model's time: llm-proxy's
+     * wait for the model server's first bytes ({@code Server-Timing: upstream}) plus the rest of
+     * the stream, whose pace is the model's.
      */
     public JsonNode chatStream(ObjectNode request, String bearer, java.util.function.Consumer<String> onText,
-                               java.util.function.Consumer<Runnable> onCancel) {
+                               java.util.function.Consumer<Runnable> onCancel, java.util.function.LongConsumer modelNanos) {
         ObjectNode streamed = request.deepCopy().put("stream", true);
         streamed.putObject("stream_options").put("include_usage", true);
         Request req = new Request.Builder().url(proxyUrl.get() + "/v1/chat/completions").header("Accept", "text/event-stream")
@@ -82,6 +90,8 @@ public final class ModelClient {
                 }
                 throw new UpstreamFailure("The model call failed (HTTP " + res.code() + ").", res.code() == 504);
             }
+            long began = System.nanoTime();
+            long upstreamNanos = ServerTiming.parseNanos(res.header(ServerTiming.HEADER), "upstream");
             StringBuilder content = new StringBuilder();
             java.util.TreeMap<Integer, ObjectNode> calls = new java.util.TreeMap<>();
             String finish = null;
@@ -137,6 +147,9 @@ public final class ModelClient {
             }
             choice.put("finish_reason", finish == null ? "stop" : finish);
             out.set("usage", usage);
+            if (upstreamNanos >= 0) {
+                modelNanos.accept(upstreamNanos + System.nanoTime() - began);
+            }
             return out;
         } catch (InterruptedIOException e) {
             throw new UpstreamFailure(upstream.isCanceled() ? "The response was cancelled." : "The model call timed out.", !upstream.isCanceled());

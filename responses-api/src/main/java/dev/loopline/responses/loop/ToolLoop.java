@@ -33,18 +33,24 @@ public final class ToolLoop {
 
     private final ModelClient model;
     private final LoopLimits limits;
-    private final java.util.function.LongConsumer toolRoundNanos;
+    private final RoundObserver rounds;
 
-    /**
-     * @param toolRoundNanos told the wall time of every round that ran built-in tools and led to
-     *                       another round: from the start of its model call to the start of the next
-     *                       one (the model call, the tool calls over MCP, their execution rows and the
-     *                       context for the next call) — the loop's cost per round, as a metric
-     */
-    public ToolLoop(ModelClient model, LoopLimits limits, java.util.function.LongConsumer toolRoundNanos) {
+    /** Told about every round that ran built-in tools and led to another round (metrics). */
+    public interface RoundObserver {
+        /**
+         * @param wallNanos     from the start of the round's model call to the start of the next one (the
+         *                      model call, the tool calls over MCP, their execution rows and the context
+         *                      for the next call)
+         * @param overheadNanos the same less the model's and the tools' own time ({@link RoundClock}):
+         *                      loopline's orchestration cost of the round
+         */
+        void round(long wallNanos, long overheadNanos);
+    }
+
+    public ToolLoop(ModelClient model, LoopLimits limits, RoundObserver rounds) {
         this.model = model;
         this.limits = limits;
-        this.toolRoundNanos = toolRoundNanos;
+        this.rounds = rounds;
     }
 
     /** {@code droppedMessages}: how many of the oldest context messages truncation "auto" left out. */
@@ -134,12 +140,14 @@ public final class ToolLoop {
         int[] dropped = new int[1];
         long roundStart = 0;
         boolean previousRanTools = false;
+        RoundClock clock = new RoundClock();
         for (int round = 0; ; round++) {
             long now = System.nanoTime();
             if (previousRanTools) {
-                toolRoundNanos.accept(now - roundStart);
+                rounds.round(now - roundStart, clock.overhead(now - roundStart));
             }
             roundStart = now;
+            clock.reset();
             previousRanTools = false;
             if (events.cancelled()) {
                 return new Result(output, tokens.in, tokens.cached, tokens.out, "cancelled", false, dropped[0]);
@@ -185,7 +193,7 @@ public final class ToolLoop {
             // With a JSON text.format, a round that offers tools is not streamed: its text may be a
             // draft that the formatting call below turns into the JSON answer.
             Reply reply = callModel(call, events.streaming() && !(offerTools && responseFormat != null), req, messages, dropped,
-                    bearer, events, output.size());
+                    bearer, events, output.size(), clock);
             JsonNode res = reply.response();
             ObjectNode streamedMessage = reply.streamed();
             tokens.add(res.path("usage"));
@@ -200,7 +208,7 @@ public final class ToolLoop {
                 format.remove(List.of("tools", "tool_choice", "parallel_tool_calls"));
                 format.set("messages", messages);
                 format.set("response_format", responseFormat);
-                Reply formatted = callModel(format, events.streaming(), req, messages, dropped, bearer, events, output.size());
+                Reply formatted = callModel(format, events.streaming(), req, messages, dropped, bearer, events, output.size(), clock);
                 res = formatted.response();
                 streamedMessage = formatted.streamed();
                 tokens.add(res.path("usage"));
@@ -251,7 +259,7 @@ public final class ToolLoop {
             }
             builtinCalls += builtin.size();
             previousRanTools = !builtin.isEmpty();
-            runBuiltins(builtin, new Builtins(builtinByFunctionName, builtinConfig, req, remote), round, req.parallelToolCalls(), mcp, log,
+            runBuiltins(builtin, new Builtins(builtinByFunctionName, builtinConfig, req, remote, clock), round, req.parallelToolCalls(), mcp, log,
                     messages, output, fileHits, events);
             for (JsonNode a : approvals) {
                 // The call waits for the user: the response ends with the request, as with a function call.
@@ -302,7 +310,8 @@ public final class ToolLoop {
     }
 
     /** What the built-in calls of a response need: which tool runs each function, its configuration, what to include. */
-    private record Builtins(Map<String, String> mcpTool, Map<String, JsonNode> config, CreateRequest req, RemoteMcpServers remote) {
+    private record Builtins(Map<String, String> mcpTool, Map<String, JsonNode> config, CreateRequest req, RemoteMcpServers remote,
+                            RoundClock clock) {
     }
 
     /**
@@ -368,6 +377,7 @@ public final class ToolLoop {
                 results.add(runOne(c, builtinByFunctionName, round, mcp, log));
             }
         }
+        builtinByFunctionName.clock().toolsDone(parallel && calls.size() > 1);
         for (int i = 0; i < calls.size(); i++) {
             ObjectNode r = results.get(i);
             messages.addObject().put("role", "tool").put("tool_call_id", calls.get(i).path("id").asText())
@@ -387,8 +397,10 @@ public final class ToolLoop {
         RemoteMcpServers.Offered remote = builtins.remote().functions().get(fn);
         if (remote != null && !builtins.mcpTool().containsKey(fn)) {
             long start = System.currentTimeMillis();
+            long began = System.nanoTime();
             ObjectNode item = builtins.remote().call(remote.label(), remote.tool(), call.path("function").path("arguments").asText("{}"),
                     limits.toolTimeout(), null);
+            builtins.clock().tool(System.nanoTime() - began); // a remote server's time is all its own
             recordMcpCall(log, item, round, start);
             item.put("_model_text", modelText(item));
             return item;
@@ -414,7 +426,7 @@ public final class ToolLoop {
             action.put("query", args.path("query").asText(""));
             action.putArray("queries").add(args.path("query").asText(""));
             try {
-                JsonNode r = callMcp(mcp, tool, args);
+                JsonNode r = callMcp(mcp, tool, args, builtins.clock());
                 JsonNode structured = r.path("structuredContent");
                 result = structured.isMissingNode() ? r.path("content").path(0).path("text").asText("") : Json.string(structured);
                 ArrayNode sources = action.putArray("sources");
@@ -449,8 +461,8 @@ public final class ToolLoop {
     }
 
     /** Calls an mcp-tools tool; returns its CallToolResult, or throws with the tool's own error text. */
-    private JsonNode callMcp(McpToolClient mcp, String tool, JsonNode args) throws McpToolClient.ToolCallFailed {
-        JsonNode r = mcp.callTool(tool, args, limits.toolTimeout());
+    private JsonNode callMcp(McpToolClient mcp, String tool, JsonNode args, RoundClock clock) throws McpToolClient.ToolCallFailed {
+        JsonNode r = mcp.callTool(tool, args, limits.toolTimeout(), clock::tool);
         if (r.path("isError").asBoolean(false)) {
             throw new McpToolClient.ToolCallFailed(r.path("content").path(0).path("text").asText("The tool failed."));
         }
@@ -484,7 +496,7 @@ public final class ToolLoop {
             error = "The file_search call had no query.";
         } else {
             try {
-                JsonNode structured = callMcp(mcp, "file_search", mcpArgs).path("structuredContent");
+                JsonNode structured = callMcp(mcp, "file_search", mcpArgs, b.clock()).path("structuredContent");
                 for (JsonNode hit : structured.path("results")) {
                     results.addObject().put("file_id", hit.path("file_id").asText()).put("filename", hit.path("filename").asText())
                             .put("score", hit.path("score").asDouble()).put("text", hit.path("text").asText())
@@ -523,7 +535,7 @@ public final class ToolLoop {
             error = "The code_interpreter call had no code.";
         } else {
             try {
-                JsonNode run = callMcp(mcp, "python_exec", Json.object().put("code", code)).path("structuredContent");
+                JsonNode run = callMcp(mcp, "python_exec", Json.object().put("code", code), b.clock()).path("structuredContent");
                 ObjectNode forModel = Json.object().put("status", run.path("status").asText())
                         .put("stdout", run.path("stdout").asText("")).put("stderr", run.path("stderr").asText(""));
                 forModel.set("exit_code", run.path("exit_code"));
@@ -564,9 +576,9 @@ public final class ToolLoop {
      * as it arrives into a message item that starts at {@code outputIndex} with the first delta.
      */
     private Reply callModel(ObjectNode call, boolean stream, CreateRequest req, ArrayNode messages, int[] dropped, String bearer,
-                            LoopEvents events, int outputIndex) {
+                            LoopEvents events, int outputIndex, RoundClock clock) {
         if (!stream) {
-            return new Reply(fitting(req, messages, dropped, () -> model.chat(call, bearer, events::onCancel)), null);
+            return new Reply(fitting(req, messages, dropped, () -> model.chat(call, bearer, events::onCancel, clock::model)), null);
         }
         ObjectNode pending = messageItem("", "in_progress");
         boolean[] started = new boolean[1];
@@ -576,7 +588,7 @@ public final class ToolLoop {
                 events.messageStarted(outputIndex, pending);
             }
             events.textDelta(outputIndex, pending.get("id").asText(), delta);
-        }, events::onCancel));
+        }, events::onCancel, clock::model));
         return new Reply(res, started[0] ? pending : null);
     }
 

@@ -3,6 +3,7 @@ package dev.loopline.responses.tools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.http.ServerTiming;
 import dev.loopline.common.json.Json;
 import okhttp3.Call;
 import okhttp3.MediaType;
@@ -133,7 +134,7 @@ public final class McpToolClient implements AutoCloseable {
             if (cursor != null) {
                 params.put("cursor", cursor);
             }
-            JsonNode result = call("tools/list", params, http);
+            JsonNode result = call("tools/list", params, http, null);
             result.path("tools").forEach(all::add);
             cursor = result.path("nextCursor").isTextual() ? result.path("nextCursor").asText() : null;
         } while (cursor != null && ++pages < 50);
@@ -150,11 +151,17 @@ public final class McpToolClient implements AutoCloseable {
         throw new ToolCallFailed(name + " offers no tool named " + toolName);
     }
 
-    /** tools/call with a whole-call timeout; returns the CallToolResult (which may have isError). */
-    public JsonNode callTool(String toolName, JsonNode arguments, Duration timeout) throws ToolCallFailed {
+    /**
+     * tools/call with a whole-call timeout; returns the CallToolResult (which may have isError).
+     *
+     * @param toolNanos when not null, told how long the tool itself ran, if the server says so
+     *                  ({@code Server-Timing: tool}, as loopline's mcp-tools does)
+     */
+    public JsonNode callTool(String toolName, JsonNode arguments, Duration timeout, java.util.function.LongConsumer toolNanos)
+            throws ToolCallFailed {
         ObjectNode params = Json.object().put("name", toolName);
         params.set("arguments", arguments);
-        return call("tools/call", params, http.newBuilder().callTimeout(timeout).build());
+        return call("tools/call", params, http.newBuilder().callTimeout(timeout).build(), toolNanos);
     }
 
     /**
@@ -182,7 +189,8 @@ public final class McpToolClient implements AutoCloseable {
         });
     }
 
-    private JsonNode call(String method, ObjectNode params, OkHttpClient client) throws ToolCallFailed {
+    private JsonNode call(String method, ObjectNode params, OkHttpClient client, java.util.function.LongConsumer toolNanos)
+            throws ToolCallFailed {
         open();
         ObjectNode req = request(method, params);
         try (Response res = post(req, client)) {
@@ -198,10 +206,10 @@ public final class McpToolClient implements AutoCloseable {
                 res.close();
                 open();
                 try (Response again = post(req, client)) {
-                    return result(again, req);
+                    return result(again, req, toolNanos);
                 }
             }
-            return result(res, req);
+            return result(res, req, toolNanos);
         } catch (java.io.InterruptedIOException e) {
             broken = true;
             throw new ToolCallFailed(cancelled ? "the response was cancelled" : "the tool timed out");
@@ -211,7 +219,11 @@ public final class McpToolClient implements AutoCloseable {
         }
     }
 
-    private JsonNode result(Response res, ObjectNode req) throws IOException, ToolCallFailed {
+    private JsonNode result(Response res, ObjectNode req, java.util.function.LongConsumer toolNanos) throws IOException, ToolCallFailed {
+        long ran = toolNanos == null ? -1 : ServerTiming.parseNanos(res.header(ServerTiming.HEADER), "tool");
+        if (ran >= 0) {
+            toolNanos.accept(ran);
+        }
         if (!res.isSuccessful() && !isJson(res)) {
             throw new ToolCallFailed(name + " answered HTTP " + res.code());
         }

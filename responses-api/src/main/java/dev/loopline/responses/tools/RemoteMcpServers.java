@@ -243,7 +243,7 @@ public final class RemoteMcpServers implements AutoCloseable {
             error = "The tool arguments were not a JSON object.";
         } else {
             try {
-                JsonNode r = s.client().callTool(tool, args, timeout);
+                JsonNode r = s.client().callTool(tool, args, timeout, null);
                 String text = text(r);
                 if (r.path("isError").asBoolean(false)) {
                     error = text.isEmpty() ? "The tool failed." : text;

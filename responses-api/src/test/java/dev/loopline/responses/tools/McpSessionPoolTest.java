@@ -108,7 +108,7 @@ class McpSessionPoolTest {
     }
 
     private static String call(McpToolClient c) throws McpToolClient.ToolCallFailed {
-        return c.callTool("echo", Json.object().put("m", "x"), Duration.ofSeconds(5)).path("content").path(0).path("text").asText();
+        return c.callTool("echo", Json.object().put("m", "x"), Duration.ofSeconds(5), null).path("content").path(0).path("text").asText();
     }
 
     @Test
