@@ -23,6 +23,7 @@ import dev.loopline.responses.loop.LoopEvents;
 import dev.loopline.responses.loop.LoopLimits;
 import dev.loopline.responses.loop.ModelClient;
 import dev.loopline.responses.loop.ToolExecutionLog;
+import dev.loopline.responses.loop.WriteBehindToolLog;
 import dev.loopline.responses.loop.ToolLoop;
 import dev.loopline.responses.conversation.ConversationStore;
 import dev.loopline.responses.conversation.ConversationsApi;
@@ -223,9 +224,14 @@ public final class ResponsesModule implements ServiceModule {
                 lock.unlock();
             }
         });
+        // Tool execution rows are written behind the loop and joined here, before the response is settled.
+        ToolExecutionLog writes = log == ToolExecutionLog.NONE ? log : new WriteBehindToolLog(log);
+        boolean written = false;
         try (RemoteMcpServers remote = RemoteMcpServers.open(r.tools(), context, takenNames(r), remoteMcpHttp)) {
             events.onCancel(remote::cancelAll);
-            ToolLoop.Result result = loop.run(r, messages, bearer, mcp, remote, log, events);
+            ToolLoop.Result result = loop.run(r, messages, bearer, mcp, remote, writes, events);
+            written = true;
+            writes.awaitWritten();
             ObjectNode metadata = r.metadata().deepCopy();
             if (result.stopReason() != null) {
                 metadata.put("loopline_loop_stop", result.stopReason());
@@ -237,6 +243,14 @@ public final class ResponsesModule implements ServiceModule {
                     result.inputTokens(), result.cachedTokens(), result.outputTokens(), null,
                     result.truncated() ? Json.object().put("reason", "max_output_tokens") : null, metadata);
         } finally {
+            if (!written) {
+                try {
+                    writes.awaitWritten();
+                } catch (RuntimeException e) {
+                    // The loop's own failure is the one the caller hears of.
+                    LOG.log(System.Logger.Level.WARNING, "response " + id + ": a tool execution row was not written: " + e.getMessage());
+                }
+            }
             lock.lock();
             try {
                 borrowed[0] = false;

@@ -1,0 +1,85 @@
+package dev.loopline.responses.loop;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class WriteBehindToolLogTest {
+    private static ToolExecutionLog.ToolExecution execution(String id) {
+        return new ToolExecutionLog.ToolExecution(id, 0, "web_search", "{}", "ok", null, "completed", 1, 2);
+    }
+
+    @Test
+    void recordReturnsBeforeTheWriteAndAwaitWaitsForEveryOne() throws Exception {
+        CountDownLatch database = new CountDownLatch(1);
+        List<String> written = new CopyOnWriteArrayList<>();
+        WriteBehindToolLog log = new WriteBehindToolLog(e -> {
+            try {
+                database.await();
+            } catch (InterruptedException ex) {
+                throw new IllegalStateException(ex);
+            }
+            written.add(e.id());
+        });
+        log.record(execution("ws_1"));
+        log.record(execution("ws_2"));
+        assertTrue(written.isEmpty(), "the loop went on while the rows were being written");
+        CountDownLatch settled = new CountDownLatch(1);
+        Thread waiter = Thread.ofVirtual().start(() -> {
+            log.awaitWritten();
+            settled.countDown();
+        });
+        assertFalse(settled.await(200, TimeUnit.MILLISECONDS), "not settled before the rows are written");
+        database.countDown();
+        assertTrue(settled.await(10, TimeUnit.SECONDS));
+        waiter.join();
+        assertEquals(List.of("ws_1", "ws_2"), written.stream().sorted().toList());
+    }
+
+    @Test
+    void aFailedWriteIsThrownByAwait() {
+        IllegalStateException refused = new IllegalStateException("database refused the row");
+        WriteBehindToolLog log = new WriteBehindToolLog(e -> {
+            throw refused;
+        });
+        log.record(execution("ws_1"));
+        assertSame(refused, assertThrows(IllegalStateException.class, log::awaitWritten));
+        log.awaitWritten(); // reported once
+    }
+
+    @Test
+    void anInterruptedWaiterStillWaitsForTheRowsAndKeepsItsInterrupt() throws Exception {
+        CountDownLatch database = new CountDownLatch(1);
+        List<String> written = new CopyOnWriteArrayList<>();
+        WriteBehindToolLog log = new WriteBehindToolLog(e -> {
+            try {
+                database.await();
+            } catch (InterruptedException ex) {
+                throw new IllegalStateException(ex);
+            }
+            written.add(e.id());
+        });
+        log.record(execution("ws_1"));
+        boolean[] interruptKept = new boolean[1];
+        Thread waiter = Thread.ofVirtual().start(() -> {
+            log.awaitWritten();
+            interruptKept[0] = Thread.currentThread().isInterrupted();
+        });
+        waiter.interrupt();
+        Thread.sleep(100);
+        assertTrue(waiter.isAlive(), "a cancelled response still waits for its rows");
+        database.countDown();
+        waiter.join(10_000);
+        assertEquals(List.of("ws_1"), written);
+        assertTrue(interruptKept[0]);
+    }
+}
