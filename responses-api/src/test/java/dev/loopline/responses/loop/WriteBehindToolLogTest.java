@@ -18,18 +18,23 @@ class WriteBehindToolLogTest {
         return new ToolExecutionLog.ToolExecution(id, 0, "web_search", "{}", "ok", null, "completed", 1, 2);
     }
 
-    @Test
-    void recordReturnsBeforeTheWriteAndAwaitWaitsForEveryOne() throws Exception {
-        CountDownLatch database = new CountDownLatch(1);
-        List<String> written = new CopyOnWriteArrayList<>();
-        WriteBehindToolLog log = new WriteBehindToolLog(e -> {
+    /** A database that writes a row (its id into {@code written}) only once {@code open} is counted down. */
+    private static ToolExecutionLog slowDatabase(CountDownLatch open, List<String> written) {
+        return e -> {
             try {
-                database.await();
+                open.await();
             } catch (InterruptedException ex) {
                 throw new IllegalStateException(ex);
             }
             written.add(e.id());
-        });
+        };
+    }
+
+    @Test
+    void recordReturnsBeforeTheWriteAndAwaitWaitsForEveryOne() throws Exception {
+        CountDownLatch database = new CountDownLatch(1);
+        List<String> written = new CopyOnWriteArrayList<>();
+        WriteBehindToolLog log = new WriteBehindToolLog(slowDatabase(database, written));
         log.record(execution("ws_1"));
         log.record(execution("ws_2"));
         assertTrue(written.isEmpty(), "the loop went on while the rows were being written");
@@ -60,14 +65,7 @@ class WriteBehindToolLogTest {
     void anInterruptedWaiterStillWaitsForTheRowsAndKeepsItsInterrupt() throws Exception {
         CountDownLatch database = new CountDownLatch(1);
         List<String> written = new CopyOnWriteArrayList<>();
-        WriteBehindToolLog log = new WriteBehindToolLog(e -> {
-            try {
-                database.await();
-            } catch (InterruptedException ex) {
-                throw new IllegalStateException(ex);
-            }
-            written.add(e.id());
-        });
+        WriteBehindToolLog log = new WriteBehindToolLog(slowDatabase(database, written));
         log.record(execution("ws_1"));
         boolean[] interruptKept = new boolean[1];
         Thread waiter = Thread.ofVirtual().start(() -> {
