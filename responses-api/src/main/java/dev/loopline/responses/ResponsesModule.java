@@ -82,7 +82,7 @@ public final class ResponsesModule implements ServiceModule {
         Duration modelTimeout = s.duration("LOOPLINE_LLM_TIMEOUT", "loopline.llm.timeout", Duration.ofSeconds(300));
         // Built once: the model client and loop hold no per-request state.
         io.micrometer.core.instrument.Timer toolRounds = roundTimer(platform, "loopline_responses_tool_round",
-                "Wall time of one tool-loop round that ran built-in tools: model call, tool calls, their rows, the next context");
+                "Wall time of one tool-loop round that ran built-in tools: model call, tool calls, the next context");
         io.micrometer.core.instrument.Timer roundOverhead = roundTimer(platform, "loopline_responses_tool_round_overhead",
                 "The same rounds less the model's and the tools' own time (as llm-proxy and mcp-tools report it in "
                         + "Server-Timing): loopline's orchestration cost per round");
@@ -226,11 +226,11 @@ public final class ResponsesModule implements ServiceModule {
         });
         // Tool execution rows are written behind the loop and joined here, before the response is settled.
         ToolExecutionLog writes = log == ToolExecutionLog.NONE ? log : new WriteBehindToolLog(log);
-        boolean written = false;
+        boolean awaited = false;
         try (RemoteMcpServers remote = RemoteMcpServers.open(r.tools(), context, takenNames(r), remoteMcpHttp)) {
             events.onCancel(remote::cancelAll);
             ToolLoop.Result result = loop.run(r, messages, bearer, mcp, remote, writes, events);
-            written = true;
+            awaited = true;
             writes.awaitWritten();
             ObjectNode metadata = r.metadata().deepCopy();
             if (result.stopReason() != null) {
@@ -243,7 +243,7 @@ public final class ResponsesModule implements ServiceModule {
                     result.inputTokens(), result.cachedTokens(), result.outputTokens(), null,
                     result.truncated() ? Json.object().put("reason", "max_output_tokens") : null, metadata);
         } finally {
-            if (!written) {
+            if (!awaited) {
                 try {
                     writes.awaitWritten();
                 } catch (RuntimeException e) {

@@ -39,8 +39,8 @@ public final class ToolLoop {
     public interface RoundObserver {
         /**
          * @param wallNanos     from the start of the round's model call to the start of the next one (the
-         *                      model call, the tool calls over MCP, their execution rows and the context
-         *                      for the next call)
+         *                      model call, the tool calls over MCP, handing their execution rows to the
+         *                      writer, and the context for the next call)
          * @param overheadNanos the same less the model's and the tools' own time ({@link RoundClock}):
          *                      loopline's orchestration cost of the round
          */
