@@ -175,14 +175,20 @@ final class ResponsesBench {
     }
 
     /** loopline's histograms of tool rounds, timed inside the loop: the whole round, and its overhead. */
-    private static final List<String> ROUND_METRICS =
-            List.of("loopline_responses_tool_round_seconds", "loopline_responses_tool_round_overhead_seconds");
+    private record RoundMetric(String name, String label) {
+    }
+
+    private static final List<RoundMetric> ROUND_METRICS = List.of(
+            new RoundMetric("loopline_responses_tool_round_seconds", "whole round (model and tool included)"),
+            new RoundMetric("loopline_responses_tool_round_overhead_seconds",
+                    "**overhead: the round less the model's and the tool's own time**"));
 
     /** Each round histogram: cumulative count per upper bound in seconds. */
     private static Map<String, TreeMap<Double, Double>> roundBuckets(HttpClient http, String base) throws Exception {
         String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         Map<String, TreeMap<Double, Double>> all = new LinkedHashMap<>();
-        for (String name : ROUND_METRICS) {
+        for (RoundMetric metric : ROUND_METRICS) {
+            String name = metric.name();
             TreeMap<Double, Double> buckets = new TreeMap<>();
             Matcher m = Pattern.compile("(?m)^" + name + "_bucket\\{le=\"([^\"]+)\"} ([0-9.eE+]+)$").matcher(metrics);
             while (m.find()) {
@@ -207,11 +213,12 @@ final class ResponsesBench {
         System.out.printf("Timed inside loopline, the same %d rounds:%n%n", samples);
         System.out.println("| histogram | rounds | p50 ms (at most) | p90 ms (at most) | p99 ms (at most) | p99.9 ms (at most) | rounds ≤ 2 ms | rounds ≤ 5 ms |");
         System.out.println("|---|---|---|---|---|---|---|---|");
-        for (String name : before.keySet()) {
+        for (RoundMetric metric : ROUND_METRICS) {
+            String name = metric.name();
             TreeMap<Double, Double> b = before.get(name);
             TreeMap<Double, Double> a = after.get(name);
             double total = a.lastEntry().getValue() - b.lastEntry().getValue();
-            StringBuilder row = new StringBuilder(String.format("| %s (`%s`) | %.0f |", describe(name), name, total));
+            StringBuilder row = new StringBuilder(String.format("| %s (`%s`) | %.0f |", metric.label(), name, total));
             for (double p : new double[] {0.5, 0.9, 0.99, 0.999}) {
                 for (var e : a.entrySet()) {
                     if (e.getValue() - b.getOrDefault(e.getKey(), 0.0) >= p * total) {
@@ -226,11 +233,6 @@ final class ResponsesBench {
             System.out.println(row);
         }
         System.out.println();
-    }
-
-    private static String describe(String metric) {
-        return metric.endsWith("_overhead_seconds") ? "**overhead: the round less the model's and the tool's own time**"
-                : "whole round (model and tool included)";
     }
 
     private static void row(String name, Latencies l) {
