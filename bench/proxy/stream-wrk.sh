@@ -4,12 +4,16 @@
 #   vllm-sim as its own process (TTFT given, every token at once after it), llm-proxy in front of it
 #   (auth, limits, metrics, usage accounting on), nginx as a plain reverse proxy in front of the same
 #   simulator (proxy_buffering off, as for any streaming upstream), wrk at concurrency 1 against
-#   each, 2-token answers.
+#   each, 2-token answers, ROUNDS interleaved rounds (the machine's noise shows between them).
 # wrk times the whole response; with every token at once it bounds the added time to first byte.
-# Usage: bench/proxy/stream-wrk.sh [ttft ms, default 5] [seconds per measurement, default 8]
+# The warm-up is counted in requests, not seconds: at concurrency 16 and a 50 ms TTFT, 8 s are only
+# ~2,500 requests and the JIT was still compiling loopline's path while it was measured. So the
+# proxy is warmed at concurrency 256 for WARM_SECONDS per kind (~100k requests on this machine).
+# Usage: bench/proxy/stream-wrk.sh [ttft ms, default 5] [seconds per measurement, default 8] [rounds, default 3]
+#        (env WARM_SECONDS, default 30)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-TTFT="${1:-5}"; DUR="${2:-8}"
+TTFT="${1:-5}"; DUR="${2:-8}"; ROUNDS="${3:-3}"; WARM="${WARM_SECONDS:-30}"
 command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx (apt-get install wrk nginx)" >&2; exit 1; }
 source "$ROOT/bench/proxy/lib.sh"
 JAVA="${JAVA_HOME:?set JAVA_HOME to a JDK 21+}/bin/java"
@@ -39,14 +43,16 @@ done = function(summary, latency, requests)
 end
 LUA
 done
-for s in true false; do for p in "$SIM" "$NGX" "$LL"; do   # warm-up
-  wrk -t1 -c16 -d8s -s "$work/$s.lua" "http://127.0.0.1:$p/v1/chat/completions" >/dev/null 2>&1
-done; done
-echo "| request | direct p50 | nginx p50 | loopline p50 | nginx added p50 | loopline added p50 | direct p99 | nginx p99 | loopline p99 | non-2xx |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
-for s in true false; do
+for s in true false; do   # warm-up (request counts on stderr)
+  for p in "$SIM" "$NGX"; do wrk -t1 -c64 -d5s -s "$work/$s.lua" "http://127.0.0.1:$p/v1/chat/completions" >/dev/null 2>&1; done
+  wrk -t1 -c256 -d"${WARM}s" -s "$work/$s.lua" "http://127.0.0.1:$LL/v1/chat/completions" \
+    | awk -v s="$s" '/ requests in / { print "loopline warm-up, stream=" s ": " $1 " requests" } /Non-2xx/ { print "  non-2xx: " $NF }' >&2
+done
+echo "| request | round | direct p50 | nginx p50 | loopline p50 | nginx added p50 | loopline added p50 | direct p99 | nginx p99 | loopline p99 | non-2xx |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+for r in $(seq 1 "$ROUNDS"); do for s in true false; do
   read -r d50 d99 _ de < <(wrk -t1 -c1 -d"${DUR}s" -s "$work/$s.lua" "http://127.0.0.1:$SIM/v1/chat/completions" | tail -1)
   read -r n50 n99 _ ne < <(wrk -t1 -c1 -d"${DUR}s" -s "$work/$s.lua" "http://127.0.0.1:$NGX/v1/chat/completions" | tail -1)
   read -r p50 p99 _ pe < <(wrk -t1 -c1 -d"${DUR}s" -s "$work/$s.lua" "http://127.0.0.1:$LL/v1/chat/completions" | tail -1)
-  echo "| $([ $s = true ] && echo streamed || echo not streamed), TTFT ${TTFT} ms | ${d50} µs | ${n50} µs | ${p50} µs | $((n50 - d50)) µs | $((p50 - d50)) µs | ${d99} µs | ${n99} µs | ${p99} µs | $((de + ne + pe)) |"
-done
+  echo "| $([ $s = true ] && echo streamed || echo not streamed), TTFT ${TTFT} ms | $r | ${d50} µs | ${n50} µs | ${p50} µs | $((n50 - d50)) µs | $((p50 - d50)) µs | ${d99} µs | ${n99} µs | ${p99} µs | $((de + ne + pe)) |"
+done; done
