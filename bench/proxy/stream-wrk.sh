@@ -6,6 +6,8 @@
 #   simulator (proxy_buffering off, as for any streaming upstream), wrk at concurrency 1 against
 #   each, 2-token answers, ROUNDS interleaved rounds (the machine's noise shows between them).
 # wrk times the whole response; with every token at once it bounds the added time to first byte.
+# Then bench/proxy/ttfb.c (built here with gcc) times the first body byte itself, for streamed
+# requests, in the same interleaved rounds: that is the added time to first byte a client sees.
 # The warm-up is counted in requests, not seconds: at concurrency 16 and a 50 ms TTFT, 8 s are only
 # ~2,500 requests and the JIT was still compiling loopline's path while it was measured. So the
 # proxy is warmed at concurrency 256 for WARM_SECONDS per kind (~100k requests on this machine).
@@ -14,7 +16,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TTFT="${1:-5}"; DUR="${2:-8}"; ROUNDS="${3:-3}"; WARM="${WARM_SECONDS:-30}"
-command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx (apt-get install wrk nginx)" >&2; exit 1; }
+command -v wrk >/dev/null && command -v nginx >/dev/null && command -v gcc >/dev/null \
+  || { echo "needs wrk, nginx and gcc (apt-get install wrk nginx gcc)" >&2; exit 1; }
 source "$ROOT/bench/proxy/lib.sh"
 JAVA="${JAVA_HOME:?set JAVA_HOME to a JDK 21+}/bin/java"
 work="$(mktemp -d)"
@@ -56,3 +59,12 @@ for r in $(seq 1 "$ROUNDS"); do for s in true false; do
   read -r p50 p99 _ pe < <(wrk -t1 -c1 -d"${DUR}s" -s "$work/$s.lua" "http://127.0.0.1:$LL/v1/chat/completions" | tail -1)
   echo "| $([ $s = true ] && echo streamed || echo not streamed), TTFT ${TTFT} ms | $r | ${d50} µs | ${n50} µs | ${p50} µs | $((n50 - d50)) µs | $((p50 - d50)) µs | ${d99} µs | ${n99} µs | ${p99} µs | $((de + ne + pe)) |"
 done; done
+gcc -O2 -o "$work/ttfb" "$ROOT/bench/proxy/ttfb.c"
+printf '{"model":"loopline-sim","stream":true,"max_tokens":2,"messages":[{"role":"user","content":"hi"}]}' > "$work/stream.json"
+echo
+echo "| streamed, TTFT ${TTFT} ms | round | direct first byte p50 | nginx added p50 | loopline added p50 | nginx added p99 | loopline added p99 | whole response: nginx / loopline added p50 | errors |"
+echo "|---|---|---|---|---|---|---|---|---|"
+"$work/ttfb" "$DUR" "$ROUNDS" "$work/stream.json" "Bearer $KEY" "$SIM" "$NGX" "$LL" | paste -d' ' - - - \
+  | while read -r r _ d50 d99 dt _ _ de _ _ n50 n99 nt _ _ ne _ _ p50 p99 pt _ _ pe; do
+      echo "| | $r | ${d50} µs | $((n50 - d50)) µs | $((p50 - d50)) µs | $((n99 - d99)) µs | $((p99 - d99)) µs | $((nt - dt)) / $((pt - dt)) µs | $((de + ne + pe)) |"
+    done
