@@ -41,8 +41,10 @@ final class StreamBench {
             Path data = Files.createTempDirectory("loopline-stream-bench");
             int port = freePort();
             String key = "ll-bench-0123456789abcdef0123456789abcdef";
-            ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx512m", "-jar", jar,
-                    "--service", "llm-proxy").redirectErrorStream(true).redirectOutput(data.resolve("loopline.log").toFile());
+            List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx512m"));
+            cmd.addAll(LOOPLINE_JVM_FLAGS);
+            cmd.addAll(List.of("-jar", jar, "--service", "llm-proxy"));
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(data.resolve("loopline.log").toFile());
             pb.environment().put("LOOPLINE_PORT", Integer.toString(port));
             pb.environment().put("LOOPLINE_DATA_DIR", data.toString());
             pb.environment().put("LOOPLINE_DEV_API_KEY", key);
@@ -218,6 +220,9 @@ final class StreamBench {
         }
         throw new IllegalStateException("loopline did not become ready");
     }
+
+    /** The JVM options `./loopline up` starts loopline with (docs/configuration.md, "JVM options"). */
+    static final List<String> LOOPLINE_JVM_FLAGS = List.of("--add-modules", "jdk.incubator.vector", "-XX:CompileThresholdScaling=0.1");
 
     static int freePort() throws Exception {
         try (var s = new java.net.ServerSocket(0)) {
