@@ -23,14 +23,15 @@ NGINX
 }
 
 # start_llm_proxy WORKDIR PORT API_KEY UPSTREAM_URL: loopline's llm-proxy alone, with auth, limits
-# (huge, so checked and charged but never refusing), metrics and usage rows on; -Xmx1g, the JIT
-# setting `./loopline up` uses, plus $LOOPLINE_BENCH_JVM_OPTS; sets LL_PID and returns once
-# /health/ready answers (or after 60 s).
+# (huge, so checked and charged but never refusing), metrics and usage rows on; -Xmx1g, the JVM
+# options `./loopline up` uses (app/jvm.options), plus $LOOPLINE_BENCH_JVM_OPTS; sets LL_PID and
+# returns once /health/ready answers (or after 60 s).
 start_llm_proxy() {
+  local root; root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
   LOOPLINE_PORT="$2" LOOPLINE_DATA_DIR="$1/data" LOOPLINE_DEV_API_KEY="$3" LOOPLINE_LLM_UPSTREAMS="$4" \
     LOOPLINE_LIMIT_REQUESTS_PER_HOUR=1000000000 LOOPLINE_LIMIT_TOKENS_PER_MINUTE=1000000000000 LOOPLINE_LOG_LEVEL=WARNING \
-    "${JAVA_HOME:?set JAVA_HOME to a JDK 21+}/bin/java" -Xmx1g -XX:CompileThresholdScaling=0.1 ${LOOPLINE_BENCH_JVM_OPTS:-} \
-    -jar "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/app/target/loopline.jar" --service llm-proxy >"$1/loopline.log" 2>&1 &
+    "${JAVA_HOME:?set JAVA_HOME to a JDK 21+}/bin/java" -Xmx1g "@$root/app/jvm.options" ${LOOPLINE_BENCH_JVM_OPTS:-} \
+    -jar "$root/app/target/loopline.jar" --service llm-proxy >"$1/loopline.log" 2>&1 &
   LL_PID=$!
   for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$2/health/ready" >/dev/null 2>&1 && return; sleep 0.5; done
 }

@@ -339,7 +339,7 @@ final class ResponsesBench {
                 cmd.addAll(List.of("taskset", "-c", cpus)); // e.g. loopline on CPU 0, this JVM started on CPU 1
             }
             cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"), heap));
-            cmd.addAll(StreamBench.LOOPLINE_JVM_FLAGS);
+            cmd.add(StreamBench.looplineJvmOptions());
             String opts = System.getProperty("bench.jvmOpts", "");
             if (!opts.isBlank()) {
                 cmd.addAll(List.of(opts.trim().split("\\s+")));

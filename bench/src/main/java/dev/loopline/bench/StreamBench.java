@@ -42,7 +42,7 @@ final class StreamBench {
             int port = freePort();
             String key = "ll-bench-0123456789abcdef0123456789abcdef";
             List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx512m"));
-            cmd.addAll(LOOPLINE_JVM_FLAGS);
+            cmd.add(looplineJvmOptions());
             cmd.addAll(List.of("-jar", jar, "--service", "llm-proxy"));
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(data.resolve("loopline.log").toFile());
             pb.environment().put("LOOPLINE_PORT", Integer.toString(port));
@@ -221,8 +221,17 @@ final class StreamBench {
         throw new IllegalStateException("loopline did not become ready");
     }
 
-    /** The JVM options `./loopline up` starts loopline with (docs/configuration.md, "JVM options"). */
-    static final List<String> LOOPLINE_JVM_FLAGS = List.of("--add-modules", "jdk.incubator.vector", "-XX:CompileThresholdScaling=0.1");
+    /**
+     * The JVM options `./loopline up` starts loopline with, as a launcher argument file
+     * ({@code app/jvm.options}, or {@code -Dbench.jvmOptionsFile}; docs/configuration.md, "JVM options").
+     */
+    static String looplineJvmOptions() {
+        Path file = Path.of(System.getProperty("bench.jvmOptionsFile", "app/jvm.options")).toAbsolutePath();
+        if (!Files.isReadable(file)) {
+            throw new IllegalStateException("no JVM options file at " + file + " (run from the repository root or set -Dbench.jvmOptionsFile)");
+        }
+        return "@" + file;
+    }
 
     static int freePort() throws Exception {
         try (var s = new java.net.ServerSocket(0)) {
