@@ -195,7 +195,7 @@ public final class LlmProxyModule implements ServiceModule {
         RelayOutcome o;
         try {
             // Bodies pass through as the client sent them unless we had to change them.
-            o = forwarder.forward(path, resolved, rewritten ? Json.bytes(body) : raw, stream, stream && !clientWantsUsage, affinityKey(req, body), res);
+            o = forwarder.forward(path, resolved, rewritten ? Json.bytes(body) : raw, stream, stream && !clientWantsUsage, affinityKey(req, body), req, res);
         } catch (ApiException e) {
             account(who, path, resolved, null, e.status(), stream, false, start, 0, 0, 0, 0);
             throw e;

@@ -3,6 +3,7 @@ package dev.loopline.proxy.forward;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.errors.ErrorBody;
+import dev.loopline.common.http.ChunkedStream;
 import dev.loopline.common.http.ServerTiming;
 import dev.loopline.common.json.Json;
 import dev.loopline.proxy.routing.Upstream;
@@ -10,6 +11,7 @@ import dev.loopline.proxy.routing.UpstreamPool;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import okhttp3.Call;
 import okhttp3.MediaType;
@@ -72,7 +74,7 @@ public final class UpstreamForwarder {
      *                        (to account the stream), so it is not passed on
      */
     public RelayOutcome forward(String path, String model, byte[] body, boolean stream, boolean stripUsageChunk,
-                                String affinityKey, ServerResponse res) {
+                                String affinityKey, ServerRequest req, ServerResponse res) {
         Set<Upstream> tried = new HashSet<>();
         ApiException last = null;
         int retries = -1;
@@ -128,7 +130,7 @@ public final class UpstreamForwarder {
                 }
                 String contentType = upstream.header("Content-Type", "application/json");
                 if (stream && contentType.startsWith("text/event-stream")) {
-                    return relayStream(u, upstream, call, res, stripUsageChunk, retries, timer, sent);
+                    return relayStream(u, upstream, call, req, res, stripUsageChunk, retries, timer, sent);
                 }
                 byte[] bytes;
                 try {
@@ -159,7 +161,7 @@ public final class UpstreamForwarder {
         }
     }
 
-    private RelayOutcome relayStream(Upstream u, Response upstream, Call call, ServerResponse res, boolean stripUsageChunk, int retries,
+    private RelayOutcome relayStream(Upstream u, Response upstream, Call call, ServerRequest req, ServerResponse res, boolean stripUsageChunk, int retries,
                                      Deadlines.Armed timer, long sent) {
         res.status(Status.OK_200);
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
@@ -185,13 +187,12 @@ public final class UpstreamForwarder {
                 } catch (IOException e) {
                     // The upstream broke off mid-stream (or the deadline passed): say so in-band, then end cleanly.
                     if (!sawDone) {
-                        out = out == null ? res.outputStream() : out;
+                        out = out == null ? ChunkedStream.open(req, res) : out;
                         ObjectNode err = timer.expired()
                                 ? ErrorBody.of("The model upstream did not finish before the deadline.", "api_error", null, "upstream_timeout")
                                 : ErrorBody.of("The model upstream broke off the stream.", "api_error", null, "upstream_error");
                         out.write(("data: " + Json.string(err) + "\n\n").getBytes(StandardCharsets.UTF_8));
-                        out.write(DONE);
-                        out.flush();
+                        out.write(DONE);   // sent with the end of the body, below
                     }
                     break;
                 }
@@ -200,7 +201,7 @@ public final class UpstreamForwarder {
                 }
                 if (out == null) {
                     res.header(SERVER_TIMING, ServerTiming.format("upstream", System.nanoTime() - sent));
-                    out = res.outputStream();
+                    out = ChunkedStream.open(req, res);
                 }
                 len += n;
                 // Pass on every complete event; keep a partial one for the next read.
@@ -238,7 +239,7 @@ public final class UpstreamForwarder {
                     len -= start;
                 }
             }
-            out = out == null ? res.outputStream() : out;
+            out = out == null ? ChunkedStream.open(req, res) : out;
             if (len > 0) {
                 out.write(buf, 0, len);
             }
