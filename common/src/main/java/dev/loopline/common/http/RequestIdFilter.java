@@ -7,18 +7,20 @@ import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
 
-import java.util.UUID;
+import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 /** Accepts a sane client {@code X-Request-Id} or generates one, returns it, and scopes it for logging. */
 public final class RequestIdFilter implements Filter {
     public static final HeaderName REQUEST_ID = HeaderNames.create("X-Request-Id");
+    private static final HexFormat HEX = HexFormat.of();
     private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
     @Override
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
         String id = req.headers().first(REQUEST_ID).filter(v -> SAFE.matcher(v).matches())
-                .orElseGet(() -> "req_" + UUID.randomUUID().toString().replace("-", ""));
+                .orElseGet(RequestIdFilter::newId);
         res.header(REQUEST_ID, id);
         RequestContext.begin(id);
         try {
@@ -26,5 +28,16 @@ public final class RequestIdFilter implements Filter {
         } finally {
             RequestContext.end();
         }
+    }
+
+    /**
+     * {@code req_} and 32 random hex digits. A request id only correlates logs, usage rows and
+     * upstream calls (clients may even choose their own), so it needs uniqueness, not secrecy:
+     * ThreadLocalRandom, not UUID.randomUUID's SecureRandom, which takes a lock and reads
+     * /dev/urandom on every other request.
+     */
+    static String newId() {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        return "req_" + HEX.toHexDigits(r.nextLong()) + HEX.toHexDigits(r.nextLong());
     }
 }
