@@ -90,7 +90,7 @@ public final class UpstreamForwarder {
             }
             tried.add(u);
             retries++;
-            Request.Builder rb = new Request.Builder().url(u.baseUrl() + path).post(RequestBody.create(body, JSON));
+            Request.Builder rb = new Request.Builder().url(u.url(path)).post(RequestBody.create(body, JSON));
             if (pool.apiKey() != null) {
                 rb.header("Authorization", "Bearer " + pool.apiKey());
             }

@@ -1,6 +1,9 @@
 package dev.loopline.proxy.routing;
 
+import okhttp3.HttpUrl;
+
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -18,6 +21,7 @@ public final class Upstream {
     private volatile boolean healthy = true;
     private volatile int remoteLoad = -1;
     private volatile long openUntilMillis;
+    private final ConcurrentHashMap<String, HttpUrl> urls = new ConcurrentHashMap<>();
 
     public Upstream(String baseUrl, int weight) {
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
@@ -26,6 +30,11 @@ public final class Upstream {
 
     public String baseUrl() {
         return baseUrl;
+    }
+
+    /** The URL of {@code path} on this upstream, parsed once per path (okhttp's parse is not free). */
+    public HttpUrl url(String path) {
+        return urls.computeIfAbsent(path, p -> HttpUrl.get(baseUrl + p));
     }
 
     public int weight() {
