@@ -16,6 +16,7 @@ import dev.loopline.common.server.ServiceModule;
 import dev.loopline.proxy.cache.ResponseCache;
 import dev.loopline.proxy.forward.RelayOutcome;
 import dev.loopline.proxy.forward.UpstreamForwarder;
+import dev.loopline.proxy.forward.UsageRequest;
 import dev.loopline.proxy.limits.AdmissionControl;
 import dev.loopline.proxy.limits.InMemoryLimitStore;
 import dev.loopline.proxy.limits.LimitStore;
@@ -178,11 +179,16 @@ public final class LlmProxyModule implements ServiceModule {
             }
         }
         boolean clientWantsUsage = body.path("stream_options").path("include_usage").asBoolean(false);
+        byte[] upstreamBody = raw;
         if (stream && !clientWantsUsage) {
             // Ask for the usage chunk so the stream can be accounted; it is not passed on.
-            ObjectNode so = body.path("stream_options").isObject() ? (ObjectNode) body.get("stream_options") : body.putObject("stream_options");
-            so.put("include_usage", true);
-            rewritten = true;
+            if (!rewritten && !body.has("stream_options") && !body.isEmpty()) {
+                upstreamBody = UsageRequest.added(raw);
+            } else {
+                ObjectNode so = body.path("stream_options").isObject() ? (ObjectNode) body.get("stream_options") : body.putObject("stream_options");
+                so.put("include_usage", true);
+                rewritten = true;
+            }
         }
         try {
             admission.enter(resolved);
@@ -194,8 +200,8 @@ public final class LlmProxyModule implements ServiceModule {
         metrics.watchQueue(resolved, admission);
         RelayOutcome o;
         try {
-            // Bodies pass through as the client sent them unless we had to change them.
-            o = forwarder.forward(path, resolved, rewritten ? Json.bytes(body) : raw, stream, stream && !clientWantsUsage, affinityKey(req, body), req, res);
+            // Bodies pass through as the client sent them unless we had to change more than add the usage request.
+            o = forwarder.forward(path, resolved, rewritten ? Json.bytes(body) : upstreamBody, stream, stream && !clientWantsUsage, affinityKey(req, body), req, res);
         } catch (ApiException e) {
             account(who, path, resolved, null, e.status(), stream, false, start, 0, 0, 0, 0);
             throw e;
