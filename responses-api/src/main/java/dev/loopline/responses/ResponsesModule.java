@@ -182,7 +182,7 @@ public final class ResponsesModule implements ServiceModule {
         Items.withIds(input);
         checkApprovals(history, input);
         if (r.background()) {
-            background.enqueue(res, who, r, body, id, createdAt, input);
+            background.enqueue(req, res, who, r, body, id, createdAt, input);
             return;
         }
         List<JsonNode> context = new ArrayList<>(history);
@@ -190,7 +190,7 @@ public final class ResponsesModule implements ServiceModule {
         ArrayNode messages = messages(who, r, history, input, bearer);
         ToolExecutionLog log = r.store() ? store.toolLog(who.tenantId(), id) : ToolExecutionLog.NONE;
         if (r.stream()) {
-            stream(res, who, r, id, createdAt, input, context, messages, bearer, log);
+            stream(req, res, who, r, id, createdAt, input, context, messages, bearer, log);
             return;
         }
         ObjectNode response;
@@ -418,9 +418,9 @@ public final class ResponsesModule implements ServiceModule {
      * as without streaming. A client that goes away cancels the work: the model call and tool calls
      * in flight are aborted, and a stored response says {@code cancelled}.
      */
-    private void stream(ServerResponse res, Principal who, CreateRequest r, String id, long createdAt, ArrayNode input,
+    private void stream(ServerRequest req, ServerResponse res, Principal who, CreateRequest r, String id, long createdAt, ArrayNode input,
                         List<JsonNode> context, ArrayNode messages, String bearer, ToolExecutionLog log) {
-        SseWriter sse = SseWriter.start(res);
+        SseWriter sse = SseWriter.start(req, res);
         ResponseStream events = new ResponseStream(sse);
         try {
             ObjectNode started = ResponseObject.build(id, createdAt, "in_progress", r, Json.array(), 0, 0, 0, null, null, r.metadata());
@@ -511,7 +511,7 @@ public final class ResponsesModule implements ServiceModule {
         } catch (NumberFormatException e) {
             throw ApiException.badRequest("starting_after", "Invalid 'starting_after': expected an integer sequence number.");
         }
-        background.follow(res, who, id, after);
+        background.follow(req, res, who, id, after);
     }
 
     private void delete(ServerRequest req, ServerResponse res) {

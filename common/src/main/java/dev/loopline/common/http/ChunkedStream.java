@@ -33,7 +33,9 @@ import java.nio.charset.StandardCharsets;
  * <p>Use {@link #open}: on anything but HTTP/1.1 it returns Helidon's response stream instead.
  * From the first flush on, Helidon counts the response as sent, so an exception thrown later
  * closes the connection instead of appending an error page to the stream, as with Helidon's own
- * stream. The caller must {@link #close()} it, or the client never sees the end of the body. A
+ * stream. The caller must {@link #close()} it, or the client never sees the end of the body;
+ * closing it before anything was flushed sends the headers and an empty body (Helidon's stream
+ * would leave the response unsent until the handler returns, so an error page could still follow). A
  * failed write (the client went away) closes the connection and throws
  * {@link UncheckedIOException}, as Helidon's stream does. Not thread-safe: one writer at a time.
  */

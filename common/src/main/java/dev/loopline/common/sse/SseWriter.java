@@ -1,6 +1,8 @@
 package dev.loopline.common.sse;
 
+import dev.loopline.common.http.ChunkedStream;
 import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 import java.io.IOException;
@@ -25,11 +27,12 @@ public final class SseWriter implements AutoCloseable {
         this.out = out;
     }
 
-    public static SseWriter start(ServerResponse res) {
+    /** Sets the event-stream headers; they go out with the first event (see {@link ChunkedStream}). */
+    public static SseWriter start(ServerRequest req, ServerResponse res) {
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
         res.header(HeaderNames.create("X-Accel-Buffering"), "no");
-        return new SseWriter(res.outputStream());
+        return new SseWriter(ChunkedStream.open(req, res));
     }
 
     /** {@code event: name} (omitted when null) and one {@code data:} line per line of data. */

@@ -35,7 +35,7 @@ class SseWriterTest {
         @Override
         public void routing(HttpRouting.Builder routing) {
             routing.get("/v1/three", (req, res) -> {
-                try (SseWriter sse = SseWriter.start(res)) {
+                try (SseWriter sse = SseWriter.start(req, res)) {
                     sse.startHeartbeat(Duration.ofMillis(50), () -> { });
                     for (int i = 0; i < 3; i++) {
                         sse.event("tick", "{\"n\":" + i + "}\nsecond line");
@@ -44,7 +44,7 @@ class SseWriterTest {
                 }
             });
             routing.get("/v1/endless", (req, res) -> {
-                try (SseWriter sse = SseWriter.start(res)) {
+                try (SseWriter sse = SseWriter.start(req, res)) {
                     for (int i = 0; i < 10_000; i++) {
                         sse.data("{\"n\":" + i + "}");
                         Thread.sleep(10);

@@ -196,7 +196,7 @@ public final class McpHttpTransport {
      */
     private void toolsCall(ServerRequest req, ServerResponse res, McpSession session, JsonNode msg, byte[] body) {
         boolean sseAccepted = req.headers().first(HeaderNames.ACCEPT).map(a -> a.contains("text/event-stream")).orElse(false);
-        CallStream stream = sseAccepted ? new CallStream(res, session) : null;
+        CallStream stream = sseAccepted ? new CallStream(req, res, session) : null;
         ToolContext ctx = new ToolContext(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null), stream,
                 msg.path("params").path("_meta").path("progressToken"), session.logLevel(), session.clientCapabilities());
         String id = msg.get("id").toString();
@@ -220,11 +220,13 @@ public final class McpHttpTransport {
 
     /** The response of one tools/call as an SSE stream, opened by the first message to the client. */
     private static final class CallStream implements ToolContext.Channel {
+        private final ServerRequest req;
         private final ServerResponse res;
         private final McpSession session;
         private SseWriter sse;
 
-        CallStream(ServerResponse res, McpSession session) {
+        CallStream(ServerRequest req, ServerResponse res, McpSession session) {
+            this.req = req;
             this.res = res;
             this.session = session;
         }
@@ -235,7 +237,7 @@ public final class McpHttpTransport {
 
         private synchronized void send(JsonNode message) {
             if (sse == null) {
-                sse = SseWriter.start(res);
+                sse = SseWriter.start(req, res);
             }
             try {
                 sse.event("message", Json.string(message));

@@ -20,6 +20,7 @@ import dev.loopline.responses.loop.ModelClient;
 import dev.loopline.responses.loop.ToolExecutionLog;
 import dev.loopline.responses.store.ResponseStore;
 import dev.loopline.responses.stream.ResponseStream;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 import java.time.Duration;
@@ -111,7 +112,7 @@ public final class BackgroundResponses implements AutoCloseable {
      * MCP credentials are not stored: they stay in this process's memory for the job, which is
      * pinned to this process; if it stops before running the job, the job fails saying so.
      */
-    public void enqueue(ServerResponse res, Principal who, CreateRequest r, ObjectNode body, String id, long createdAt, ArrayNode input) {
+    public void enqueue(ServerRequest req, ServerResponse res, Principal who, CreateRequest r, ObjectNode body, String id, long createdAt, ArrayNode input) {
         ObjectNode queued = ResponseObject.build(id, createdAt, "queued", r, Json.array(), 0, 0, 0, null, null, r.metadata());
         // The request as sent (it parses again the same way); the input the loop uses is the resolved one stored with the response.
         ObjectNode jobRequest = body.deepCopy();
@@ -131,7 +132,7 @@ public final class BackgroundResponses implements AutoCloseable {
         });
         workers.wake();
         if (r.stream()) {
-            follow(res, who, id, -1);
+            follow(req, res, who, id, -1);
         } else {
             JsonBodies.send(res, queued);
         }
@@ -217,8 +218,8 @@ public final class BackgroundResponses implements AutoCloseable {
      * ones until a final event (response.completed / incomplete / failed) or a final status
      * (cancelled) ends it. The reader leaving ends only the reading.
      */
-    public void follow(ServerResponse res, Principal who, String id, int startingAfter) {
-        SseWriter sse = SseWriter.start(res);
+    public void follow(ServerRequest req, ServerResponse res, Principal who, String id, int startingAfter) {
+        SseWriter sse = SseWriter.start(req, res);
         int last = startingAfter;
         long finalSince = 0;
         try {
