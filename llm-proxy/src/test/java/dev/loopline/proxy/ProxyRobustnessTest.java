@@ -102,6 +102,19 @@ class ProxyRobustnessTest {
                         }
                         chatCancelled.countDown();
                         return;
+                    } else if (path.equals("/v1/chat/completions") && chatReply.startsWith("data: ")) {
+                        // A stream whose events end in [DONE] but whose body never ends.
+                        byte[] events = chatReply.getBytes(StandardCharsets.UTF_8);
+                        out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + Integer.toHexString(events.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                        out.write(events);
+                        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                        out.flush();
+                        while (in.read() >= 0) {
+                            // held open until the proxy lets go
+                        }
+                        chatCancelled.countDown();
+                        return;
                     } else if (path.equals("/v1/chat/completions")) {
                         body = chatReply;
                     } else {
@@ -135,6 +148,23 @@ class ProxyRobustnessTest {
         assertTrue(secs < 3, "answered at the deadline, not later: " + secs);
         assertEquals("upstream_timeout", e.get("code").asText());
         assertTrue(hang.chatCancelled.await(5, TimeUnit.SECONDS), "the upstream request was cancelled");
+    }
+
+    @Test
+    void aStreamEndsAtDoneEvenIfTheUpstreamKeepsItsBodyOpen() throws Exception {
+        String events = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n"
+                + "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}\n\n"
+                + "data: [DONE]\n\n";
+        FakeUpstream held = keep(new FakeUpstream(events));
+        TestServer p = keep(TestServer.start(Map.of("LOOPLINE_LLM_TIMEOUT", "10s"), pl -> List.of(new LlmProxyModule(pl, held.url()))));
+        long start = System.nanoTime();
+        var res = p.post("/v1/chat/completions", "{\"model\":\"loopline-sim\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        double secs = (System.nanoTime() - start) / 1e9;
+        assertEquals(200, res.statusCode());
+        assertTrue(res.body().startsWith("data: {\"id\":\"c\"") && res.body().endsWith("data: [DONE]\n\n"), res.body());
+        assertTrue(!res.body().contains("usage"), "the usage chunk the proxy asked for is not passed on");
+        assertTrue(secs < 5, "the client's stream ends at [DONE], not at the deadline: " + secs);
+        assertTrue(held.chatCancelled.await(5, TimeUnit.SECONDS), "the upstream connection was let go");
     }
 
     @Test

@@ -175,6 +175,7 @@ public final class UpstreamForwarder {
         long firstByte = 0;
         UsageParser.Usage usage = UsageParser.Usage.NONE;
         boolean sawDone = false;
+        boolean unflushed = false;
         try {
             BufferedSource src = upstream.body().source();
             while (true) {
@@ -228,15 +229,21 @@ public final class UpstreamForwarder {
                     }
                     start = end;
                 }
+                if (start > 0) {
+                    System.arraycopy(buf, start, buf, 0, len - start);
+                    len -= start;
+                }
+                if (sawDone) {
+                    // The end of the stream: [DONE] goes out below, in one write with the end of the
+                    // body; closing the upstream response then reads its last bytes for reuse.
+                    unflushed = wrote;
+                    break;
+                }
                 if (wrote) {
                     out.flush();
                     if (firstByte == 0) {
                         firstByte = System.nanoTime();
                     }
-                }
-                if (start > 0) {
-                    System.arraycopy(buf, start, buf, 0, len - start);
-                    len -= start;
                 }
             }
             out = out == null ? ChunkedStream.open(req, res) : out;
@@ -244,6 +251,9 @@ public final class UpstreamForwarder {
                 out.write(buf, 0, len);
             }
             out.close();
+            if (firstByte == 0 && unflushed) {
+                firstByte = System.nanoTime();
+            }
         } catch (IOException | UncheckedIOException clientGone) {
             // Helidon reports a broken client connection as UncheckedIOException.
             call.cancel();
