@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * A streamed (chunked) HTTP/1.1 response body written straight to the connection, one socket write
@@ -124,7 +125,7 @@ public final class ChunkedStream extends OutputStream implements Sink<byte[]> {
             throw new IOException("The response body is already complete.");
         }
         if (len + n > pending.length) {
-            pending = java.util.Arrays.copyOf(pending, Math.max(pending.length * 2, len + n));
+            pending = Arrays.copyOf(pending, Math.max(pending.length * 2, len + n));
         }
     }
 
