@@ -219,13 +219,15 @@ public final class BackgroundResponses implements AutoCloseable {
      * (cancelled) ends it. The reader leaving ends only the reading.
      */
     public void follow(ServerRequest req, ServerResponse res, Principal who, String id, int startingAfter) {
+        // Read before the stream starts: a database failure here still gets a proper error response.
+        List<EventLog.Event> batch = eventLog.after(id, startingAfter);
         SseWriter sse = SseWriter.start(req, res);
         int last = startingAfter;
         long finalSince = 0;
         try {
             while (true) {
                 boolean ended = false;
-                for (EventLog.Event e : eventLog.after(id, last)) {
+                for (EventLog.Event e : batch) {
                     sse.event(e.type(), e.json());
                     last = e.seq();
                     ended |= FINAL_EVENTS.contains(e.type());
@@ -245,6 +247,7 @@ public final class BackgroundResponses implements AutoCloseable {
                     }
                 }
                 eventLog.await(id, Duration.ofMillis(200));
+                batch = eventLog.after(id, last);
             }
         } catch (SseWriter.ClientDisconnectedException e) {
             // the reader left; the response goes on
