@@ -175,7 +175,6 @@ public final class UpstreamForwarder {
         long firstByte = 0;
         UsageParser.Usage usage = UsageParser.Usage.NONE;
         boolean sawDone = false;
-        boolean unflushed = false;
         try {
             BufferedSource src = upstream.body().source();
             while (true) {
@@ -236,7 +235,6 @@ public final class UpstreamForwarder {
                 if (sawDone) {
                     // The end of the stream: [DONE] goes out below, in one write with the end of the
                     // body; closing the upstream response then reads its last bytes for reuse.
-                    unflushed = wrote;
                     break;
                 }
                 if (wrote) {
@@ -251,7 +249,7 @@ public final class UpstreamForwarder {
                 out.write(buf, 0, len);
             }
             out.close();
-            if (firstByte == 0 && unflushed) {
+            if (firstByte == 0 && sawDone) {   // [DONE] came in the first read, so went out only now
                 firstByte = System.nanoTime();
             }
         } catch (IOException | UncheckedIOException clientGone) {
