@@ -7,7 +7,8 @@
  * Usage: ttfb SECONDS_PER_TARGET ROUNDS BODY_FILE AUTH_HEADER PORT [PORT...]
  *   AUTH_HEADER is sent as given ("-" for none). Prints one line per target and round:
  *   "round port first_p50_us first_p99_us total_p50_us total_p99_us requests errors"
- * Handles Content-Length and chunked bodies (no trailers), which is what vLLM, nginx and loopline send.
+ * Handles Content-Length and chunked bodies (no trailers), which is what vLLM, nginx and loopline send,
+ * and reconnects (not an error) after a response that says `Connection: close`.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -49,11 +50,14 @@ static double pct(double *v, int n, double p) {
     return v[i >= n ? n - 1 : i];
 }
 
-/* Reads one response; sets *first to the time the first body byte arrived. Returns the status or -1. */
-static int response(int fd, double *first) {
+/* Reads one response; sets *first to the time the first body byte arrived and *closing when the
+ * server said it closes the connection after it (nginx does after keepalive_requests, 1000 by
+ * default). Returns the status or -1. */
+static int response(int fd, double *first, int *closing) {
     static char buf[1 << 16];
     int len = 0, status = -1;
     *first = 0;
+    *closing = 0;
     char *end = NULL;
     while (!end) {  /* headers */
         int n = read(fd, buf + len, sizeof buf - 1 - len);
@@ -67,6 +71,7 @@ static int response(int fd, double *first) {
     int chunked = 0;
     for (char *l = buf; l < end; l = strstr(l, "\r\n") + 2) {
         if (strncasecmp(l, "content-length:", 15) == 0) content_length = atol(l + 15);
+        if (strncasecmp(l, "connection:", 11) == 0 && strcasestr(l, "close") && strcasestr(l, "close") < strstr(l, "\r\n")) *closing = 1;
         if (strncasecmp(l, "transfer-encoding:", 18) == 0 && strstr(l, "chunked") && strstr(l, "chunked") < strstr(l, "\r\n")) chunked = 1;
     }
     int body = (int) (end + 4 - buf);
@@ -135,9 +140,11 @@ int main(int argc, char **argv) {
             double stop = now_us() + secs * 1e6;
             while (now_us() < stop && n < max) {
                 double t0 = now_us(), first;
+                int closing;
                 if (write(fd, req, rl + blen) != (ssize_t) (rl + blen)) { errors++; close(fd); fd = connect_to(port); continue; }
-                int status = response(fd, &first);
+                int status = response(fd, &first, &closing);
                 double t1 = now_us();
+                if (closing) { close(fd); fd = connect_to(port); }
                 if (status != 200) { errors++; if (status < 0) { close(fd); fd = connect_to(port); } continue; }
                 firsts[n] = first - t0;
                 totals[n] = t1 - t0;
