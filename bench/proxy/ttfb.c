@@ -144,8 +144,8 @@ int main(int argc, char **argv) {
                 if (write(fd, req, rl + blen) != (ssize_t) (rl + blen)) { errors++; close(fd); fd = connect_to(port); continue; }
                 int status = response(fd, &first, &closing);
                 double t1 = now_us();
-                if (closing) { close(fd); fd = connect_to(port); }
-                if (status != 200) { errors++; if (status < 0) { close(fd); fd = connect_to(port); } continue; }
+                if (closing || status < 0) { close(fd); fd = connect_to(port); }
+                if (status != 200) { errors++; continue; }
                 firsts[n] = first - t0;
                 totals[n] = t1 - t0;
                 n++;
