@@ -9,6 +9,7 @@ import dev.loopline.vectorstore.embed.Embedders;
 import dev.loopline.vectorstore.embed.WordPiece;
 import dev.loopline.vectorstore.files.FileStore;
 import dev.loopline.vectorstore.files.FilesApi;
+import dev.loopline.vectorstore.parse.DocumentTextApi;
 import dev.loopline.vectorstore.index.LuceneIndex;
 import dev.loopline.vectorstore.index.VectorIndex;
 import dev.loopline.vectorstore.index.opensearch.OpenSearchIndex;
@@ -31,6 +32,7 @@ public final class VectorStoreModule implements ServiceModule {
     private final Embedder embedder;
     private final Ingestion ingestion;
     private final FilesApi filesApi;
+    private final DocumentTextApi documentText;
     private final VectorStoresApi storesApi;
     private final WordPieceHolder tokenizer = new WordPieceHolder();
 
@@ -62,6 +64,7 @@ public final class VectorStoreModule implements ServiceModule {
                 index.deleteFile(storeId, fileId);
             }
         });
+        this.documentText = new DocumentTextApi(files, platform.maxBodyBytes());
         this.storesApi = new VectorStoresApi(repo, files, index, ingestion, new SearchService(embedder, index), embedder,
                 platform.maxBodyBytes());
         ingestion.resume();
@@ -76,6 +79,7 @@ public final class VectorStoreModule implements ServiceModule {
     public void routing(HttpRouting.Builder routing) {
         filesApi.routing(routing);
         storesApi.routing(routing);
+        documentText.routing(routing);
     }
 
     public Ingestion ingestion() {

@@ -2,6 +2,8 @@ package dev.loopline.common.http;
 
 import dev.loopline.common.auth.Principal;
 
+import java.util.function.Supplier;
+
 /**
  * What the current request carries across layers: its request id (for every log line) and, once
  * authenticated, its principal. Helidon runs each request on its own virtual thread, so a thread
@@ -45,10 +47,18 @@ public final class RequestContext {
     }
 
     public static void runWith(State state, Runnable work) {
+        callWith(state, () -> {
+            work.run();
+            return null;
+        });
+    }
+
+    /** {@link #runWith} for work that returns a value. */
+    public static <T> T callWith(State state, Supplier<T> work) {
         State before = CURRENT.get();
         CURRENT.set(state);
         try {
-            work.run();
+            return work.get();
         } finally {
             if (before == null) {
                 CURRENT.remove();

@@ -5,7 +5,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.json.Json;
+import dev.loopline.responses.hosted.HostedTool;
+import dev.loopline.responses.hosted.HostedTools;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -15,28 +19,36 @@ import java.util.Set;
 /**
  * A validated {@code POST /v1/responses} body. Wrong types and values get a 400 that names the
  * field; unknown fields are ignored. Validation happens before anything is stored or called.
+ * Hosted tools' entries are checked by their {@link HostedTool}.
+ *
+ * @param echoedTools the tools as the response object shows them (credentials left out)
+ * @param holdsSecrets whether a tool entry holds credentials that must never be stored
  */
-public record CreateRequest(String model, ArrayNode input, String instructions, ArrayNode tools, JsonNode toolChoice,
+public record CreateRequest(String model, ArrayNode input, String instructions, ArrayNode tools, ArrayNode echoedTools,
+                            boolean holdsSecrets, JsonNode toolChoice,
                             boolean parallelToolCalls, Integer maxToolCalls, String previousResponseId, boolean store,
                             boolean stream, boolean background, Double temperature, Double topP, Integer maxOutputTokens,
                             ObjectNode metadata, String user, String truncation, ObjectNode text, Set<String> include,
                             String conversation, Double presencePenalty, Double frequencyPenalty, String safetyIdentifier,
                             String promptCacheKey) {
 
-    /** Built-in tool types this server runs itself (through mcp-tools). */
-    public static final Set<String> WEB_SEARCH_TYPES = Set.of("web_search", "web_search_preview", "web_search_2025_08_26",
-            "web_search_preview_2025_03_11");
-
     /** {@code include} values this server honours; others are refused with a 400 naming them. */
     public static final Set<String> INCLUDABLE = Set.of("file_search_call.results", "code_interpreter_call.outputs",
             "web_search_call.action.sources", "web_search_call.results", "message.output_text.logprobs");
 
-    public static CreateRequest parse(ObjectNode b) {
+    public static CreateRequest parse(ObjectNode b, HostedTools hosted) {
         String model = requiredString(b, "model");
         ArrayNode input = input(b.get("input"));
         String instructions = optionalString(b, "instructions");
-        ArrayNode tools = tools(b.get("tools"));
-        JsonNode toolChoice = toolChoice(b.get("tool_choice"), tools);
+        ArrayNode tools = tools(b.get("tools"), hosted);
+        JsonNode toolChoice = toolChoice(b.get("tool_choice"), tools, hosted);
+        ArrayNode echoed = Json.array();
+        boolean secrets = false;
+        for (JsonNode t : tools) {
+            HostedTool tool = hosted.forType(t.path("type").asText()).orElse(null);
+            echoed.add(tool != null ? tool.echo(t) : echoedFunction(t));
+            secrets |= tool != null && tool.holdsSecrets(t);
+        }
         boolean parallel = bool(b, "parallel_tool_calls", true);
         Integer maxToolCalls = integer(b, "max_tool_calls", 1, 1000);
         String previous = optionalString(b, "previous_response_id");
@@ -121,7 +133,7 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                 include.add(inc.get(i).asText());
             }
         }
-        return new CreateRequest(model, input, instructions, tools, toolChoice, parallel, maxToolCalls, previous, store,
+        return new CreateRequest(model, input, instructions, tools, echoed, secrets, toolChoice, parallel, maxToolCalls, previous, store,
                 stream, background, temperature, topP, maxOutput, metadata, user, truncation == null ? "disabled" : truncation, text,
                 Set.copyOf(include), conversation, presencePenalty, frequencyPenalty, safetyIdentifier, promptCacheKey);
     }
@@ -280,7 +292,7 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         return m;
     }
 
-    private static ArrayNode tools(JsonNode t) {
+    private static ArrayNode tools(JsonNode t, HostedTools hosted) {
         ArrayNode out = Json.array();
         if (t == null || t.isNull()) {
             return out;
@@ -289,7 +301,7 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
             throw ApiException.badRequest("tools", "Invalid type for 'tools': expected an array.");
         }
         Set<String> names = new HashSet<>();
-        Set<String> labels = new HashSet<>();
+        Map<HostedTool, List<JsonNode>> earlier = new HashMap<>();
         for (int i = 0; i < t.size(); i++) {
             JsonNode tool = t.get(i);
             String where = "tools[" + i + "]";
@@ -306,181 +318,30 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                     throw ApiException.badRequest(where + ".name", "Duplicate tool name '" + name + "'.");
                 }
                 out.add(tool.deepCopy());
-            } else if (WEB_SEARCH_TYPES.contains(type)) {
-                if (!names.add("web_search")) {
-                    throw ApiException.badRequest(where, "Tool name 'web_search' is used twice.");
-                }
-                out.add(tool.deepCopy());
-            } else if (type.equals("file_search")) {
-                JsonNode ids = tool.path("vector_store_ids");
-                if (!ids.isArray() || ids.isEmpty() || ids.size() > 10) {
-                    throw ApiException.badRequest(where + ".vector_store_ids", "'" + where + ".vector_store_ids' must be an array of 1 to 10 vector store ids.");
-                }
-                for (JsonNode id : ids) {
-                    if (!id.isTextual()) {
-                        throw ApiException.badRequest(where + ".vector_store_ids", "'" + where + ".vector_store_ids' must hold strings.");
-                    }
-                }
-                JsonNode max = tool.path("max_num_results");
-                if (!max.isMissingNode() && !max.isNull() && (!max.isIntegralNumber() || max.asInt() < 1 || max.asInt() > 50)) {
-                    throw ApiException.badRequest(where + ".max_num_results", "'" + where + ".max_num_results' must be an integer from 1 to 50.");
-                }
-                for (String f : new String[]{"filters", "ranking_options"}) {
-                    if (tool.has(f) && !tool.get(f).isNull() && !tool.get(f).isObject()) {
-                        throw ApiException.badRequest(where + "." + f, "Invalid type for '" + where + "." + f + "': expected an object.");
-                    }
-                }
-                JsonNode ranking = tool.path("ranking_options");
-                if (ranking.isObject()) {
-                    if (ranking.has("ranker") && !Set.of("none", "auto", "default-2024-11-15").contains(ranking.path("ranker").asText())) {
-                        throw ApiException.badRequest(where + ".ranking_options.ranker", "'ranker' must be one of none, auto, default-2024-11-15.");
-                    }
-                    JsonNode threshold = ranking.path("score_threshold");
-                    if (!threshold.isMissingNode() && (!threshold.isNumber() || threshold.asDouble() < 0 || threshold.asDouble() > 1)) {
-                        throw ApiException.badRequest(where + ".ranking_options.score_threshold", "'score_threshold' must be a number from 0 to 1.");
-                    }
-                    for (String w : new String[]{"embedding_weight", "text_weight"}) {
-                        JsonNode v = ranking.path("hybrid_search").path(w);
-                        if (!v.isMissingNode() && (!v.isNumber() || v.asDouble() < 0)) {
-                            throw ApiException.badRequest(where + ".ranking_options.hybrid_search." + w, "'" + w + "' must be a number of at least 0.");
-                        }
-                    }
-                }
-                if (!names.add("file_search")) {
-                    throw ApiException.badRequest(where, "Tool name 'file_search' is used twice.");
-                }
-                out.add(tool.deepCopy());
-            } else if (type.equals("code_interpreter")) {
-                JsonNode container = tool.path("container");
-                if (!container.isMissingNode() && !container.isNull() && !container.isTextual() && !container.isObject()) {
-                    throw ApiException.badRequest(where + ".container", "Invalid type for '" + where + ".container': expected a string or an object.");
-                }
-                if (!names.add("code_interpreter")) {
-                    throw ApiException.badRequest(where, "Tool name 'code_interpreter' is used twice.");
-                }
-                out.add(tool.deepCopy());
-            } else if (type.equals("mcp")) {
-                out.add(mcpTool(tool, where, labels));
-            } else {
-                throw ApiException.badRequest(where + ".type", "Tool type '" + type + "' is not supported by this server yet.", "unsupported_parameter");
+                continue;
             }
+            HostedTool h = hosted.forType(type).orElseThrow(() -> ApiException.badRequest(where + ".type",
+                    "Tool type '" + type + "' is not supported by this server yet.", "unsupported_parameter"));
+            List<JsonNode> same = earlier.computeIfAbsent(h, k -> new ArrayList<>());
+            JsonNode kept = h.parse(tool, where, same);
+            same.add(kept);
+            out.add(kept);
         }
         return out;
     }
 
-    /** An {@code mcp} tool: a remote server by URL (connectors are OpenAI's own services, not offered here). */
-    private static JsonNode mcpTool(JsonNode tool, String where, Set<String> labels) {
-        String label = tool.path("server_label").asText("");
-        if (!label.matches("[a-zA-Z][a-zA-Z0-9_-]{0,63}")) {
-            throw ApiException.badRequest(where + ".server_label",
-                    "'" + where + ".server_label' must start with a letter and hold at most 64 letters, digits, '_' or '-'.");
-        }
-        if (!labels.add(label)) {
-            throw ApiException.badRequest(where + ".server_label", "Duplicate MCP server_label '" + label + "'.");
-        }
-        if (tool.hasNonNull("connector_id")) {
-            throw ApiException.badRequest(where + ".connector_id", "Connectors are not offered by this server; give a 'server_url'.",
-                    "unsupported_parameter");
-        }
-        String url = tool.path("server_url").asText("");
-        okhttp3.HttpUrl parsed = okhttp3.HttpUrl.parse(url);
-        if (parsed == null) {
-            throw ApiException.badRequest(where + ".server_url", "'" + where + ".server_url' must be an http or https URL.");
-        }
-        if (tool.has("authorization") && !tool.get("authorization").isTextual() && !tool.get("authorization").isNull()) {
-            throw ApiException.badRequest(where + ".authorization", "Invalid type for '" + where + ".authorization': expected a string.");
-        }
-        JsonNode headers = tool.path("headers");
-        if (!headers.isMissingNode() && !headers.isNull()) {
-            if (!headers.isObject()) {
-                throw ApiException.badRequest(where + ".headers", "Invalid type for '" + where + ".headers': expected an object of strings.");
-            }
-            headers.fields().forEachRemaining(e -> {
-                if (!e.getValue().isTextual() || !e.getKey().matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+") || e.getValue().asText().matches(".*[\\r\\n].*")) {
-                    throw ApiException.badRequest(where + ".headers." + e.getKey(), "Invalid header '" + e.getKey() + "': names are tokens, values strings on one line.");
-                }
-            });
-        }
-        JsonNode allowed = tool.path("allowed_tools");
-        if (!allowed.isMissingNode() && !allowed.isNull() && !stringArray(allowed) && !toolFilter(allowed)) {
-            throw ApiException.badRequest(where + ".allowed_tools", "'" + where + ".allowed_tools' must be a list of tool names or {\"tool_names\": […], \"read_only\": …}.");
-        }
-        JsonNode approval = tool.path("require_approval");
-        boolean validApproval = approval.isMissingNode() || approval.isNull()
-                || approval.isTextual() && Set.of("always", "never").contains(approval.asText()) || approvalFilter(approval);
-        if (!validApproval) {
-            throw ApiException.badRequest(where + ".require_approval",
-                    "'" + where + ".require_approval' must be 'always', 'never' or {\"always\": filter, \"never\": filter}.");
-        }
-        return tool.deepCopy();
-    }
-
-    /** {"always": filter, "never": filter}, either optional, nothing else. */
-    private static boolean approvalFilter(JsonNode a) {
-        if (!a.isObject()) {
-            return false;
-        }
-        for (var it = a.fields(); it.hasNext(); ) {
-            var e = it.next();
-            if (!Set.of("always", "never").contains(e.getKey()) || !toolFilter(e.getValue())) {
-                return false;
+    /** A function as the response object shows it: {@code parameters} and {@code strict} always present (null when not given), as the schema requires. */
+    private static JsonNode echoedFunction(JsonNode t) {
+        ObjectNode copy = t.deepCopy();
+        for (String f : new String[]{"parameters", "strict"}) {
+            if (!copy.has(f)) {
+                copy.putNull(f);
             }
         }
-        return true;
+        return copy;
     }
 
-    private static boolean stringArray(JsonNode a) {
-        if (!a.isArray()) {
-            return false;
-        }
-        for (JsonNode n : a) {
-            if (!n.isTextual()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean toolFilter(JsonNode f) {
-        if (!f.isObject()) {
-            return false;
-        }
-        for (var it = f.fieldNames(); it.hasNext(); ) {
-            if (!Set.of("tool_names", "read_only").contains(it.next())) {
-                return false;
-            }
-        }
-        return (!f.has("tool_names") || stringArray(f.get("tool_names"))) && (!f.has("read_only") || f.get("read_only").isBoolean());
-    }
-
-    /**
-     * The tools as the response object shows them: an MCP server's credentials ({@code authorization},
-     * {@code headers}) left out; a function's {@code parameters} and {@code strict} always present
-     * (null when not given), as the schema requires.
-     */
-    public static ArrayNode echoed(ArrayNode tools) {
-        ArrayNode out = Json.array();
-        for (JsonNode t : tools) {
-            if ("mcp".equals(t.path("type").asText())) {
-                ObjectNode copy = (ObjectNode) t.deepCopy();
-                copy.remove(List.of("authorization", "headers"));
-                out.add(copy);
-            } else if ("function".equals(t.path("type").asText())) {
-                ObjectNode copy = (ObjectNode) t.deepCopy();
-                for (String f : new String[]{"parameters", "strict"}) {
-                    if (!copy.has(f)) {
-                        copy.putNull(f);
-                    }
-                }
-                out.add(copy);
-            } else {
-                out.add(t);
-            }
-        }
-        return out;
-    }
-
-    private static JsonNode toolChoice(JsonNode c, ArrayNode tools) {
+    private static JsonNode toolChoice(JsonNode c, ArrayNode tools, HostedTools hosted) {
         if (c == null || c.isNull()) {
             return Json.mapper().getNodeFactory().textNode("auto");
         }
@@ -497,12 +358,8 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
             }
             return c;
         }
-        if (c.isObject() && (WEB_SEARCH_TYPES.contains(c.path("type").asText())
-                || Set.of("file_search", "code_interpreter").contains(c.path("type").asText()))) {
-            return c;
-        }
         if (c.isObject() && c.path("type").asText().equals("mcp")) {
-            if (!isGiven(c, tools)) {
+            if (!isGiven(c, tools, hosted)) {
                 throw ApiException.badRequest("tool_choice.server_label", "Tool choice names MCP server '" + c.path("server_label").asText()
                         + "', which is not one of the given tools.");
             }
@@ -521,35 +378,26 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                 throw ApiException.badRequest("tool_choice.tools", "'tool_choice.tools' must be a non-empty array of tools.");
             }
             for (int i = 0; i < allowed.size(); i++) {
-                if (!isGiven(allowed.get(i), tools)) {
+                if (!isGiven(allowed.get(i), tools, hosted)) {
                     throw ApiException.badRequest("tool_choice.tools[" + i + "]", "Allowed tool " + allowed.get(i) + " is not one of the given tools.");
                 }
             }
             return c;
         }
+        if (c.isObject() && hosted.forType(c.path("type").asText()).isPresent()) {
+            return c; // a hosted tool by type
+        }
         throw ApiException.badRequest("tool_choice", "Invalid value for 'tool_choice'.");
     }
 
-    /** Whether an allowed_tools entry names one of the request's tools (functions by name, built-ins by type). */
-    private static boolean isGiven(JsonNode ref, ArrayNode tools) {
+    /** Whether an allowed_tools entry names one of the request's tools (functions by name, hosted tools by type). */
+    private static boolean isGiven(JsonNode ref, ArrayNode tools, HostedTools hosted) {
         for (JsonNode t : tools) {
-            if (sameTool(ref, t)) {
+            if (hosted.sameTool(ref, t)) {
                 return true;
             }
         }
         return false;
-    }
-
-    /** Whether a tool of the request is the one an allowed_tools entry names. */
-    public static boolean sameTool(JsonNode ref, JsonNode tool) {
-        String type = ref.path("type").asText();
-        if (type.equals("function")) {
-            return tool.path("type").asText().equals("function") && tool.path("name").asText().equals(ref.path("name").asText());
-        }
-        if (type.equals("mcp")) {
-            return tool.path("type").asText().equals("mcp") && tool.path("server_label").asText().equals(ref.path("server_label").asText());
-        }
-        return WEB_SEARCH_TYPES.contains(type) ? WEB_SEARCH_TYPES.contains(tool.path("type").asText()) : tool.path("type").asText().equals(type);
     }
 
     private static ObjectNode metadata(JsonNode m) {

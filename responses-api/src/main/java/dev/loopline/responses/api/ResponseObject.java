@@ -4,14 +4,32 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
 
-/** The Response object with every field the OpenAI schema requires, explicit nulls included. */
-public final class ResponseObject {
-    private ResponseObject() {
+/**
+ * A response as the API shows it, from typed values: the request it answers, and what changes as
+ * it goes from queued or in progress to settled. {@link #toJson} writes every field the OpenAI
+ * schema requires, explicit nulls included.
+ *
+ * @param incompleteReason why an {@code incomplete} response stopped ({@code max_output_tokens}), else null
+ */
+public record ResponseObject(String id, long createdAt, CreateRequest request, String status, ArrayNode output, Usage usage,
+                             ResponseError error, String incompleteReason, ObjectNode metadata) {
+    /** A response that has not produced anything yet, in this status ({@code queued} or {@code in_progress}). */
+    public static ResponseObject begun(String id, long createdAt, CreateRequest request, String status) {
+        return new ResponseObject(id, createdAt, request, status, Json.array(), Usage.ZERO, null, null, request.metadata());
     }
 
-    public static ObjectNode build(String id, long createdAt, String status, CreateRequest req, ArrayNode output,
-                                   long inputTokens, long cachedTokens, long outputTokens, ObjectNode error,
-                                   ObjectNode incompleteDetails, ObjectNode metadata) {
+    /** The same response, nothing produced, in another status ({@code cancelled}). */
+    public ResponseObject withStatus(String newStatus) {
+        return new ResponseObject(id, createdAt, request, newStatus, Json.array(), Usage.ZERO, null, null, request.metadata());
+    }
+
+    /** The same response, failed. */
+    public ResponseObject failed(ResponseError why) {
+        return new ResponseObject(id, createdAt, request, "failed", Json.array(), Usage.ZERO, why, null, request.metadata());
+    }
+
+    public ObjectNode toJson() {
+        CreateRequest req = request;
         ObjectNode r = Json.object();
         r.put("id", id).put("object", "response").put("created_at", createdAt).put("status", status);
         if ("completed".equals(status)) {
@@ -20,54 +38,36 @@ public final class ResponseObject {
             r.putNull("completed_at");
         }
         r.put("background", req.background());
-        set(r, "error", error);
-        set(r, "incomplete_details", incompleteDetails);
-        if (req.instructions() == null) {
-            r.putNull("instructions");
+        if (error == null) {
+            r.putNull("error");
         } else {
-            r.put("instructions", req.instructions());
+            r.set("error", error.toJson());
         }
-        if (req.maxOutputTokens() == null) {
-            r.putNull("max_output_tokens");
+        if (incompleteReason == null) {
+            r.putNull("incomplete_details");
         } else {
-            r.put("max_output_tokens", req.maxOutputTokens());
+            r.putObject("incomplete_details").put("reason", incompleteReason);
         }
-        if (req.maxToolCalls() == null) {
-            r.putNull("max_tool_calls");
-        } else {
-            r.put("max_tool_calls", req.maxToolCalls());
-        }
+        nullable(r, "instructions", req.instructions());
+        nullable(r, "max_output_tokens", req.maxOutputTokens());
+        nullable(r, "max_tool_calls", req.maxToolCalls());
         r.put("model", req.model());
         r.set("output", output);
-        StringBuilder text = new StringBuilder();
-        output.forEach(item -> {
-            if ("message".equals(item.path("type").asText())) {
-                item.path("content").forEach(p -> {
-                    if ("output_text".equals(p.path("type").asText())) {
-                        text.append(p.path("text").asText());
-                    }
-                });
-            }
-        });
-        r.put("output_text", text.toString());
+        r.put("output_text", outputText(output));
         r.put("parallel_tool_calls", req.parallelToolCalls());
         if (req.conversation() == null) {
             r.putNull("conversation");
         } else {
             r.putObject("conversation").put("id", req.conversation());
         }
-        if (req.previousResponseId() == null) {
-            r.putNull("previous_response_id");
-        } else {
-            r.put("previous_response_id", req.previousResponseId());
-        }
+        nullable(r, "previous_response_id", req.previousResponseId());
         r.putObject("reasoning").putNull("effort").putNull("summary");
         r.put("service_tier", "default");
         r.put("store", req.store());
         r.put("temperature", req.temperature() == null ? 1.0 : req.temperature());
         r.set("text", req.text());
         r.set("tool_choice", req.toolChoice());
-        r.set("tools", CreateRequest.echoed(req.tools()));
+        r.set("tools", req.echoedTools());
         r.put("top_logprobs", 0);
         r.put("presence_penalty", req.presencePenalty() == null ? 0.0 : req.presencePenalty());
         r.put("frequency_penalty", req.frequencyPenalty() == null ? 0.0 : req.frequencyPenalty());
@@ -81,12 +81,7 @@ public final class ResponseObject {
         }
         r.put("top_p", req.topP() == null ? 1.0 : req.topP());
         r.put("truncation", req.truncation());
-        ObjectNode usage = r.putObject("usage");
-        usage.put("input_tokens", inputTokens);
-        usage.putObject("input_tokens_details").put("cached_tokens", cachedTokens);
-        usage.put("output_tokens", outputTokens);
-        usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
-        usage.put("total_tokens", inputTokens + outputTokens);
+        r.set("usage", usage.toJson());
         if (req.user() != null) {
             r.put("user", req.user()); // a string or absent: OpenAI's schema has no null here
         }
@@ -94,11 +89,28 @@ public final class ResponseObject {
         return r;
     }
 
-    private static void set(ObjectNode r, String field, ObjectNode value) {
+    /** The text of every output_text part of the message items, in order. */
+    private static String outputText(ArrayNode output) {
+        StringBuilder text = new StringBuilder();
+        output.forEach(item -> {
+            if ("message".equals(item.path("type").asText())) {
+                item.path("content").forEach(p -> {
+                    if ("output_text".equals(p.path("type").asText())) {
+                        text.append(p.path("text").asText());
+                    }
+                });
+            }
+        });
+        return text.toString();
+    }
+
+    private static void nullable(ObjectNode r, String field, Object value) {
         if (value == null) {
             r.putNull(field);
+        } else if (value instanceof Integer i) {
+            r.put(field, i);
         } else {
-            r.set(field, value);
+            r.put(field, value.toString());
         }
     }
 }

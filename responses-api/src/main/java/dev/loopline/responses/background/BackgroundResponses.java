@@ -1,6 +1,5 @@
 package dev.loopline.responses.background;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.auth.DelegationTokens;
@@ -13,43 +12,34 @@ import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.sse.SseWriter;
 import dev.loopline.responses.api.CreateRequest;
-import dev.loopline.responses.api.ResponseObject;
+import dev.loopline.responses.api.ResponseError;
+import dev.loopline.responses.hosted.HostedTools;
+import dev.loopline.responses.lifecycle.Ending;
+import dev.loopline.responses.lifecycle.Prepared;
+import dev.loopline.responses.lifecycle.ResponseLifecycle;
+import dev.loopline.responses.lifecycle.Settlement;
 import dev.loopline.responses.loop.Cancellation;
 import dev.loopline.responses.loop.LoopEvents;
-import dev.loopline.responses.loop.ModelClient;
-import dev.loopline.responses.loop.ToolExecutionLog;
 import dev.loopline.responses.store.ResponseStore;
 import dev.loopline.responses.stream.ResponseStream;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Background responses ({@code background: true}): enqueued with their queued response, run by
- * {@link Workers} from the {@link JobQueue} (here or on another replica) as their user, with a
- * delegation token, and, when created with {@code stream: true}, their events stored in the
- * {@link EventLog} for the creating request and for {@code GET …?stream=true&starting_after=N}.
+ * {@link Workers} from the {@link JobQueue} (here or on another replica) through the same
+ * {@link ResponseLifecycle} as any response, as their user with a delegation token, and, when
+ * created with {@code stream: true}, their events stored in the {@link EventLog} for the creating
+ * request and for {@code GET …?stream=true&starting_after=N}.
  */
 public final class BackgroundResponses implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(BackgroundResponses.class.getName());
     private static final Set<String> FINAL_EVENTS = Set.of("response.completed", "response.incomplete", "response.failed");
-
-    /** What running a response needs from the Responses API: its context, its loop, its conversation. */
-    public interface Runner {
-        List<JsonNode> history(Principal who, CreateRequest r);
-
-        ArrayNode messages(Principal who, CreateRequest r, List<JsonNode> history, ArrayNode input, String bearer);
-
-        ObjectNode run(Principal who, CreateRequest r, String id, long createdAt, List<JsonNode> context, ArrayNode messages,
-                       String bearer, ToolExecutionLog log, LoopEvents events);
-
-        void appendToConversation(CreateRequest r, ArrayNode input, ObjectNode response);
-    }
 
     private final ResponseStore store;
     private final EventLog eventLog;
@@ -57,7 +47,8 @@ public final class BackgroundResponses implements AutoCloseable {
     private final Workers workers;
     private final DelegationTokens delegation;
     private final Duration tokenLifetime;
-    private final Runner runner;
+    private final ResponseLifecycle lifecycle;
+    private final HostedTools hosted;
     /**
      * Full requests (with MCP credentials) of background responses created in this process, until
      * a worker here takes them (their jobs are pinned here); dropped after the token lifetime.
@@ -73,12 +64,13 @@ public final class BackgroundResponses implements AutoCloseable {
      * @param tokenLifetime how long a job's delegation token lives (the response deadline and a margin)
      */
     public BackgroundResponses(Database db, ResponseStore store, DelegationTokens delegation, int concurrency, Duration staleAfter,
-                               Duration tokenLifetime, Runner runner) {
+                               Duration tokenLifetime, ResponseLifecycle lifecycle, HostedTools hosted) {
         this.store = store;
         this.eventLog = new EventLog(db);
         this.delegation = delegation;
         this.tokenLifetime = tokenLifetime;
-        this.runner = runner;
+        this.lifecycle = lifecycle;
+        this.hosted = hosted;
         this.queue = new JobQueue(db, Ids.next("node"));
         this.workers = new Workers(queue, concurrency, Duration.ofSeconds(1), staleAfter, tokenLifetime, this::run);
     }
@@ -111,20 +103,22 @@ public final class BackgroundResponses implements AutoCloseable {
      * {@code GET /v1/responses/{id}?stream=true} does; the client leaving does not stop the work.
      * MCP credentials are not stored: they stay in this process's memory for the job, which is
      * pinned to this process; if it stops before running the job, the job fails saying so.
+     *
+     * @param body the request as sent (it parses again the same way; the input the job uses is the resolved one stored with the response)
      */
-    public void enqueue(ServerRequest req, ServerResponse res, Principal who, CreateRequest r, ObjectNode body, String id, long createdAt, ArrayNode input) {
-        ObjectNode queued = ResponseObject.build(id, createdAt, "queued", r, Json.array(), 0, 0, 0, null, null, r.metadata());
-        // The request as sent (it parses again the same way); the input the loop uses is the resolved one stored with the response.
+    public void enqueue(ServerRequest req, ServerResponse res, Prepared p, ObjectNode body) {
+        CreateRequest r = p.request();
+        String id = p.id();
+        ObjectNode queued = p.begun("queued").toJson();
         ObjectNode jobRequest = body.deepCopy();
-        jobRequest.set("tools", CreateRequest.echoed(r.tools()));
-        boolean secrets = hasCredentials(r.tools());
+        jobRequest.set("tools", r.echoedTools());
         long now = System.nanoTime();
         withCredentials.values().removeIf(h -> now - h.atNanos() > tokenLifetime.toNanos());
-        if (secrets) {
+        if (r.holdsSecrets()) {
             withCredentials.put(id, new Held(r, now));
         }
-        JobQueue.Job job = new JobQueue.Job(id, who.tenantId(), who.userId(), secrets, jobRequest);
-        store.save(who.tenantId(), who.userId(), queued, input, Json.array(), tx -> {
+        JobQueue.Job job = new JobQueue.Job(id, p.who().tenantId(), p.who().userId(), r.holdsSecrets(), jobRequest);
+        store.save(p.who().tenantId(), p.who().userId(), queued, p.input(), Json.array(), tx -> {
             queue.enqueue(tx, job);
             if (r.stream()) {
                 EventLog.append(tx, id, 0, "response.created", createdEvent(queued));
@@ -132,19 +126,10 @@ public final class BackgroundResponses implements AutoCloseable {
         });
         workers.wake();
         if (r.stream()) {
-            follow(req, res, who, id, -1);
+            follow(req, res, p.who(), id, -1);
         } else {
             JsonBodies.send(res, queued);
         }
-    }
-
-    private static boolean hasCredentials(ArrayNode tools) {
-        for (JsonNode t : tools) {
-            if ("mcp".equals(t.path("type").asText()) && (t.hasNonNull("authorization") || t.path("headers").size() > 0)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static String createdEvent(ObjectNode response) {
@@ -162,54 +147,49 @@ public final class BackgroundResponses implements AutoCloseable {
             withCredentials.remove(id);
             return; // deleted or cancelled while queued
         }
-        long createdAt = stored.path("created_at").asLong();
         Held kept = withCredentials.remove(id);
-        CreateRequest held = kept == null ? null : kept.request();
-        ArrayNode input = Json.array();
-        store.items(id, "input").forEach(input::add);
-        CreateRequest r = held != null ? held : CreateRequest.parse(job.request());
-        boolean streamed = r.stream();
-        ResponseStream events = streamed ? new ResponseStream((seq, type, json) -> eventLog.append(id, seq, type, json), eventLog.next(id),
-                cancellation, false) : null;
+        CreateRequest r = kept != null ? kept.request() : CreateRequest.parse(job.request(), hosted);
+        ResponseStream events = r.stream() ? new ResponseStream((seq, type, json) -> eventLog.append(id, seq, type, json), eventLog.next(id),
+                cancellation, false, hosted) : null;
         LoopEvents loopEvents = events != null ? events : LoopEvents.cancelledBy(cancellation);
         RequestContext.runWith(new RequestContext.State(id, who), () -> {
             try {
-                if (held == null && job.hasSecrets()) {
-                    throw new ModelClient.UpstreamFailure("This response's MCP server credentials are not stored, and the server that "
-                            + "received them stopped before running it; create the response again.", false);
-                }
+                Ending end = runJob(job, r, kept != null, stored, loopEvents, events);
                 if (events != null) {
-                    events.response("response.in_progress", stored);
+                    events.ended(end);
                 }
-                List<JsonNode> history = runner.history(who, r);
-                List<JsonNode> context = new ArrayList<>(history);
-                input.forEach(context::add);
-                String bearer = "Bearer " + delegation.mint(who, tokenLifetime);
-                ObjectNode done = runner.run(who, r, id, createdAt, context, runner.messages(who, r, history, input, bearer), bearer,
-                        store.toolLog(who.tenantId(), id), loopEvents);
-                if (!cancellation.cancelled() && store.finish(who.tenantId(), done, (ArrayNode) done.get("output"))) {
-                    runner.appendToConversation(r, input, done);
-                    if (events != null) {
-                        events.response("incomplete".equals(done.path("status").asText()) ? "response.incomplete" : "response.completed", done);
-                    }
-                }
-            } catch (ModelClient.UpstreamFailure | ApiException e) {
-                failJob(who, r, id, createdAt, e.getMessage(), events);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "background response " + id + " failed", e);
-                failJob(who, r, id, createdAt, "The response failed: " + e.getMessage(), events);
             } finally {
                 eventLog.forget(id);
             }
         });
     }
 
-    private void failJob(Principal who, CreateRequest r, String id, long createdAt, String message, ResponseStream events) {
-        ObjectNode error = Json.object().put("code", "server_error").put("message", message);
-        ObjectNode failed = ResponseObject.build(id, createdAt, "failed", r, Json.array(), 0, 0, 0, error, null, r.metadata());
-        if (store.finish(who.tenantId(), failed, Json.array()) && events != null) {
-            events.emit("error", Json.object().put("code", "server_error").put("message", message).putNull("param"));
-            events.response("response.failed", failed);
+    private Ending runJob(JobQueue.Job job, CreateRequest r, boolean credentialsHere, ObjectNode stored, LoopEvents loopEvents,
+                          ResponseStream events) {
+        Principal who = new Principal(job.tenantId(), job.userId(), "delegated");
+        String id = job.responseId();
+        long createdAt = stored.path("created_at").asLong();
+        ArrayNode input = Json.array();
+        store.items(id, "input").forEach(input::add);
+        Prepared queued = new Prepared(who, r, id, createdAt, List.of(), input);
+        Settlement settlement = lifecycle.background(queued);
+        if (!credentialsHere && job.hasSecrets()) {
+            return lifecycle.fail(queued, settlement, ResponseError.upstream("This response's MCP server credentials are not stored, and "
+                    + "the server that received them stopped before running it; create the response again."));
+        }
+        try {
+            if (events != null) {
+                events.response("response.in_progress", stored);
+            }
+            Prepared p = lifecycle.resume(who, r, id, createdAt);
+            String bearer = "Bearer " + delegation.mint(who, tokenLifetime);
+            return lifecycle.execute(p, lifecycle.context(p, bearer), bearer, loopEvents, store.toolLog(who.tenantId(), id), settlement);
+        } catch (ApiException e) {
+            // What it continues from (a conversation, a file) is gone since the response was queued.
+            return lifecycle.fail(queued, settlement, ResponseError.upstream(e.getMessage()));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "background response " + id + " failed", e);
+            return lifecycle.fail(queued, settlement, ResponseError.internal(id));
         }
     }
 

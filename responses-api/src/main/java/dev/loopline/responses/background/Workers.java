@@ -1,7 +1,7 @@
 package dev.loopline.responses.background;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.loopline.common.json.Json;
+import dev.loopline.responses.api.ResponseError;
 import dev.loopline.responses.loop.Cancellation;
 
 import java.time.Duration;
@@ -131,13 +131,13 @@ public final class Workers implements AutoCloseable {
                 long now = System.currentTimeMillis();
                 if (now - lastReap >= Math.min(15_000, staleAfter.toMillis() / 2)) {
                     lastReap = now;
-                    ObjectNode error = Json.object().put("code", "server_error")
-                            .put("message", "The server running this response stopped before it finished; create it again.");
+                    ObjectNode error = ResponseError.upstream("The server running this response stopped before it finished; create it again.")
+                            .toJson();
                     for (String id : queue.reapStale(now - staleAfter.toMillis(), error)) {
                         LOG.log(System.Logger.Level.WARNING, "background response " + id + " was interrupted (its server stopped); marked failed");
                     }
-                    ObjectNode lost = Json.object().put("code", "server_error").put("message", "The server holding this response's MCP "
-                            + "credentials did not run it (it stopped or was overloaded); create the response again.");
+                    ObjectNode lost = ResponseError.upstream("The server holding this response's MCP credentials did not run it "
+                            + "(it stopped or was overloaded); create the response again.").toJson();
                     for (String id : queue.reapPinned(now - pinnedWindow.toMillis(), lost)) {
                         LOG.log(System.Logger.Level.WARNING, "background response " + id + " waited too long for the server holding its credentials; marked failed");
                     }
@@ -164,8 +164,8 @@ public final class Workers implements AutoCloseable {
         }
         if (!running.isEmpty()) {
             try {
-                queue.failOwned(Json.object().put("code", "server_error")
-                        .put("message", "The server running this response shut down before it finished; create it again."));
+                queue.failOwned(ResponseError.upstream("The server running this response shut down before it finished; create it again.")
+                        .toJson());
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "could not mark running background responses failed: " + e.getMessage());
             }

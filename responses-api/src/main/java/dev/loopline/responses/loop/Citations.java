@@ -1,9 +1,10 @@
 package dev.loopline.responses.loop;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.loopline.common.json.Json;
+import dev.loopline.responses.hosted.ToolOutcome;
 
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,21 +24,20 @@ final class Citations {
     private Citations() {
     }
 
-    static ArrayNode forAnswer(String answer, List<JsonNode> hits) {
+    static ArrayNode forAnswer(String answer, List<ToolOutcome.Passage> passages) {
         ArrayNode out = Json.array();
         Set<String> answerShingles = shingles(answer);
         if (answerShingles.isEmpty()) {
             return out;
         }
         Map<String, String> cited = new LinkedHashMap<>();
-        for (JsonNode hit : hits) {
-            String fileId = hit.path("file_id").asText();
-            if (cited.containsKey(fileId)) {
+        for (ToolOutcome.Passage p : passages) {
+            if (cited.containsKey(p.fileId())) {
                 continue;
             }
-            for (String s : shingles(hit.path("text").asText(""))) {
+            for (String s : shingles(p.text() == null ? "" : p.text())) {
                 if (answerShingles.contains(s)) {
-                    cited.put(fileId, hit.path("filename").asText());
+                    cited.put(p.fileId(), p.filename());
                     break;
                 }
             }
@@ -52,7 +52,7 @@ final class Citations {
         Set<String> out = new HashSet<>();
         int start = words.length > 0 && words[0].isEmpty() ? 1 : 0;
         for (int i = start; i + SHINGLE <= words.length; i++) {
-            out.add(String.join(" ", java.util.Arrays.copyOfRange(words, i, i + SHINGLE)));
+            out.add(String.join(" ", Arrays.copyOfRange(words, i, i + SHINGLE)));
         }
         return out;
     }

@@ -3,593 +3,236 @@ package dev.loopline.responses.loop;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.http.RequestContext;
-import dev.loopline.common.json.Json;
 import dev.loopline.common.ids.Ids;
+import dev.loopline.common.json.Json;
 import dev.loopline.responses.api.CreateRequest;
-import dev.loopline.responses.tools.McpToolClient;
-import dev.loopline.responses.tools.RemoteMcpServers;
+import dev.loopline.responses.api.Usage;
+import dev.loopline.responses.context.ModelContext;
+import dev.loopline.responses.hosted.FunctionOffer;
+import dev.loopline.responses.hosted.HostedTools;
+import dev.loopline.responses.hosted.RunContext;
+import dev.loopline.responses.hosted.ToolBinding;
+import dev.loopline.responses.hosted.ToolBindings;
+import dev.loopline.responses.hosted.ToolCall;
+import dev.loopline.responses.hosted.ToolOutcome;
+import dev.loopline.responses.store.ToolExecutionLog;
 
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 
 /**
- * The server-side tool loop. Each round is one model call through llm-proxy; built-in tool calls
- * of a round run through mcp-tools (in parallel when allowed), their results go back to the
- * model, and the loop goes on until the model answers, calls a client-side function (which ends
- * the response with a {@code function_call} item), or a limit is reached. At the depth limit, the
- * deadline or {@code max_tool_calls}, one final synthesis call without tools answers from what
- * was gathered; {@code metadata.loopline_loop_stop} then says which limit it was.
+ * The server-side tool loop. Each round is named steps:
+ * <ol>
+ *   <li><b>call the model</b> ({@link #callModel}), with the offered tools, or without them once a
+ *       limit is reached ({@link #limitReached}: the round limit, the response's deadline,
+ *       {@code max_tool_calls}) so that one final synthesis call answers from what was gathered;</li>
+ *   <li><b>sort the calls</b> ({@link #sort}): hosted calls to run now, remote MCP calls that wait for
+ *       approval, client functions to hand back;</li>
+ *   <li><b>run the hosted calls</b> ({@link #runHosted}, in parallel when allowed; a failing tool is a
+ *       tool error the model reads), then <b>hand back</b> functions or <b>pause</b> for approval
+ *       ({@link #handBack}), or</li>
+ *   <li><b>decide the next round</b> ({@link #nextToolChoice}).</li>
+ * </ol>
+ * A text answer ends the loop ({@link #answer}). The loop depends on two small interfaces, the
+ * {@link Model} and the response's {@link ToolBindings}, so its behaviour is tested without sockets
+ * ({@code ToolLoopTest}). Failure kinds stay apart: the model's ({@link ModelFailure}, thrown), a
+ * tool's (an item and a tool error, the loop goes on), cancellation ({@link StopReason#CANCELLED})
+ * and the deadline ({@link StopReason#DEADLINE}).
  */
 public final class ToolLoop {
-    /** Built-in tools: the function name the model sees → the mcp-tools tool that runs it. */
-    private static final Map<String, String> MCP_TOOL = Map.of("web_search", "web_search", "file_search", "file_search",
-            "code_interpreter", "python_exec");
-
-    private final ModelClient model;
+    private final HostedTools hosted;
     private final LoopLimits limits;
     private final RoundObserver rounds;
 
-    /** Told about every round that ran built-in tools and led to another round (metrics). */
+    /** Told about every round that ran hosted tools and led to another round (metrics). */
     public interface RoundObserver {
+        RoundObserver NONE = (wall, overhead) -> {
+        };
+
         /**
          * @param wallNanos     from the start of the round's model call to the start of the next one (the
-         *                      model call, the tool calls over MCP, handing their execution rows to the
-         *                      writer, and the context for the next call)
+         *                      model call, the tool calls, handing their execution rows to the writer, and the
+         *                      context for the next call)
          * @param overheadNanos the same less the model's and the tools' own time ({@link RoundClock}):
          *                      loopline's orchestration cost of the round
          */
         void round(long wallNanos, long overheadNanos);
     }
 
-    public ToolLoop(ModelClient model, LoopLimits limits, RoundObserver rounds) {
-        this.model = model;
+    public ToolLoop(HostedTools hosted, LoopLimits limits, RoundObserver rounds) {
+        this.hosted = hosted;
         this.limits = limits;
         this.rounds = rounds;
     }
 
-    /** {@code droppedMessages}: how many of the oldest context messages truncation "auto" left out. */
-    public record Result(ArrayNode output, long inputTokens, long cachedTokens, long outputTokens, String stopReason,
-                         boolean truncated, int droppedMessages) {
-    }
-
-    public Result run(CreateRequest req, ArrayNode messages, String bearer, McpToolClient mcp, ToolExecutionLog log) {
-        return run(req, messages, bearer, mcp, RemoteMcpServers.NONE, log, LoopEvents.NONE);
-    }
-
     /**
-     * @param remote the request's remote MCP servers, already listed ({@link RemoteMcpServers#open})
+     * Runs one response's loop.
+     *
+     * @param model   the model, called as the response's caller
+     * @param context the messages so far and the approved calls to run first
+     * @param tools   the request's hosted tools, readied for this response
+     * @param log     where each tool execution is written as it finishes
+     * @throws ModelFailure when a model call fails (and the response was not cancelled)
      */
-    public Result run(CreateRequest req, ArrayNode messages, String bearer, McpToolClient mcp, RemoteMcpServers remote,
-                      ToolExecutionLog log, LoopEvents events) {
-        long deadline = System.nanoTime() + limits.deadline().toNanos();
-        ArrayNode output = Json.array();
-        ArrayNode chatTools = Json.array();
-        Map<String, String> builtinByFunctionName = new HashMap<>();
-        Map<String, JsonNode> builtinConfig = new HashMap<>();
-        JsonNode choice0 = req.toolChoice();
-        JsonNode allowed = choice0.path("type").asText().equals("allowed_tools") ? choice0.path("tools")
-                : choice0.path("type").asText().equals("mcp") && !choice0.path("name").isTextual()
-                ? Json.array().add(Json.object().put("type", "mcp").put("server_label", choice0.path("server_label").asText())) : null;
-        for (ObjectNode listed : remote.listItems()) {
-            output.add(listed);
-            events.toolItemDone(output.size() - 1, listed);
-        }
-        for (RemoteMcpServers.Offered o : remote.functions().values()) {
-            if (allowed != null && !allowedTool(allowed, Json.object().put("type", "mcp").put("server_label", o.label()))) {
-                continue;
-            }
-            ObjectNode f = chatTools.addObject().put("type", "function").putObject("function");
-            f.put("name", o.function());
-            if (o.definition().path("description").isTextual()) {
-                f.put("description", o.definition().get("description").asText());
-            }
-            f.set("parameters", o.definition().path("input_schema").isObject() ? o.definition().get("input_schema") : Json.object().put("type", "object"));
-        }
-        runApproved(messages, remote, output, log, events);
-        for (JsonNode t : req.tools()) {
-            if (allowed != null && !allowedTool(allowed, t)) {
-                continue; // tool_choice allowed_tools: the model sees only these
-            }
-            String type = t.path("type").asText();
-            if (type.equals("function")) {
-                ObjectNode f = chatTools.addObject().put("type", "function").putObject("function");
-                f.put("name", t.path("name").asText());
-                if (t.hasNonNull("description")) {
-                    f.put("description", t.get("description").asText());
+    public LoopResult run(Model model, CreateRequest req, ModelContext context, ToolBindings tools, ToolExecutionLog log,
+                          LoopEvents events) {
+        Run run = new Run(model, req, context.messages(), tools, log, events);
+        try {
+            open(run, context.pending());
+            for (int round = 0; ; round++) {
+                run.roundStarts();
+                if (events.cancelled()) {
+                    return run.end(StopReason.CANCELLED, false);
                 }
-                f.set("parameters", t.hasNonNull("parameters") ? t.get("parameters") : Json.object().put("type", "object"));
-            } else if (CreateRequest.WEB_SEARCH_TYPES.contains(type)) {
-                JsonNode def = toolDefinition(mcp, "web_search");
-                ObjectNode f = chatTools.addObject().put("type", "function").putObject("function");
-                f.put("name", "web_search").put("description", def.path("description").asText("Search the web."));
-                f.set("parameters", def.path("inputSchema"));
-                builtinByFunctionName.put("web_search", MCP_TOOL.get("web_search"));
-                builtinConfig.put("web_search", t);
-            } else if (type.equals("file_search")) {
-                // The model chooses the query; the stores, filters and limits are the request's.
-                ObjectNode f = chatTools.addObject().put("type", "function").putObject("function");
-                f.put("name", "file_search").put("description", "Search the user's uploaded files for passages relevant to a query.");
-                ObjectNode p = f.putObject("parameters").put("type", "object");
-                p.putObject("properties").putObject("query").put("type", "string").put("description", "What to look for in the files.");
-                p.putArray("required").add("query");
-                builtinByFunctionName.put("file_search", MCP_TOOL.get("file_search"));
-                builtinConfig.put("file_search", t);
-            } else if (type.equals("code_interpreter")) {
-                ObjectNode f = chatTools.addObject().put("type", "function").putObject("function");
-                f.put("name", "code_interpreter").put("description",
-                        "Run Python 3 code in a sandbox (no network) and get its printed output. Use print() to show results.");
-                ObjectNode p = f.putObject("parameters").put("type", "object");
-                p.putObject("properties").putObject("code").put("type", "string").put("description", "The Python program to run.");
-                p.putArray("required").add("code");
-                builtinByFunctionName.put("code_interpreter", MCP_TOOL.get("code_interpreter"));
-                builtinConfig.put("code_interpreter", t);
+                StopReason limit = limitReached(run, round);
+                Turn turn = callModel(run, limit);
+                if (limit != null || turn.reply().toolCalls().isEmpty()) {
+                    return answer(run, turn, limit);
+                }
+                Sorted calls = sort(run, turn);
+                runHosted(run, round, calls.hosted());
+                if (!calls.functions().isEmpty() || !calls.approvals().isEmpty()) {
+                    return handBack(run, calls);
+                }
+                nextToolChoice(run, round);
             }
-        }
-        JsonNode toolChoice = chatToolChoice(req.toolChoice(), remote);
-        ObjectNode responseFormat = responseFormat(req.text().path("format"));
-        Tally tokens = new Tally();
-        int builtinCalls = 0;
-        String stop = null;
-        List<JsonNode> fileHits = new ArrayList<>();
-        int[] dropped = new int[1];
-        long roundStart = 0;
-        boolean previousRanTools = false;
-        RoundClock clock = new RoundClock();
-        for (int round = 0; ; round++) {
-            long now = System.nanoTime();
-            if (previousRanTools) {
-                rounds.round(now - roundStart, clock.overhead(now - roundStart));
-            }
-            roundStart = now;
-            clock.reset();
-            previousRanTools = false;
+        } catch (ModelFailure e) {
             if (events.cancelled()) {
-                return new Result(output, tokens.in, tokens.cached, tokens.out, "cancelled", false, dropped[0]);
+                return run.end(StopReason.CANCELLED, false); // the failure was the cancel aborting the call
             }
-            boolean overDepth = round >= limits.maxDepth();
-            boolean overDeadline = System.nanoTime() > deadline;
-            boolean overCalls = req.maxToolCalls() != null && builtinCalls >= req.maxToolCalls();
-            boolean synthesis = !chatTools.isEmpty() && (overDepth || overDeadline || overCalls);
-            if (synthesis) {
-                stop = overDeadline ? "deadline" : overCalls ? "max_tool_calls" : "max_tool_execution_depth";
-                messages.addObject().put("role", "system").put("content",
-                        "Tool use has ended (" + stop + "). Answer the user now from the information gathered above.");
-            }
-            ToolResults.trimAll(messages, limits.toolResultMaxChars());
-            ObjectNode call = Json.object().put("model", req.model());
-            call.set("messages", messages);
-            boolean offerTools = !chatTools.isEmpty() && !synthesis && !"none".equals(toolChoice.asText());
-            if (offerTools) {
-                call.set("tools", chatTools);
-                call.set("tool_choice", toolChoice);
-                call.put("parallel_tool_calls", req.parallelToolCalls());
-            } else if (responseFormat != null) {
-                call.set("response_format", responseFormat);
-            }
-            if (req.temperature() != null) {
-                call.put("temperature", req.temperature());
-            }
-            if (req.topP() != null) {
-                call.put("top_p", req.topP());
-            }
-            if (req.maxOutputTokens() != null) {
-                call.put("max_tokens", Math.max(1, req.maxOutputTokens() - tokens.out));
-            }
-            if (req.presencePenalty() != null) {
-                call.put("presence_penalty", req.presencePenalty());
-            }
-            if (req.frequencyPenalty() != null) {
-                call.put("frequency_penalty", req.frequencyPenalty());
-            }
-            if (req.user() != null) {
-                call.put("user", req.user());
-            }
-            // With a JSON text.format, a round that offers tools is not streamed: its text may be a
-            // draft that the formatting call below turns into the JSON answer.
-            Reply reply = callModel(call, events.streaming() && !(offerTools && responseFormat != null), req, messages, dropped,
-                    bearer, events, output.size(), clock);
-            JsonNode res = reply.response();
-            ObjectNode streamedMessage = reply.streamed();
-            tokens.add(res.path("usage"));
-            JsonNode choice = res.path("choices").path(0);
-            JsonNode msg = choice.path("message");
-            JsonNode toolCalls = msg.path("tool_calls");
-            String text = msg.path("content").isTextual() ? msg.path("content").asText() : "";
-            if (responseFormat != null && offerTools && (!toolCalls.isArray() || toolCalls.isEmpty())) {
-                // The answer came from a round that offered tools, so it was not constrained: the
-                // same round again, without tools and with the response format, gives it as JSON.
-                ObjectNode format = call.deepCopy();
-                format.remove(List.of("tools", "tool_choice", "parallel_tool_calls"));
-                format.set("messages", messages);
-                format.set("response_format", responseFormat);
-                Reply formatted = callModel(format, events.streaming(), req, messages, dropped, bearer, events, output.size(), clock);
-                res = formatted.response();
-                streamedMessage = formatted.streamed();
-                tokens.add(res.path("usage"));
-                choice = res.path("choices").path(0);
-                text = choice.path("message").path("content").asText("");
-                toolCalls = Json.array();
-            }
-            if (synthesis || !toolCalls.isArray() || toolCalls.isEmpty()) {
-                ObjectNode answer = finishMessage(streamedMessage, text,
-                        "length".equals(choice.path("finish_reason").asText()) ? "incomplete" : "completed");
-                ((ObjectNode) answer.path("content").get(0)).set("annotations", Citations.forAnswer(text, fileHits));
-                if (events.streaming() && streamedMessage == null) {
-                    events.messageStarted(output.size(), answer);
-                }
-                output.add(answer);
-                events.messageDone(output.size() - 1, answer);
-                return new Result(output, tokens.in, tokens.cached, tokens.out, stop, "length".equals(choice.path("finish_reason").asText()), dropped[0]);
-            }
-            if (streamedMessage != null) {
-                // Text the model streamed before calling tools was shown to the client: it stays an item.
-                ObjectNode said = finishMessage(streamedMessage, text, "completed");
-                output.add(said);
-                events.messageDone(output.size() - 1, said);
-            }
-            ObjectNode assistant = messages.addObject().put("role", "assistant");
-            if (text.isEmpty()) {
-                assistant.putNull("content");
-            } else {
-                assistant.put("content", text);
-            }
-            assistant.set("tool_calls", toolCalls);
-            List<JsonNode> builtin = new ArrayList<>();
-            List<JsonNode> functions = new ArrayList<>();
-            List<JsonNode> approvals = new ArrayList<>();
-            for (JsonNode tc : toolCalls) {
-                String fn = tc.path("function").path("name").asText();
-                RemoteMcpServers.Offered o = remote.functions().get(fn);
-                (builtinByFunctionName.containsKey(fn) || o != null && !remote.needsApproval(o) ? builtin
-                        : o != null ? approvals : functions).add(tc);
-            }
-            if (req.maxToolCalls() != null) {
-                int room = Math.max(0, req.maxToolCalls() - builtinCalls);
-                while (builtin.size() > room) {
-                    JsonNode skipped = builtin.removeLast();
-                    messages.addObject().put("role", "tool").put("tool_call_id", skipped.path("id").asText())
-                            .put("content", "Not run: the max_tool_calls limit of this response was reached.");
-                }
-            }
-            builtinCalls += builtin.size();
-            previousRanTools = !builtin.isEmpty();
-            runBuiltins(builtin, new Builtins(builtinByFunctionName, builtinConfig, req, remote, clock), round, req.parallelToolCalls(), mcp, log,
-                    messages, output, fileHits, events);
-            for (JsonNode a : approvals) {
-                // The call waits for the user: the response ends with the request, as with a function call.
-                RemoteMcpServers.Offered o = remote.functions().get(a.path("function").path("name").asText());
-                ObjectNode request = output.addObject().put("id", Ids.next("mcpr")).put("type", "mcp_approval_request")
-                        .put("server_label", o.label()).put("name", o.tool()).put("arguments", a.path("function").path("arguments").asText("{}"));
-                events.toolItemDone(output.size() - 1, request);
-            }
-            if (!functions.isEmpty() || !approvals.isEmpty()) {
-                for (JsonNode f : functions) {
-                    ObjectNode fc = output.addObject().put("id", Ids.next("fc")).put("type", "function_call").put("status", "completed")
-                            .put("call_id", f.path("id").asText()).put("name", f.path("function").path("name").asText())
-                            .put("arguments", f.path("function").path("arguments").asText("{}"));
-                    events.toolItemDone(output.size() - 1, fc);
-                }
-                return new Result(output, tokens.in, tokens.cached, tokens.out, null, false, dropped[0]);
-            }
-            if (round == 0 && !toolChoice.isTextual()) {
-                toolChoice = Json.mapper().getNodeFactory().textNode("auto");
-            } else if ("required".equals(toolChoice.asText())) {
-                toolChoice = Json.mapper().getNodeFactory().textNode("auto");
-            }
+            throw e;
         }
     }
 
-    /** mcp-tools' tool definitions, asked at most once a minute rather than on every response. */
-    private final Map<String, JsonNode> definitions = new java.util.concurrent.ConcurrentHashMap<>();
-    private volatile long definitionsAt;
-
-    private JsonNode toolDefinition(McpToolClient mcp, String name) {
-        if (System.nanoTime() - definitionsAt > 60_000_000_000L) {
-            definitions.clear();
+    /** Items that open the output (a remote server's tool list), then the calls approved since the last response. */
+    private void open(Run run, List<ModelContext.PendingApproval> pending) {
+        for (ObjectNode item : run.tools.openingItems()) {
+            run.add(item);
+            run.events.toolItemDone(run.output.size() - 1, item);
         }
-        JsonNode known = definitions.get(name);
-        if (known != null) {
-            return known;
-        }
-        try {
-            JsonNode def = mcp.tool(name);
-            if (definitions.isEmpty()) {
-                definitionsAt = System.nanoTime();
-            }
-            definitions.put(name, def);
-            return def;
-        } catch (McpToolClient.ToolCallFailed e) {
-            throw new ModelClient.UpstreamFailure("The tool service is unavailable: " + e.getMessage(), false);
+        for (ModelContext.PendingApproval p : pending) {
+            ToolOutcome o = run.tools.runApproved(p.request(), run.runContext(0));
+            p.answer(o.modelText());
+            run.log.record(o.execution());
+            run.add(o.item());
+            run.events.toolItemDone(run.output.size() - 1, o.item());
         }
     }
 
-    /** What the built-in calls of a response need: which tool runs each function, its configuration, what to include. */
-    private record Builtins(Map<String, String> mcpTool, Map<String, JsonNode> config, CreateRequest req, RemoteMcpServers remote,
-                            RoundClock clock) {
-    }
-
-    /**
-     * Runs the MCP calls the user approved since the last response ({@link Context#PENDING_APPROVAL}):
-     * each becomes an {@code mcp_call} item, and its result fills the tool message waiting for it.
-     */
-    private void runApproved(ArrayNode messages, RemoteMcpServers remote, ArrayNode output, ToolExecutionLog log, LoopEvents events) {
-        for (JsonNode m : messages) {
-            JsonNode request = m.path(Context.PENDING_APPROVAL);
-            if (request.isMissingNode()) {
-                continue;
-            }
-            ((ObjectNode) m).remove(Context.PENDING_APPROVAL);
-            long start = System.currentTimeMillis();
-            ObjectNode item = remote.call(request.path("server_label").asText(), request.path("name").asText(),
-                    request.path("arguments").asText("{}"), limits.toolTimeout(), request.path("id").asText());
-            ((ObjectNode) m).put("content", modelText(item));
-            recordMcpCall(log, item, 0, start);
-            output.add(item);
-            events.toolItemDone(output.size() - 1, item);
-        }
-    }
-
-    private static String modelText(ObjectNode mcpCall) {
-        return mcpCall.path("error").isTextual() ? "Tool error: " + mcpCall.get("error").asText() : mcpCall.path("output").asText("");
-    }
-
-    private static void recordMcpCall(ToolExecutionLog log, ObjectNode item, int round, long start) {
-        String status = item.path("status").asText();
-        String tool = "mcp:" + item.path("server_label").asText() + "/" + item.path("name").asText();
-        log.record(new ToolExecutionLog.ToolExecution(item.path("id").asText(), round,
-                tool.length() > 128 ? tool.substring(0, 128) : tool, item.path("arguments").asText(),
-                item.path("output").isTextual() ? item.get("output").asText() : null,
-                item.path("error").isTextual() ? item.get("error").asText() : null, status, start, System.currentTimeMillis()));
-    }
-
-    private void runBuiltins(List<JsonNode> calls, Builtins builtinByFunctionName, int round, boolean parallel,
-                             McpToolClient mcp, ToolExecutionLog log, ArrayNode messages, ArrayNode output, List<JsonNode> fileHits,
-                             LoopEvents events) {
-        if (calls.isEmpty()) {
-            return;
-        }
-        List<ObjectNode> results = new ArrayList<>();
-        RequestContext.State ctx = RequestContext.snapshot();
-        if (parallel && calls.size() > 1) {
-            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-                List<Future<ObjectNode>> futures = new ArrayList<>();
-                for (JsonNode c : calls) {
-                    futures.add(pool.submit(() -> {
-                        ObjectNode[] r = new ObjectNode[1];
-                        RequestContext.runWith(ctx, () -> r[0] = runOne(c, builtinByFunctionName, round, mcp, log));
-                        return r[0];
-                    }));
-                }
-                for (Future<ObjectNode> f : futures) {
-                    results.add(f.get());
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException("tool execution was interrupted", e);
-            }
-        } else {
-            for (JsonNode c : calls) {
-                results.add(runOne(c, builtinByFunctionName, round, mcp, log));
-            }
-        }
-        builtinByFunctionName.clock().toolsDone(parallel && calls.size() > 1);
-        for (int i = 0; i < calls.size(); i++) {
-            ObjectNode r = results.get(i);
-            messages.addObject().put("role", "tool").put("tool_call_id", calls.get(i).path("id").asText())
-                    .put("content", r.remove("_model_text").asText());
-            JsonNode hits = r.remove("_hits");
-            if (hits != null) {
-                hits.forEach(fileHits::add);
-            }
-            output.add(r);
-            events.toolItemDone(output.size() - 1, r);
-        }
-    }
-
-    /** Runs one built-in call; returns its output item, carrying the text for the model under {@code _model_text}. */
-    private ObjectNode runOne(JsonNode call, Builtins builtins, int round, McpToolClient mcp, ToolExecutionLog log) {
-        String fn = call.path("function").path("name").asText();
-        RemoteMcpServers.Offered remote = builtins.remote().functions().get(fn);
-        if (remote != null && !builtins.mcpTool().containsKey(fn)) {
-            long start = System.currentTimeMillis();
-            long began = System.nanoTime();
-            ObjectNode item = builtins.remote().call(remote.label(), remote.tool(), call.path("function").path("arguments").asText("{}"),
-                    limits.toolTimeout(), null);
-            builtins.clock().tool(System.nanoTime() - began); // a remote server's time is all its own
-            recordMcpCall(log, item, round, start);
-            item.put("_model_text", modelText(item));
-            return item;
-        }
-        if (fn.equals("file_search")) {
-            return runFileSearch(call, builtins, round, mcp, log);
-        }
-        if (fn.equals("code_interpreter")) {
-            return runCode(call, builtins, round, mcp, log);
-        }
-        String tool = builtins.mcpTool().get(fn);
-        String argsText = call.path("function").path("arguments").asText("{}");
-        String itemId = Ids.next("ws");
-        long start = System.currentTimeMillis();
-        ObjectNode item = Json.object().put("id", itemId).put("type", "web_search_call");
-        ObjectNode action = Json.object().put("type", "search");
-        JsonNode args = arguments(call);
-        String result = null;
-        String error = null;
-        if (args == null) {
-            error = "The tool arguments were not a JSON object.";
-        } else {
-            action.put("query", args.path("query").asText(""));
-            action.putArray("queries").add(args.path("query").asText(""));
-            try {
-                JsonNode r = callMcp(mcp, tool, args, builtins.clock());
-                JsonNode structured = r.path("structuredContent");
-                result = structured.isMissingNode() ? r.path("content").path(0).path("text").asText("") : Json.string(structured);
-                ArrayNode sources = action.putArray("sources");
-                for (JsonNode hit : structured.path("results")) {
-                    sources.addObject().put("type", "url").put("url", hit.path("url").asText());
-                }
-            } catch (McpToolClient.ToolCallFailed e) {
-                error = e.getMessage();
-            }
-        }
-        item.put("status", error == null ? "completed" : "failed");
-        item.set("action", action);
-        return recorded(item, log, round, tool, argsText, result, error, start);
-    }
-
-    /** Writes a built-in call's execution row and gives its item the text the model reads (the result, or the error). */
-    private static ObjectNode recorded(ObjectNode item, ToolExecutionLog log, int round, String tool, String arguments, String result,
-                                       String error, long start) {
-        log.record(new ToolExecutionLog.ToolExecution(item.path("id").asText(), round, tool, arguments, result, error,
-                error == null ? "completed" : "failed", start, System.currentTimeMillis()));
-        return item.put("_model_text", error == null ? result : "Tool error: " + error);
-    }
-
-    /** The model's arguments as an object, or null when they are not a JSON object. */
-    private static JsonNode arguments(JsonNode call) {
-        try {
-            JsonNode a = Json.mapper().readTree(call.path("function").path("arguments").asText("{}"));
-            return a != null && a.isObject() ? a : null;
-        } catch (Exception e) {
+    /** A limit that ends tool use before this round's call, or null. Only a response with tools has one. */
+    private StopReason limitReached(Run run, int round) {
+        if (run.offered.isEmpty()) {
             return null;
         }
+        if (System.nanoTime() > run.deadline) {
+            return StopReason.DEADLINE;
+        }
+        if (run.req.maxToolCalls() != null && run.hostedCalls >= run.req.maxToolCalls()) {
+            return StopReason.MAX_TOOL_CALLS;
+        }
+        return round >= limits.maxDepth() ? StopReason.MAX_TOOL_EXECUTION_DEPTH : null;
     }
 
-    /** Calls an mcp-tools tool; returns its CallToolResult, or throws with the tool's own error text. */
-    private JsonNode callMcp(McpToolClient mcp, String tool, JsonNode args, RoundClock clock) throws McpToolClient.ToolCallFailed {
-        JsonNode r = mcp.callTool(tool, args, limits.toolTimeout(), clock::tool);
-        if (r.path("isError").asBoolean(false)) {
-            throw new McpToolClient.ToolCallFailed(r.path("content").path(0).path("text").asText("The tool failed."));
-        }
-        return r;
+    /** One model reply, and the message item its text was streamed into (null when none was). */
+    private record Turn(ModelReply reply, ObjectNode streamed, ObjectNode call) {
     }
 
-    /** file_search: the model's query over the request's vector stores, filters and limits → a file_search_call item. */
-    private ObjectNode runFileSearch(JsonNode call, Builtins b, int round, McpToolClient mcp, ToolExecutionLog log) {
-        JsonNode config = b.config().get("file_search");
-        String itemId = Ids.next("fs");
-        long start = System.currentTimeMillis();
-        JsonNode args = arguments(call);
-        String query = args == null ? "" : args.path("query").asText("");
-        ObjectNode item = Json.object().put("id", itemId).put("type", "file_search_call");
-        item.putArray("queries").add(query);
-        ObjectNode mcpArgs = Json.object().put("query", query);
-        mcpArgs.set("vector_store_ids", config.get("vector_store_ids"));
-        if (config.hasNonNull("max_num_results")) {
-            mcpArgs.put("max_num_results", config.get("max_num_results").asInt());
+    /**
+     * Calls the model: with the tools, or, past a limit, once more without them, told that tool use
+     * has ended. With a JSON {@code text.format}, an answer from a round that offered tools was not
+     * constrained: the same round again, without tools and with the format, gives it as JSON.
+     */
+    private Turn callModel(Run run, StopReason limit) {
+        if (limit != null) {
+            run.messages.addObject().put("role", "system").put("content",
+                    "Tool use has ended (" + limit.limit() + "). Answer the user now from the information gathered above.");
         }
-        if (config.hasNonNull("filters")) {
-            mcpArgs.set("filters", config.get("filters"));
+        ToolResults.trimAll(run.messages, limits.toolResultMaxChars());
+        boolean offerTools = limit == null && !run.offered.isEmpty() && !"none".equals(run.toolChoice.asText());
+        ObjectNode call = request(run, offerTools);
+        // A round that offers tools under a JSON format is not streamed: its text may be a draft the formatting call replaces.
+        Turn turn = call(run, call, run.events.streaming() && !(offerTools && run.responseFormat != null));
+        if (run.responseFormat != null && offerTools && turn.reply().toolCalls().isEmpty()) {
+            ObjectNode format = call.deepCopy();
+            format.remove(List.of("tools", "tool_choice", "parallel_tool_calls"));
+            format.set("messages", run.messages);
+            format.set("response_format", run.responseFormat);
+            turn = call(run, format, run.events.streaming());
         }
-        if (config.path("ranking_options").isObject()) {
-            mcpArgs.set("ranking_options", config.get("ranking_options")); // ranker, score_threshold, hybrid_search weights
-        }
-        String result = null;
-        String error = null;
-        ArrayNode results = Json.array();
-        if (query.isBlank()) {
-            error = "The file_search call had no query.";
-        } else {
-            try {
-                JsonNode structured = callMcp(mcp, "file_search", mcpArgs, b.clock()).path("structuredContent");
-                for (JsonNode hit : structured.path("results")) {
-                    results.addObject().put("file_id", hit.path("file_id").asText()).put("filename", hit.path("filename").asText())
-                            .put("score", hit.path("score").asDouble()).put("text", hit.path("text").asText())
-                            .set("attributes", hit.path("attributes"));
-                }
-                result = Json.string(Json.object().set("results", results));
-            } catch (McpToolClient.ToolCallFailed e) {
-                error = e.getMessage();
-            }
-        }
-        item.put("status", error == null ? "completed" : "failed");
-        if (b.req().include().contains("file_search_call.results") && error == null) {
-            item.set("results", results);
-        } else {
-            item.putNull("results");
-        }
-        recorded(item, log, round, "file_search", Json.string(mcpArgs), result, error, start);
-        item.set("_hits", results);
-        return item;
+        return turn;
     }
 
-    /** code_interpreter: the model's code run by python_exec in the sandbox → a code_interpreter_call item. */
-    private ObjectNode runCode(JsonNode call, Builtins b, int round, McpToolClient mcp, ToolExecutionLog log) {
-        JsonNode config = b.config().get("code_interpreter");
-        String itemId = Ids.next("ci");
-        long start = System.currentTimeMillis();
-        JsonNode args = arguments(call);
-        String code = args == null ? "" : args.path("code").asText("");
-        JsonNode container = config.path("container");
-        ObjectNode item = Json.object().put("id", itemId).put("type", "code_interpreter_call").put("code", code)
-                .put("container_id", container.isTextual() ? container.asText() : "cntr_sandbox");
-        String result = null;
-        String error = null;
-        String logs = "";
-        if (code.isBlank()) {
-            error = "The code_interpreter call had no code.";
-        } else {
-            try {
-                JsonNode run = callMcp(mcp, "python_exec", Json.object().put("code", code), b.clock()).path("structuredContent");
-                ObjectNode forModel = Json.object().put("status", run.path("status").asText())
-                        .put("stdout", run.path("stdout").asText("")).put("stderr", run.path("stderr").asText(""));
-                forModel.set("exit_code", run.path("exit_code"));
-                result = Json.string(forModel);
-                logs = run.path("stdout").asText("") + run.path("stderr").asText("");
-            } catch (McpToolClient.ToolCallFailed e) {
-                error = e.getMessage();
-            }
+    /** The chat completions request of this round. */
+    private ObjectNode request(Run run, boolean offerTools) {
+        CreateRequest req = run.req;
+        ObjectNode call = Json.object().put("model", req.model());
+        call.set("messages", run.messages);
+        if (offerTools) {
+            ArrayNode chatTools = call.putArray("tools");
+            run.offered.forEach(o -> chatTools.add(o.chatTool()));
+            call.set("tool_choice", run.toolChoice);
+            call.put("parallel_tool_calls", req.parallelToolCalls());
+        } else if (run.responseFormat != null) {
+            call.set("response_format", run.responseFormat);
         }
-        item.put("status", error == null ? "completed" : "failed");
-        if (b.req().include().contains("code_interpreter_call.outputs") && error == null) {
-            item.putArray("outputs").addObject().put("type", "logs").put("logs", logs);
-        } else {
-            item.putNull("outputs");
+        if (req.temperature() != null) {
+            call.put("temperature", req.temperature());
         }
-        return recorded(item, log, round, "python_exec", Json.string(Json.object().put("code", code)), result, error, start);
-    }
-
-    /** Tokens used by the model calls of one response, from each reply's usage. */
-    private static final class Tally {
-        long in;
-        long cached;
-        long out;
-
-        void add(JsonNode usage) {
-            in += usage.path("prompt_tokens").asLong();
-            out += usage.path("completion_tokens").asLong();
-            cached += usage.path("prompt_tokens_details").path("cached_tokens").asLong(0);
+        if (req.topP() != null) {
+            call.put("top_p", req.topP());
         }
-    }
-
-    /** A model reply, and the message item its streamed text went into (null when no text was streamed). */
-    private record Reply(JsonNode response, ObjectNode streamed) {
+        if (req.maxOutputTokens() != null) {
+            call.put("max_tokens", Math.max(1, req.maxOutputTokens() - run.usage.outputTokens()));
+        }
+        if (req.presencePenalty() != null) {
+            call.put("presence_penalty", req.presencePenalty());
+        }
+        if (req.frequencyPenalty() != null) {
+            call.put("frequency_penalty", req.frequencyPenalty());
+        }
+        if (req.user() != null) {
+            call.put("user", req.user());
+        }
+        return call;
     }
 
     /**
      * One model call, fitted to the context ({@link #fitting}); when streaming, its text is relayed
-     * as it arrives into a message item that starts at {@code outputIndex} with the first delta.
+     * as it arrives into a message item that starts with the first delta.
      */
-    private Reply callModel(ObjectNode call, boolean stream, CreateRequest req, ArrayNode messages, int[] dropped, String bearer,
-                            LoopEvents events, int outputIndex, RoundClock clock) {
+    private Turn call(Run run, ObjectNode call, boolean stream) {
         if (!stream) {
-            return new Reply(fitting(req, messages, dropped, () -> model.chat(call, bearer, events::onCancel, clock::model)), null);
+            ModelReply reply = fitting(run, () -> run.model.complete(call, new Model.Hooks(null, run.events::onCancel, run.clock::model)));
+            run.usage = run.usage.plus(reply.usage());
+            return new Turn(reply, null, call);
         }
+        int index = run.output.size();
         ObjectNode pending = messageItem("", "in_progress");
-        boolean[] started = new boolean[1];
-        JsonNode res = fitting(req, messages, dropped, () -> model.chatStream(call, bearer, delta -> {
-            if (!started[0]) {
-                started[0] = true;
-                events.messageStarted(outputIndex, pending);
+        String itemId = pending.get("id").asText();
+        StreamStart started = new StreamStart();
+        ModelReply reply = fitting(run, () -> run.model.complete(call, new Model.Hooks(delta -> {
+            if (!started.started) {
+                started.started = true;
+                run.events.messageStarted(index, pending);
             }
-            events.textDelta(outputIndex, pending.get("id").asText(), delta);
-        }, events::onCancel, clock::model));
-        return new Reply(res, started[0] ? pending : null);
+            run.events.textDelta(index, itemId, delta);
+        }, run.events::onCancel, run.clock::model)));
+        run.usage = run.usage.plus(reply.usage());
+        return new Turn(reply, started.started ? pending : null, call);
+    }
+
+    /** Whether a streamed call's message item was announced (set by the first delta). */
+    private static final class StreamStart {
+        boolean started;
     }
 
     /**
@@ -597,20 +240,20 @@ public final class ToolLoop {
      * context messages (never the system instructions, and a tool call together with its results)
      * and tries again. With {@code disabled} the refusal is the caller's 400, as OpenAI's is.
      */
-    private static JsonNode fitting(CreateRequest req, ArrayNode messages, int[] dropped, java.util.function.Supplier<JsonNode> call) {
+    private static ModelReply fitting(Run run, Supplier<ModelReply> call) {
         while (true) {
             try {
                 return call.get();
-            } catch (dev.loopline.common.errors.ApiException e) {
+            } catch (ApiException e) {
                 boolean overflow = e.status() == 400 && e.getMessage() != null && e.getMessage().contains("maximum context length");
-                if (!overflow || !"auto".equals(req.truncation())) {
+                if (!overflow || !"auto".equals(run.req.truncation())) {
                     throw e;
                 }
-                int n = dropOldest(messages);
+                int n = dropOldest(run.messages);
                 if (n == 0) {
                     throw e;
                 }
-                dropped[0] += n;
+                run.dropped += n;
             }
         }
     }
@@ -635,6 +278,201 @@ public final class ToolLoop {
         return removed;
     }
 
+    /** The answer ends the loop: a message item with its citations. */
+    private LoopResult answer(Run run, Turn turn, StopReason limit) {
+        ModelReply reply = turn.reply();
+        ObjectNode answer = finishMessage(turn.streamed(), reply.text(), reply.cutOff() ? "incomplete" : "completed");
+        ((ObjectNode) answer.path("content").get(0)).set("annotations", Citations.forAnswer(reply.text(), run.passages));
+        if (run.events.streaming() && turn.streamed() == null) {
+            run.events.messageStarted(run.output.size(), answer);
+        }
+        run.add(answer);
+        run.events.messageDone(run.output.size() - 1, answer);
+        return run.end(limit == null ? StopReason.ANSWERED : limit, reply.cutOff());
+    }
+
+    /** A round's calls by what happens to them. */
+    private record Sorted(List<ToolCall> hosted, List<ToolCall> approvals, List<ToolCall> functions) {
+    }
+
+    /**
+     * Keeps the text the model said before calling tools (when it was streamed, the client saw it),
+     * records the assistant's calls in the context, and sorts them. Hosted calls past
+     * {@code max_tool_calls} are not run; the model reads that they were not.
+     */
+    private Sorted sort(Run run, Turn turn) {
+        ModelReply reply = turn.reply();
+        if (turn.streamed() != null) {
+            ObjectNode said = finishMessage(turn.streamed(), reply.text(), "completed");
+            run.add(said);
+            run.events.messageDone(run.output.size() - 1, said);
+        }
+        ObjectNode assistant = run.messages.addObject().put("role", "assistant");
+        if (reply.text().isEmpty()) {
+            assistant.putNull("content");
+        } else {
+            assistant.put("content", reply.text());
+        }
+        ArrayNode calls = assistant.putArray("tool_calls");
+        List<ToolCall> hostedCalls = new ArrayList<>();
+        List<ToolCall> approvals = new ArrayList<>();
+        List<ToolCall> functions = new ArrayList<>();
+        for (ToolCall c : reply.toolCalls()) {
+            calls.addObject().put("id", c.id()).put("type", "function").putObject("function")
+                    .put("name", c.function()).put("arguments", c.arguments());
+            ToolBinding b = run.tools.forFunction(c.function());
+            (b == null ? functions : b.needsApproval(c.function()) ? approvals : hostedCalls).add(c);
+        }
+        if (run.req.maxToolCalls() != null) {
+            int room = Math.max(0, run.req.maxToolCalls() - run.hostedCalls);
+            while (hostedCalls.size() > room) {
+                ToolCall skipped = hostedCalls.removeLast();
+                run.messages.addObject().put("role", "tool").put("tool_call_id", skipped.id())
+                        .put("content", "Not run: the max_tool_calls limit of this response was reached.");
+            }
+        }
+        return new Sorted(hostedCalls, approvals, functions);
+    }
+
+    /**
+     * Runs a round's hosted calls, in parallel when the request allows it (the round then takes
+     * as long as its slowest call); results go to the model and items to the output in call order.
+     */
+    private void runHosted(Run run, int round, List<ToolCall> calls) {
+        if (calls.isEmpty()) {
+            return;
+        }
+        run.hostedCalls += calls.size();
+        run.ranTools = true;
+        RunContext ctx = run.runContext(round);
+        boolean parallel = run.req.parallelToolCalls() && calls.size() > 1;
+        List<ToolOutcome> outcomes = new ArrayList<>();
+        if (parallel) {
+            RequestContext.State requestContext = RequestContext.snapshot();
+            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<ToolOutcome>> futures = new ArrayList<>();
+                for (ToolCall c : calls) {
+                    futures.add(pool.submit(() -> RequestContext.callWith(requestContext, () -> runOne(run, c, ctx))));
+                }
+                for (Future<ToolOutcome> f : futures) {
+                    outcomes.add(f.get());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("tool execution was interrupted", e);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+            }
+        } else {
+            for (ToolCall c : calls) {
+                outcomes.add(runOne(run, c, ctx));
+            }
+        }
+        run.clock.toolsDone(parallel);
+        for (int i = 0; i < calls.size(); i++) {
+            ToolOutcome o = outcomes.get(i);
+            run.messages.addObject().put("role", "tool").put("tool_call_id", calls.get(i).id()).put("content", o.modelText());
+            run.passages.addAll(o.passages());
+            run.add(o.item());
+            run.events.toolItemDone(run.output.size() - 1, o.item());
+        }
+    }
+
+    /** One hosted call; its execution row is handed to the log as soon as it ends. */
+    private static ToolOutcome runOne(Run run, ToolCall call, RunContext ctx) {
+        ToolOutcome o = run.tools.forFunction(call.function()).run(call, ctx);
+        run.log.record(o.execution());
+        return o;
+    }
+
+    /**
+     * The response ends waiting for the client: approval requests for the remote calls that need
+     * them, then the client functions' {@code function_call} items (the client answers with
+     * {@code previous_response_id} and the outputs or approvals).
+     */
+    private LoopResult handBack(Run run, Sorted calls) {
+        for (ToolCall a : calls.approvals()) {
+            ObjectNode request = run.tools.forFunction(a.function()).approvalRequest(a);
+            run.add(request);
+            run.events.toolItemDone(run.output.size() - 1, request);
+        }
+        for (ToolCall f : calls.functions()) {
+            ObjectNode fc = Json.object().put("id", Ids.next("fc")).put("type", "function_call").put("status", "completed")
+                    .put("call_id", f.id()).put("name", f.function()).put("arguments", f.arguments());
+            run.add(fc);
+            run.events.toolItemDone(run.output.size() - 1, fc);
+        }
+        return run.end(calls.functions().isEmpty() ? StopReason.APPROVAL_REQUIRED : StopReason.FUNCTION_CALLS, false);
+    }
+
+    /** A forced tool ({@code required}, or a named tool) is forced for the first round only; then the model chooses. */
+    private static void nextToolChoice(Run run, int round) {
+        if (round == 0 && !run.toolChoice.isTextual() || "required".equals(run.toolChoice.asText())) {
+            run.toolChoice = TextNode.valueOf("auto");
+        }
+    }
+
+    /** One response's state while its loop runs. */
+    private final class Run {
+        final Model model;
+        final CreateRequest req;
+        final ArrayNode messages;
+        final ToolBindings tools;
+        final ToolExecutionLog log;
+        final LoopEvents events;
+        final long deadline;
+        final List<FunctionOffer> offered;
+        final ObjectNode responseFormat;
+        final ArrayNode output = Json.array();
+        final List<ToolOutcome.Passage> passages = new ArrayList<>();
+        final RoundClock clock = new RoundClock();
+        JsonNode toolChoice;
+        Usage usage = Usage.ZERO;
+        int hostedCalls;
+        int dropped;
+        long roundStart;
+        boolean ranTools;
+
+        Run(Model model, CreateRequest req, ArrayNode messages, ToolBindings tools, ToolExecutionLog log, LoopEvents events) {
+            this.model = model;
+            this.req = req;
+            this.messages = messages;
+            this.tools = tools;
+            this.log = log;
+            this.events = events;
+            this.deadline = System.nanoTime() + limits.deadline().toNanos();
+            this.offered = ToolOffers.offered(req, tools, hosted);
+            this.toolChoice = ToolOffers.chatToolChoice(req.toolChoice(), tools);
+            this.responseFormat = responseFormat(req.text().path("format"));
+        }
+
+        /** A new round: the previous one is timed when it ran hosted tools. */
+        void roundStarts() {
+            long now = System.nanoTime();
+            if (ranTools) {
+                rounds.round(now - roundStart, clock.overhead(now - roundStart));
+            }
+            roundStart = now;
+            ranTools = false;
+            clock.reset();
+        }
+
+        /** A hosted call may take the tool timeout, but not past the response's deadline. */
+        RunContext runContext(int round) {
+            long left = Math.max(Duration.ofMillis(100).toNanos(), deadline - System.nanoTime());
+            Duration timeout = left < limits.toolTimeout().toNanos() ? Duration.ofNanos(left) : limits.toolTimeout();
+            return new RunContext(round, req.include(), timeout, clock::tool);
+        }
+
+        void add(ObjectNode item) {
+            output.add(item);
+        }
+
+        LoopResult end(StopReason stop, boolean cutOff) {
+            return new LoopResult(output, usage, stop, cutOff, dropped);
+        }
+    }
+
     /** text.format as the chat API's response_format (null for plain text). */
     private static ObjectNode responseFormat(JsonNode format) {
         return switch (format.path("type").asText("text")) {
@@ -651,40 +489,6 @@ public final class ToolLoop {
             }
             default -> null;
         };
-    }
-
-    private static boolean allowedTool(JsonNode allowed, JsonNode tool) {
-        for (JsonNode ref : allowed) {
-            if (CreateRequest.sameTool(ref, tool)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static JsonNode chatToolChoice(JsonNode c, RemoteMcpServers remote) {
-        if (c.isTextual()) {
-            return c;
-        }
-        if (c.path("type").asText().equals("allowed_tools")) {
-            return Json.mapper().getNodeFactory().textNode(c.path("mode").asText("auto"));
-        }
-        if (c.path("type").asText().equals("mcp")) {
-            for (RemoteMcpServers.Offered o : remote.functions().values()) {
-                if (o.label().equals(c.path("server_label").asText()) && o.tool().equals(c.path("name").asText())) {
-                    ObjectNode named = Json.object().put("type", "function");
-                    named.putObject("function").put("name", o.function());
-                    return named;
-                }
-            }
-            return Json.mapper().getNodeFactory().textNode("required"); // the server's tools only (see allowed above)
-        }
-        String type = c.path("type").asText();
-        String name = type.equals("function") ? c.path("name").asText()
-                : type.equals("file_search") || type.equals("code_interpreter") ? type : "web_search";
-        ObjectNode named = Json.object().put("type", "function");
-        named.putObject("function").put("name", name);
-        return named;
     }
 
     /** The streamed message item completed with its final text, or a new item when nothing was streamed. */

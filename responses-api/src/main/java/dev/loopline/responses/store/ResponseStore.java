@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.db.Database;
 import dev.loopline.common.json.Json;
-import dev.loopline.responses.loop.ToolExecutionLog;
 import io.helidon.dbclient.DbTransaction;
 
 import java.util.List;

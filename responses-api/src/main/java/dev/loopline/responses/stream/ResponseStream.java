@@ -3,8 +3,13 @@ package dev.loopline.responses.stream;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.sse.SseWriter;
+import dev.loopline.responses.hosted.HostedTool;
+import dev.loopline.responses.hosted.HostedTools;
+import dev.loopline.responses.lifecycle.Ending;
 import dev.loopline.responses.loop.Cancellation;
 import dev.loopline.responses.loop.LoopEvents;
+
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A streamed response as OpenAI's Responses API streams it: {@code event: <type>} with a JSON
@@ -22,24 +27,27 @@ public final class ResponseStream implements LoopEvents {
     }
 
     private final Sink sink;
+    private final HostedTools tools;
     private final Cancellation cancellation;
     private final boolean disconnectCancels;
-    private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+    private final ReentrantLock lock = new ReentrantLock();
     private int sequence;
     private boolean clientGone;
 
     /** A foreground stream: the client's connection; its going away cancels the response. */
-    public ResponseStream(SseWriter sse) {
-        this((seq, type, json) -> sse.event(type, json), 0, new Cancellation(), true);
+    public ResponseStream(SseWriter sse, HostedTools tools) {
+        this((seq, type, json) -> sse.event(type, json), 0, new Cancellation(), true, tools);
     }
 
     /**
      * @param firstSequence     the sequence number of the first event sent here
      * @param cancellation      what cancels the work (and what the work registers its aborts with)
      * @param disconnectCancels whether a reader going away cancels the work (not for background responses)
+     * @param tools             the hosted tools, whose items' events they say
      */
-    public ResponseStream(Sink sink, int firstSequence, Cancellation cancellation, boolean disconnectCancels) {
+    public ResponseStream(Sink sink, int firstSequence, Cancellation cancellation, boolean disconnectCancels, HostedTools tools) {
         this.sink = sink;
+        this.tools = tools;
         this.sequence = firstSequence;
         this.cancellation = cancellation;
         this.disconnectCancels = disconnectCancels;
@@ -141,58 +149,59 @@ public final class ResponseStream implements LoopEvents {
     public void toolItemDone(int outputIndex, ObjectNode item) {
         String type = item.path("type").asText();
         String id = item.path("id").asText();
+        HostedTool tool = type.equals("function_call") ? null : tools.forItem(type).orElse(null);
         ObjectNode added = item.deepCopy();
-        if (added.has("status")) {
+        if (tool != null) {
+            tool.asAdded(added);
+        } else if (added.has("status")) {
             added.put("status", "in_progress");
-        }
-        switch (type) {
-            case "mcp_call" -> added.putNull("output").putNull("error");
-            case "mcp_list_tools" -> added.putArray("tools");
-            default -> {
-            }
         }
         ObjectNode a = Json.object().put("output_index", outputIndex);
         a.set("item", added);
         emit("response.output_item.added", a);
-        switch (type) {
-            case "function_call" -> {
-                emit("response.function_call_arguments.delta", Json.object().put("item_id", id).put("output_index", outputIndex)
-                        .put("delta", item.path("arguments").asText()));
-                emit("response.function_call_arguments.done", Json.object().put("item_id", id).put("output_index", outputIndex)
-                        .put("name", item.path("name").asText()).put("arguments", item.path("arguments").asText()));
-            }
-            case "web_search_call", "file_search_call" -> {
-                emit("response." + type + ".in_progress", Json.object().put("output_index", outputIndex).put("item_id", id));
-                emit("response." + type + ".searching", Json.object().put("output_index", outputIndex).put("item_id", id));
-                emit("response." + type + ".completed", Json.object().put("output_index", outputIndex).put("item_id", id));
-            }
-            case "code_interpreter_call" -> {
-                emit("response.code_interpreter_call.in_progress", Json.object().put("output_index", outputIndex).put("item_id", id));
-                emit("response.code_interpreter_call_code.done", Json.object().put("output_index", outputIndex).put("item_id", id)
-                        .put("code", item.path("code").asText()));
-                emit("response.code_interpreter_call.interpreting", Json.object().put("output_index", outputIndex).put("item_id", id));
-                emit("response.code_interpreter_call.completed", Json.object().put("output_index", outputIndex).put("item_id", id));
-            }
-            case "mcp_list_tools" -> {
-                emit("response.mcp_list_tools.in_progress", Json.object().put("output_index", outputIndex).put("item_id", id));
-                emit(item.path("error").isTextual() ? "response.mcp_list_tools.failed" : "response.mcp_list_tools.completed",
-                        Json.object().put("output_index", outputIndex).put("item_id", id));
-            }
-            case "mcp_call" -> {
-                emit("response.mcp_call_arguments.delta", Json.object().put("output_index", outputIndex).put("item_id", id)
-                        .put("delta", item.path("arguments").asText()));
-                emit("response.mcp_call_arguments.done", Json.object().put("output_index", outputIndex).put("item_id", id)
-                        .put("arguments", item.path("arguments").asText()));
-                emit("response.mcp_call.in_progress", Json.object().put("output_index", outputIndex).put("item_id", id));
-                emit(item.path("status").asText().equals("failed") ? "response.mcp_call.failed" : "response.mcp_call.completed",
-                        Json.object().put("output_index", outputIndex).put("item_id", id));
-            }
-            default -> {
-                // function_call handled above; mcp_approval_request has no events of its own
+        if (type.equals("function_call")) {
+            emit("response.function_call_arguments.delta", Json.object().put("item_id", id).put("output_index", outputIndex)
+                    .put("delta", item.path("arguments").asText()));
+            emit("response.function_call_arguments.done", Json.object().put("item_id", id).put("output_index", outputIndex)
+                    .put("name", item.path("name").asText()).put("arguments", item.path("arguments").asText()));
+        } else if (tool != null) {
+            for (HostedTool.ProgressEvent e : tool.progress(item)) {
+                ObjectNode body = Json.object().put("output_index", outputIndex).put("item_id", id);
+                body.setAll(e.fields());
+                emit(e.type(), body);
             }
         }
         ObjectNode b = Json.object().put("output_index", outputIndex);
         b.set("item", item.deepCopy());
         emit("response.output_item.done", b);
+    }
+
+    /**
+     * The stream's last events for how the response ended: {@code response.completed} (or
+     * {@code .incomplete}); an {@code error} event and {@code response.failed}; an {@code error}
+     * event alone for a request the model service refused (nothing was stored); nothing when cancelled.
+     */
+    public void ended(Ending ending) {
+        switch (ending) {
+            case Ending.Completed c -> response("incomplete".equals(c.response().path("status").asText()) ? "response.incomplete"
+                    : "response.completed", c.response());
+            case Ending.Failed f -> {
+                emit("error", f.error().toEvent());
+                response("response.failed", f.response());
+            }
+            case Ending.Rejected r -> {
+                ObjectNode error = Json.object().put("code", r.error().code() == null ? r.error().type() : r.error().code())
+                        .put("message", r.error().getMessage());
+                if (r.error().param() == null) {
+                    error.putNull("param");
+                } else {
+                    error.put("param", r.error().param());
+                }
+                emit("error", error);
+            }
+            case Ending.Cancelled c -> {
+                // the reader left, or a cancel request: nothing more to say
+            }
+        }
     }
 }

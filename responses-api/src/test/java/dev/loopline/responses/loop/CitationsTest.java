@@ -1,7 +1,6 @@
 package dev.loopline.responses.loop;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.loopline.common.json.Json;
+import dev.loopline.responses.hosted.ToolOutcome.Passage;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -9,14 +8,14 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class CitationsTest {
-    static JsonNode hit(String id, String name, String text) {
-        return Json.object().put("file_id", id).put("filename", name).put("text", text);
+    static Passage hit(String id, String name, String text) {
+        return new Passage(id, name, text);
     }
 
     @Test
     void onlyFilesTheAnswerActuallyRepeatsAreCitedOnceEach() {
         String answer = "According to the notes, the harbour master keeps the spare lens in shed seven.";
-        List<JsonNode> hits = List.of(
+        List<Passage> hits = List.of(
                 hit("file-a", "harbour.txt", "The harbour master keeps the spare lens in shed seven, behind the nets."),
                 hit("file-a", "harbour.txt", "The harbour master keeps the spare lens in shed seven (second chunk)."),
                 hit("file-b", "tides.txt", "Spring tides come with the new and the full moon."),

@@ -1,4 +1,4 @@
-package dev.loopline.responses.tools;
+package dev.loopline.responses.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;

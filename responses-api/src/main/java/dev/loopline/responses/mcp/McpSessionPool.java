@@ -1,4 +1,4 @@
-package dev.loopline.responses.tools;
+package dev.loopline.responses.mcp;
 
 import dev.loopline.common.auth.Principal;
 import okhttp3.OkHttpClient;

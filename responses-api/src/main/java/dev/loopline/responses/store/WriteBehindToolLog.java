@@ -1,4 +1,4 @@
-package dev.loopline.responses.loop;
+package dev.loopline.responses.store;
 
 import dev.loopline.common.http.RequestContext;
 

@@ -1,4 +1,4 @@
-package dev.loopline.responses.loop;
+package dev.loopline.responses.store;
 
 /**
  * Where the loop writes each tool execution as soon as it finishes (so none is lost if the response

@@ -1,4 +1,4 @@
-package dev.loopline.responses.tools;
+package dev.loopline.responses.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -6,8 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.net.AddressPolicy;
+import dev.loopline.common.net.CheckedSocketFactory;
+import okhttp3.ConnectionPool;
 import okhttp3.OkHttpClient;
 
+import java.net.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,6 +19,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * The remote MCP servers of one response ({@code tools: [{"type": "mcp", …}]}): their tools as
@@ -35,7 +43,7 @@ import java.util.Set;
  * </ul>
  */
 public final class RemoteMcpServers implements AutoCloseable {
-    private static final java.util.regex.Pattern FUNCTION_NAME = java.util.regex.Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+    private static final Pattern FUNCTION_NAME = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
     /** The largest answer read from a remote server (a tool list or a result); what the model sees is trimmed further. */
     static final long MAX_ANSWER_BYTES = 8L * 1024 * 1024;
 
@@ -43,7 +51,7 @@ public final class RemoteMcpServers implements AutoCloseable {
     public record Offered(String function, String label, String tool, JsonNode definition) {
     }
 
-    private record Server(String label, JsonNode config, McpToolClient client, ArrayNode tools, boolean listedBefore, String listError) {
+    private record Server(String label, JsonNode config, McpServer client, ArrayNode tools, boolean listedBefore, String listError) {
     }
 
     private final Map<String, Server> servers = new LinkedHashMap<>();
@@ -55,17 +63,16 @@ public final class RemoteMcpServers implements AutoCloseable {
     public static final RemoteMcpServers NONE = new RemoteMcpServers();
 
     /**
-     * Lists (or recalls) the tools of every {@code mcp} tool in the request.
+     * Lists (or recalls) the tools of the request's {@code mcp} tools.
      *
-     * @param context   the earlier items and the input, searched for earlier {@code mcp_list_tools}
-     * @param taken     function names the model already has (functions, built-ins)
+     * @param entries  the request's {@code mcp} tool entries, in request order
+     * @param context  the earlier items and the input, searched for earlier {@code mcp_list_tools}
+     * @param taken    function names the model already has (functions, built-ins)
+     * @param connect  a client for one entry (its URL, headers and credentials)
      */
-    public static RemoteMcpServers open(ArrayNode requestTools, List<JsonNode> context, Set<String> taken, OkHttpClient http) {
-        boolean any = false;
-        for (JsonNode t : requestTools) {
-            any |= "mcp".equals(t.path("type").asText());
-        }
-        if (!any) {
+    public static RemoteMcpServers open(List<JsonNode> entries, List<JsonNode> context, Set<String> taken,
+                                        Function<JsonNode, McpServer> connect) {
+        if (entries.isEmpty()) {
             return NONE; // most responses: no context scan, no listing threads
         }
         RemoteMcpServers r = new RemoteMcpServers();
@@ -76,27 +83,24 @@ public final class RemoteMcpServers implements AutoCloseable {
             }
         }
         // Servers not listed earlier in the conversation are listed all at once, not one after another.
-        Map<String, java.util.concurrent.Future<Listing>> listings = new HashMap<>();
-        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-            for (JsonNode t : requestTools) {
-                if ("mcp".equals(t.path("type").asText()) && !listed.containsKey(t.path("server_label").asText())) {
-                    McpToolClient client = client(t, http);
+        Map<String, Future<Listing>> listings = new HashMap<>();
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (JsonNode t : entries) {
+                if (!listed.containsKey(t.path("server_label").asText())) {
+                    McpServer client = connect.apply(t);
                     listings.put(t.path("server_label").asText(), threads.submit(() -> list(client)));
                 }
             }
         }
-        for (JsonNode t : requestTools) {
-            if (!"mcp".equals(t.path("type").asText())) {
-                continue;
-            }
+        for (JsonNode t : entries) {
             String label = t.path("server_label").asText();
             JsonNode before = listed.get(label);
             ArrayNode tools = Json.array();
             String error = null;
-            McpToolClient client;
+            McpServer client;
             if (before != null) {
                 before.forEach(tools::add);
-                client = client(t, http);
+                client = connect.apply(t);
             } else {
                 Listing l;
                 try {
@@ -104,7 +108,7 @@ public final class RemoteMcpServers implements AutoCloseable {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new IllegalStateException("listing the tools of MCP server '" + label + "' was interrupted", e);
-                } catch (java.util.concurrent.ExecutionException e) {
+                } catch (ExecutionException e) {
                     throw new IllegalStateException("listing the tools of MCP server '" + label + "' failed", e.getCause());
                 }
                 client = l.client();
@@ -139,23 +143,26 @@ public final class RemoteMcpServers implements AutoCloseable {
     }
 
     /** A server's tools as the mcp_list_tools item shows them, or the error that listing them ended in. */
-    private record Listing(McpToolClient client, ArrayNode tools, String error) {
+    private record Listing(McpServer client, ArrayNode tools, String error) {
     }
 
-    private static McpToolClient client(JsonNode t, OkHttpClient http) {
-        Map<String, String> headers = new LinkedHashMap<>();
-        t.path("headers").fields().forEachRemaining(e -> headers.put(e.getKey(), e.getValue().asText()));
-        if (t.path("authorization").isTextual()) {
-            headers.put("Authorization", "Bearer " + t.get("authorization").asText());
-        }
-        return new McpToolClient(http, t.path("server_url").asText(), headers, "MCP server '" + t.path("server_label").asText() + "'",
-                MAX_ANSWER_BYTES);
+    /** Connects to a request entry's server with its own headers and credentials, over the remote-server client ({@link #httpClient}). */
+    public static Function<JsonNode, McpServer> connector(OkHttpClient http) {
+        return t -> {
+            Map<String, String> headers = new LinkedHashMap<>();
+            t.path("headers").fields().forEachRemaining(e -> headers.put(e.getKey(), e.getValue().asText()));
+            if (t.path("authorization").isTextual()) {
+                headers.put("Authorization", "Bearer " + t.get("authorization").asText());
+            }
+            return new McpToolClient(http, t.path("server_url").asText(), headers, "MCP server '" + t.path("server_label").asText() + "'",
+                    MAX_ANSWER_BYTES);
+        };
     }
 
     /** At most {@link #MAX_TOOLS} tools are kept from one server: more would swamp the model's context. */
     static final int MAX_TOOLS = 128;
 
-    private static Listing list(McpToolClient client) {
+    private static Listing list(McpServer client) {
         ArrayNode tools = Json.array();
         try {
             for (JsonNode def : client.listTools()) {
@@ -183,8 +190,8 @@ public final class RemoteMcpServers implements AutoCloseable {
         OkHttpClient.Builder b = base.newBuilder();
         b.interceptors().clear();
         b.networkInterceptors().clear();
-        return b.connectionPool(new okhttp3.ConnectionPool()).proxy(java.net.Proxy.NO_PROXY).followRedirects(false)
-                .followSslRedirects(false).socketFactory(new dev.loopline.common.net.CheckedSocketFactory(policy)).connectTimeout(Duration.ofSeconds(10))
+        return b.connectionPool(new ConnectionPool()).proxy(Proxy.NO_PROXY).followRedirects(false)
+                .followSslRedirects(false).socketFactory(new CheckedSocketFactory(policy)).connectTimeout(Duration.ofSeconds(10))
                 .readTimeout(toolTimeout).callTimeout(toolTimeout).cache(null).build();
     }
 

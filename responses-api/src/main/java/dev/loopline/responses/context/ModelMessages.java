@@ -1,10 +1,13 @@
-package dev.loopline.responses.loop;
+package dev.loopline.responses.context;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
+import dev.loopline.responses.hosted.HostedTool;
+import dev.loopline.responses.hosted.HostedTools;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -15,23 +18,23 @@ import java.util.function.Function;
 /**
  * Builds the chat messages for the model from Responses items: the instructions as a system
  * message, then every earlier item of the conversation (messages, function calls and their
- * outputs, built-in tool calls replayed with what they returned), then the new input.
+ * outputs, hosted tool calls replayed with what they returned), then the new input. A hosted
+ * tool's item is replayed as its {@link HostedTool} says; remote MCP items follow the approval
+ * protocol (a request, its answer, the call that ran after it).
  */
-public final class Context {
-    private Context() {
+public final class ModelMessages {
+    private final HostedTools tools;
+
+    public ModelMessages(HostedTools tools) {
+        this.tools = tools;
     }
 
     /**
-     * @param toolOutcome what a stored built-in tool call returned, by item id
+     * @param toolOutcome what a stored hosted tool call returned, by item id
+     * @param parts       turns message content (images, files) into what the model takes
      */
-    public static ArrayNode messages(String instructions, List<JsonNode> history, ArrayNode input,
-                                     Function<String, String> toolOutcome) {
-        return messages(instructions, history, input, toolOutcome, InputParts.TEXT_ONLY);
-    }
-
-    /** @param parts turns message content (images, files) into what the model takes */
-    public static ArrayNode messages(String instructions, List<JsonNode> history, ArrayNode input,
-                                     Function<String, String> toolOutcome, InputParts parts) {
+    public ModelContext build(String instructions, List<JsonNode> history, ArrayNode input, Function<String, String> toolOutcome,
+                              InputParts parts) {
         ArrayNode messages = Json.array();
         if (instructions != null && !instructions.isBlank()) {
             messages.addObject().put("role", "system").put("content", instructions);
@@ -39,20 +42,15 @@ public final class Context {
         Approvals approvals = new Approvals();
         history.forEach(approvals::note);
         input.forEach(approvals::note);
+        List<ModelContext.PendingApproval> pending = new ArrayList<>();
         for (JsonNode item : history) {
-            add(messages, item, toolOutcome, approvals, parts, null);
+            add(messages, item, toolOutcome, approvals, parts, null, pending);
         }
         for (int i = 0; i < input.size(); i++) {
-            add(messages, input.get(i), toolOutcome, approvals, parts, "input[" + i + "]");
+            add(messages, input.get(i), toolOutcome, approvals, parts, "input[" + i + "]", pending);
         }
-        return messages;
+        return new ModelContext(messages, pending);
     }
-
-    /**
-     * The field that marks an approved MCP call not run yet: the tool message holding it waits, in
-     * its place in the context, for the loop to run the call ({@link ToolLoop}) and fill it in.
-     */
-    public static final String PENDING_APPROVAL = "_pending_approval";
 
     /** MCP approval requests, their answers, and the calls that ran after an approval, across the context. */
     private static final class Approvals {
@@ -75,9 +73,17 @@ public final class Context {
         }
     }
 
-    private static void add(ArrayNode messages, JsonNode item, Function<String, String> toolOutcome, Approvals approvals,
-                            InputParts parts, String where) {
-        switch (item.path("type").asText("message")) {
+    private void add(ArrayNode messages, JsonNode item, Function<String, String> toolOutcome, Approvals approvals,
+                     InputParts parts, String where, List<ModelContext.PendingApproval> pending) {
+        String type = item.path("type").asText("message");
+        HostedTool.Replay replay = tools.forItem(type).map(t -> t.replay(item)).orElse(null);
+        if (replay != null) {
+            String id = item.path("id").asText();
+            toolCall(messages, id, replay.function(), replay.arguments());
+            messages.addObject().put("role", "tool").put("tool_call_id", id).put("content", toolOutcome.apply(id));
+            return;
+        }
+        switch (type) {
             case "message" -> {
                 String role = item.path("role").asText();
                 messages.addObject().put("role", role.equals("developer") ? "system" : role).set("content", parts.content(item, where));
@@ -88,21 +94,6 @@ public final class Context {
                 JsonNode out = item.path("output");
                 messages.addObject().put("role", "tool").put("tool_call_id", item.path("call_id").asText())
                         .put("content", out.isTextual() ? out.asText() : out.toString());
-            }
-            case "web_search_call" -> {
-                String id = item.path("id").asText();
-                toolCall(messages, id, "web_search", Json.string(Json.object().put("query", item.path("action").path("query").asText(""))));
-                messages.addObject().put("role", "tool").put("tool_call_id", id).put("content", toolOutcome.apply(id));
-            }
-            case "file_search_call" -> {
-                String id = item.path("id").asText();
-                toolCall(messages, id, "file_search", Json.string(Json.object().put("query", item.path("queries").path(0).asText(""))));
-                messages.addObject().put("role", "tool").put("tool_call_id", id).put("content", toolOutcome.apply(id));
-            }
-            case "code_interpreter_call" -> {
-                String id = item.path("id").asText();
-                toolCall(messages, id, "code_interpreter", Json.string(Json.object().put("code", item.path("code").asText(""))));
-                messages.addObject().put("role", "tool").put("tool_call_id", id).put("content", toolOutcome.apply(id));
             }
             case "mcp_call" -> {
                 String id = item.path("id").asText();
@@ -129,8 +120,8 @@ public final class Context {
                     messages.addObject().put("role", "tool").put("tool_call_id", requestId)
                             .put("content", "Not run: the user declined this call." + reason);
                 } else if (!approvals.ran.contains(requestId) && approvals.requests.containsKey(requestId)) {
-                    ObjectNode pending = messages.addObject().put("role", "tool").put("tool_call_id", requestId).put("content", "");
-                    pending.set(PENDING_APPROVAL, approvals.requests.get(requestId));
+                    ObjectNode waiting = messages.addObject().put("role", "tool").put("tool_call_id", requestId).put("content", "");
+                    pending.add(new ModelContext.PendingApproval(waiting, approvals.requests.get(requestId)));
                 }
             }
             default -> {
@@ -138,7 +129,6 @@ public final class Context {
             }
         }
     }
-
     /** Consecutive calls share one assistant message, as the model emitted them. */
     private static void toolCall(ArrayNode messages, String id, String name, String arguments) {
         ObjectNode last = messages.isEmpty() ? null : (ObjectNode) messages.get(messages.size() - 1);

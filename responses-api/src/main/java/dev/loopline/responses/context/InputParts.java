@@ -1,11 +1,11 @@
-package dev.loopline.responses.loop;
+package dev.loopline.responses.context;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.json.Json;
-import dev.loopline.vectorstore.parse.DocumentParser;
+import dev.loopline.responses.loop.ToolResults;
 
 import java.util.Base64;
 import java.util.HashMap;
@@ -16,20 +16,42 @@ import java.util.Map;
  * an {@code image_url} part (an uploaded file by {@code file_id} as a data: URL), which a
  * multimodal model reads and any other model refuses (its 400 is the caller's). {@code input_file}
  * becomes text: the file (by {@code file_id}, or {@code file_data}) parsed as file_search parses
- * uploads (PDF, HTML, Markdown, CSV, JSON, text, code), headed by its name and trimmed by the
- * tool-result rule ({@link ToolResults}). A content that is all text stays a plain string.
+ * uploads (PDF, HTML, Markdown, CSV, JSON, text, code; the vector store does the parsing), headed
+ * by its name and trimmed by the tool-result rule ({@link ToolResults}). A content that is all text
+ * stays a plain string.
  */
 public final class InputParts {
-    /** Reads an uploaded file of the caller's tenant; null when there is none with that id. */
+    /** The caller's files (the Files API and the vector store's document text, as the caller). */
     public interface Files {
-        Fetched fetch(String fileId);
+        /** An uploaded file of the caller's tenant with at most {@code maxBytes + 1} of its bytes; null when there is none. */
+        Fetched fetch(String fileId, long maxBytes);
+
+        /**
+         * The text of a document: {@code {"file_id", "max_bytes"}} or {@code {"filename", "file_data"}}.
+         */
+        DocumentText text(ObjectNode request);
     }
 
     public record Fetched(String filename, String contentType, byte[] bytes) {
     }
 
+    /** A document's text, or why there is none. */
+    public record DocumentText(Outcome outcome, String filename, String text, String message, String param) {
+        public enum Outcome { READ, NOT_FOUND, TOO_LARGE, UNREADABLE }
+    }
+
     /** Text only: for contexts without file access (tests, stores of text). */
-    public static final InputParts TEXT_ONLY = new InputParts(id -> null, 0, 0);
+    public static final InputParts TEXT_ONLY = new InputParts(new Files() {
+        @Override
+        public Fetched fetch(String fileId, long maxBytes) {
+            return null;
+        }
+
+        @Override
+        public DocumentText text(ObjectNode request) {
+            return new DocumentText(DocumentText.Outcome.UNREADABLE, null, null, "files cannot be read here", null);
+        }
+    }, 0, 0);
 
     private final Files files;
     private final long maxImageBytes;
@@ -82,7 +104,7 @@ public final class InputParts {
     }
 
     private Fetched fetch(String fileId) {
-        return fetched.computeIfAbsent(fileId, files::fetch);
+        return fetched.computeIfAbsent(fileId, id -> files.fetch(id, maxImageBytes));
     }
 
     private String imageDataUrl(String fileId, String at) {
@@ -104,44 +126,38 @@ public final class InputParts {
     }
 
     private String fileText(JsonNode part, String at) {
-        String name;
-        String contentType = null;
-        byte[] bytes;
+        ObjectNode ask = Json.object();
         if (part.path("file_id").isTextual()) {
-            Fetched f = fetch(part.get("file_id").asText());
-            if (f == null) {
-                return "[" + missing(at, part.get("file_id").asText(), "file_id") + "]";
+            ask.put("file_id", part.get("file_id").asText());
+            if (at != null) {
+                ask.put("max_bytes", maxImageBytes);
             }
-            if (f.bytes().length > maxImageBytes && at != null) {
-                throw ApiException.badRequest(at + ".file_id", "File '" + part.get("file_id").asText() + "' is larger than "
-                        + maxImageBytes + " bytes, the most a message may carry.");
-            }
-            name = f.filename();
-            contentType = f.contentType();
-            bytes = f.bytes();
         } else {
-            name = part.path("filename").asText();
-            String data = part.path("file_data").asText();
-            if (data.startsWith("data:")) {
-                int comma = data.indexOf(',');
-                contentType = comma > 5 ? data.substring(5, comma).replace(";base64", "") : null;
-                data = comma < 0 ? "" : data.substring(comma + 1);
-            }
-            try {
-                bytes = Base64.getMimeDecoder().decode(data);
-            } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest(at == null ? "input" : at + ".file_data", "'file_data' is not valid base64.");
-            }
+            ask.put("filename", part.path("filename").asText()).put("file_data", part.path("file_data").asText());
         }
-        try {
-            String body = DocumentParser.parse(name, contentType, bytes);
-            return ToolResults.trim("File: " + name + "\n\n" + body, maxFileChars);
-        } catch (DocumentParser.UnsupportedFile | DocumentParser.InvalidFile e) {
-            if (at == null) {
-                return "[file " + name + " could not be read: " + e.getMessage() + "]";
+        DocumentText t = files.text(ask);
+        return switch (t.outcome()) {
+            case READ -> ToolResults.trim("File: " + t.filename() + "\n\n" + t.text(), maxFileChars);
+            case NOT_FOUND -> "[" + missing(at, part.path("file_id").asText(), "file_id") + "]";
+            case TOO_LARGE -> {
+                if (at == null) {
+                    yield "[file too large to read: " + t.message() + "]";
+                }
+                throw part.path("file_id").isTextual()
+                        ? ApiException.badRequest(at + ".file_id", "File '" + part.get("file_id").asText() + "' is larger than "
+                        + maxImageBytes + " bytes, the most a message may carry.")
+                        : ApiException.badRequest(at + ".file_data", t.message());
             }
-            throw ApiException.badRequest(at, "File '" + name + "' cannot be read: " + e.getMessage(), "invalid_file");
-        }
+            case UNREADABLE -> {
+                if (at == null) {
+                    yield "[" + t.message() + "]";
+                }
+                if ("file_data".equals(t.param())) {
+                    throw ApiException.badRequest(at + ".file_data", t.message());
+                }
+                throw ApiException.badRequest(at, t.message(), "invalid_file");
+            }
+        };
     }
 
     private static String missing(String at, String fileId, String field) {

@@ -1,4 +1,4 @@
-package dev.loopline.responses.tools;
+package dev.loopline.responses.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -11,14 +11,19 @@ import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
+import okhttp3.ResponseBody;
 import okio.BufferedSource;
 
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 
 /**
  * An MCP client over Streamable HTTP, for loopline's own mcp-tools and for the remote MCP servers
@@ -28,7 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * none are expected) are refused with "method not found" so the server never waits on us.
  * Calls in flight can be cancelled ({@link #cancelAll}), which closes their connections.
  */
-public final class McpToolClient implements AutoCloseable {
+public final class McpToolClient implements McpServer {
     private static final MediaType JSON = MediaType.get("application/json");
     /** The newest protocol version we speak; the server's answer to initialize decides the session's. */
     private static final String VERSION = "2025-11-25";
@@ -41,7 +46,7 @@ public final class McpToolClient implements AutoCloseable {
     /** Calls in flight → the JSON-RPC id of their request (0 for notifications and responses). */
     private final Map<Call, Long> inFlight = new ConcurrentHashMap<>();
     private volatile boolean cancelled;
-    private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+    private final ReentrantLock lock = new ReentrantLock();
     private String session;
     private String protocolVersion = VERSION;
     private boolean opened;
@@ -125,6 +130,7 @@ public final class McpToolClient implements AutoCloseable {
     }
 
     /** Every tool the server offers (tools/list, following cursors; at most 50 pages). */
+    @Override
     public ArrayNode listTools() throws ToolCallFailed {
         ArrayNode all = Json.array();
         String cursor = null;
@@ -141,23 +147,14 @@ public final class McpToolClient implements AutoCloseable {
         return all;
     }
 
-    /** The tool definition for a name, from tools/list. */
-    public JsonNode tool(String toolName) throws ToolCallFailed {
-        for (JsonNode t : listTools()) {
-            if (t.path("name").asText().equals(toolName)) {
-                return t;
-            }
-        }
-        throw new ToolCallFailed(name + " offers no tool named " + toolName);
-    }
-
     /**
      * tools/call with a whole-call timeout; returns the CallToolResult (which may have isError).
      *
      * @param toolNanos when not null, told how long the tool itself ran, if the server says so
      *                  ({@code Server-Timing: tool}, as loopline's mcp-tools does)
      */
-    public JsonNode callTool(String toolName, JsonNode arguments, Duration timeout, java.util.function.LongConsumer toolNanos)
+    @Override
+    public JsonNode callTool(String toolName, JsonNode arguments, Duration timeout, LongConsumer toolNanos)
             throws ToolCallFailed {
         ObjectNode params = Json.object().put("name", toolName);
         params.set("arguments", arguments);
@@ -169,6 +166,7 @@ public final class McpToolClient implements AutoCloseable {
      * told with {@code notifications/cancelled} (so it stops the tool, e.g. kills a sandboxed
      * process), then the connection is closed.
      */
+    @Override
     public void cancelAll() {
         cancelled = true;
         inFlight.forEach((call, requestId) -> {
@@ -189,7 +187,7 @@ public final class McpToolClient implements AutoCloseable {
         });
     }
 
-    private JsonNode call(String method, ObjectNode params, OkHttpClient client, java.util.function.LongConsumer toolNanos)
+    private JsonNode call(String method, ObjectNode params, OkHttpClient client, LongConsumer toolNanos)
             throws ToolCallFailed {
         open();
         ObjectNode req = request(method, params);
@@ -210,7 +208,7 @@ public final class McpToolClient implements AutoCloseable {
                 }
             }
             return result(res, req, toolNanos);
-        } catch (java.io.InterruptedIOException e) {
+        } catch (InterruptedIOException e) {
             broken = true;
             throw new ToolCallFailed(cancelled ? "the response was cancelled" : "the tool timed out");
         } catch (IOException e) {
@@ -219,7 +217,7 @@ public final class McpToolClient implements AutoCloseable {
         }
     }
 
-    private JsonNode result(Response res, ObjectNode req, java.util.function.LongConsumer toolNanos) throws IOException, ToolCallFailed {
+    private JsonNode result(Response res, ObjectNode req, LongConsumer toolNanos) throws IOException, ToolCallFailed {
         long ran = toolNanos == null ? -1 : ServerTiming.parseNanos(res.header(ServerTiming.HEADER), "tool");
         if (ran >= 0) {
             toolNanos.accept(ran);
@@ -261,7 +259,7 @@ public final class McpToolClient implements AutoCloseable {
             String line;
             try {
                 line = source.readUtf8LineStrict(budget);
-            } catch (java.io.EOFException e) {
+            } catch (EOFException e) {
                 if (source.exhausted()) {
                     throw new ToolCallFailed(name + " closed the stream without answering");
                 }
@@ -316,7 +314,7 @@ public final class McpToolClient implements AutoCloseable {
 
     private Response post(ObjectNode body, OkHttpClient client) throws IOException {
         if (cancelled) {
-            throw new java.io.InterruptedIOException("cancelled");
+            throw new InterruptedIOException("cancelled");
         }
         Request.Builder b = new Request.Builder().url(url).post(RequestBody.create(Json.bytes(body), JSON))
                 .header("Accept", "application/json, text/event-stream").header("MCP-Protocol-Version", protocolVersion);
@@ -334,7 +332,7 @@ public final class McpToolClient implements AutoCloseable {
             throw e;
         }
         // Tracked until its body is closed: an SSE answer can take as long as the tool runs.
-        return res.newBuilder().body(new okhttp3.ResponseBody() {
+        return res.newBuilder().body(new ResponseBody() {
             @Override
             public MediaType contentType() {
                 return res.body().contentType();

@@ -1,0 +1,157 @@
+package dev.loopline.responses.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.errors.ApiException;
+import dev.loopline.common.http.ServerTiming;
+import dev.loopline.common.json.Json;
+import dev.loopline.responses.api.Usage;
+import dev.loopline.responses.hosted.ToolCall;
+import dev.loopline.responses.loop.Model;
+import dev.loopline.responses.loop.ModelFailure;
+import dev.loopline.responses.loop.ModelReply;
+import okhttp3.Call;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okio.BufferedSource;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/**
+ * The {@link Model} over llm-proxy's {@code /v1/chat/completions}, as the caller: the caller's
+ * bearer goes along, so llm-proxy applies the caller's limits and records the caller's usage.
+ * Streamed calls are assembled chunk by chunk into the same {@link ModelReply} a plain call gives.
+ */
+public final class ChatCompletionsClient {
+    private static final MediaType JSON = MediaType.get("application/json");
+    private final OkHttpClient http;
+    private final Supplier<String> proxyUrl;
+
+    /** @param proxyUrl asked per call: in the all-in-one server it is this process's own port, known only once it listens */
+    public ChatCompletionsClient(OkHttpClient http, Supplier<String> proxyUrl) {
+        this.http = http;
+        this.proxyUrl = proxyUrl;
+    }
+
+    /** The model, called with this credential (the request's, or a background job's delegation token). */
+    public Model forCaller(String bearer) {
+        return (request, hooks) -> complete(request, hooks, bearer);
+    }
+
+    private ModelReply complete(ObjectNode request, Model.Hooks hooks, String bearer) {
+        ObjectNode body = request;
+        Request.Builder b = new Request.Builder().url(proxyUrl.get() + "/v1/chat/completions").header("Authorization", bearer);
+        if (hooks.streamed()) {
+            body = request.deepCopy().put("stream", true);
+            body.putObject("stream_options").put("include_usage", true);
+            b.header("Accept", "text/event-stream");
+        }
+        Call upstream = http.newCall(b.post(RequestBody.create(Json.bytes(body), JSON)).build());
+        hooks.onCancel().accept(upstream::cancel);
+        try (Response res = upstream.execute()) {
+            if (res.code() >= 400) {
+                throw refusal(res);
+            }
+            long upstreamNanos = ServerTiming.parseNanos(res.header(ServerTiming.HEADER), "upstream");
+            if (!hooks.streamed()) {
+                if (upstreamNanos >= 0) {
+                    hooks.modelNanos().accept(upstreamNanos);
+                }
+                return reply(Json.mapper().readTree(res.body().bytes()));
+            }
+            long began = System.nanoTime();
+            ModelReply reply = assemble(res.body().source(), hooks);
+            if (upstreamNanos >= 0) {
+                // The rest of the stream is paced by the model: its time too.
+                hooks.modelNanos().accept(upstreamNanos + System.nanoTime() - began);
+            }
+            return reply;
+        } catch (InterruptedIOException e) {
+            throw new ModelFailure(upstream.isCanceled() ? "The response was cancelled." : "The model call timed out.", !upstream.isCanceled());
+        } catch (IOException e) {
+            throw new ModelFailure(upstream.isCanceled() ? "The response was cancelled." : "The model service could not be reached.", false);
+        }
+    }
+
+    /** A 4xx is the caller's error as llm-proxy (or the model server) put it; a 5xx is the model failing. */
+    private static RuntimeException refusal(Response res) throws IOException {
+        byte[] body = res.body().bytes();
+        if (res.code() >= 500) {
+            return new ModelFailure("The model call failed (HTTP " + res.code() + ").", res.code() == 504);
+        }
+        JsonNode e = Json.mapper().readTree(body).path("error");
+        return new ApiException(res.code(), e.path("type").asText("invalid_request_error"), e.path("message").asText("The model call was rejected."),
+                e.path("param").isTextual() ? e.path("param").asText() : null, e.path("code").isTextual() ? e.path("code").asText() : null);
+    }
+
+    /** A chat completion's first choice as a reply. */
+    static ModelReply reply(JsonNode completion) {
+        JsonNode choice = completion.path("choices").path(0);
+        JsonNode msg = choice.path("message");
+        List<ToolCall> calls = new ArrayList<>();
+        for (JsonNode tc : msg.path("tool_calls")) {
+            calls.add(new ToolCall(tc.path("id").asText(), tc.path("function").path("name").asText(),
+                    tc.path("function").path("arguments").asText("{}")));
+        }
+        return new ModelReply(msg.path("content").isTextual() ? msg.get("content").asText() : "", calls,
+                choice.path("finish_reason").asText("stop"), usage(completion.path("usage")));
+    }
+
+    static Usage usage(JsonNode u) {
+        return new Usage(u.path("prompt_tokens").asLong(), u.path("prompt_tokens_details").path("cached_tokens").asLong(0),
+                u.path("completion_tokens").asLong(), 0);
+    }
+
+    /** Reads a chat completion stream to its end: text deltas to {@code onText}, tool calls assembled by index. */
+    private static ModelReply assemble(BufferedSource in, Model.Hooks hooks) throws IOException {
+        StringBuilder content = new StringBuilder();
+        Map<Integer, String[]> calls = new TreeMap<>(); // index → id, name, arguments
+        String finish = null;
+        JsonNode usage = Json.object();
+        for (String line; (line = in.readUtf8Line()) != null; ) {
+            if (!line.startsWith("data:")) {
+                continue;
+            }
+            String data = line.substring(5).trim();
+            if (data.equals("[DONE]")) {
+                break;
+            }
+            JsonNode chunk = Json.mapper().readTree(data);
+            if (chunk.has("error")) {
+                throw new ModelFailure("The model stream failed: " + chunk.path("error").path("message").asText(), false);
+            }
+            if (chunk.path("usage").isObject()) {
+                usage = chunk.get("usage");
+            }
+            JsonNode choice = chunk.path("choices").path(0);
+            JsonNode delta = choice.path("delta");
+            if (delta.path("content").isTextual() && !delta.get("content").asText().isEmpty()) {
+                content.append(delta.get("content").asText());
+                hooks.onText().accept(delta.get("content").asText());
+            }
+            for (JsonNode tc : delta.path("tool_calls")) {
+                String[] call = calls.computeIfAbsent(tc.path("index").asInt(0), i -> new String[]{"", "", ""});
+                if (tc.path("id").isTextual()) {
+                    call[0] = tc.get("id").asText();
+                }
+                call[1] += tc.path("function").path("name").asText("");
+                call[2] += tc.path("function").path("arguments").asText("");
+            }
+            if (choice.path("finish_reason").isTextual()) {
+                finish = choice.get("finish_reason").asText();
+            }
+        }
+        List<ToolCall> toolCalls = new ArrayList<>();
+        calls.values().forEach(c -> toolCalls.add(new ToolCall(c[0], c[1], c[2].isEmpty() ? "{}" : c[2])));
+        return new ModelReply(content.toString(), toolCalls, finish == null ? "stop" : finish, usage(usage));
+    }
+}
