@@ -7,10 +7,6 @@ import dev.loopline.common.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -23,20 +19,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * vllm-sim (answer quoting the result).
  */
 class BuiltinToolsEndToEndTest {
-    static final String KEY = EndToEndTest.KEY;
+    static final String KEY = TestApp.KEY;
 
     @Test
     void fileSearchAndCodeInterpreterRunServerSide(@TempDir Path dir) throws Exception {
-        Map<String, String> env = EndToEndTest.env(dir, "LOOPLINE_SANDBOX_POOL", "1");
+        Map<String, String> env = TestApp.env(dir, "LOOPLINE_SANDBOX_POOL", "1");
         try (Main.Running app = Main.start(Settings.of(env), null)) {
             String base = "http://127.0.0.1:" + app.port();
-            String file = upload(base, "harbour.txt", "The harbour master keeps the spare lighthouse lens in shed number seven.");
-            String vs = Json.parse(send(base, "/v1/vector_stores", "{\"file_ids\":[\"" + file + "\"]}").body()).get("id").asText();
-            for (int i = 0; i < 600 && Json.parse(get(base, "/v1/vector_stores/" + vs).body()).path("file_counts").path("in_progress").asInt() > 0; i++) {
-                Thread.sleep(100);
-            }
+            String file = TestApp.upload(base, "harbour.txt", "The harbour master keeps the spare lighthouse lens in shed number seven.");
+            String vs = TestApp.storeWith(base, file);
 
-            JsonNode r = Json.parse(EndToEndTest.post(base, KEY, """
+            JsonNode r = Json.parse(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":"Where is the spare lighthouse lens kept?","include":["file_search_call.results"],
                      "tools":[{"type":"file_search","vector_store_ids":["%s"],"max_num_results":3}]}""".formatted(vs)).body());
             assertEquals("completed", r.path("status").asText(), r.toString());
@@ -54,16 +47,16 @@ class BuiltinToolsEndToEndTest {
             assertEquals(r.path("output_text").asText().length(), citation.path("index").asInt());
 
             // Without include, the results stay out of the item (as OpenAI does), the answer still uses them.
-            JsonNode plain = Json.parse(EndToEndTest.post(base, KEY, """
+            JsonNode plain = Json.parse(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":"Where is the spare lens?","tools":[{"type":"file_search","vector_store_ids":["%s"]}]}"""
                     .formatted(vs)).body());
             assertTrue(plain.path("output").get(0).path("results").isNull());
             // A follow-up replays the stored file_search call and its result to the model.
-            JsonNode follow = Json.parse(EndToEndTest.post(base, KEY, """
+            JsonNode follow = Json.parse(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","previous_response_id":"%s","input":"And who keeps it?"}""".formatted(plain.path("id").asText())).body());
             assertEquals("completed", follow.path("status").asText(), follow.toString());
 
-            JsonNode code = Json.parse(EndToEndTest.post(base, KEY, """
+            JsonNode code = Json.parse(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":"Run this:\\n```python\\nprint(sum(range(1, 101)))\\n```","include":["code_interpreter_call.outputs"],
                      "tools":[{"type":"code_interpreter","container":{"type":"auto"}}]}""").body());
             assertEquals("completed", code.path("status").asText(), code.toString());
@@ -76,41 +69,20 @@ class BuiltinToolsEndToEndTest {
             assertEquals(0, code.path("output").get(1).path("content").get(0).path("annotations").size(), "no files, no citations");
 
             // ranking_options reach the vector store: keyword-heavy hybrid weights and no ranker still find the passage.
-            JsonNode ranked = Json.parse(EndToEndTest.post(base, KEY, """
+            JsonNode ranked = Json.parse(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":"Where is the spare lighthouse lens kept?","include":["file_search_call.results"],
                      "tools":[{"type":"file_search","vector_store_ids":["%s"],"ranking_options":{"ranker":"auto","score_threshold":0.0,
                      "hybrid_search":{"embedding_weight":0.2,"text_weight":1.0}}}]}""".formatted(vs)).body());
             assertEquals("completed", ranked.path("output").get(0).path("status").asText(), ranked.toString());
             assertTrue(ranked.path("output").get(0).path("results").size() > 0, ranked.toString());
-            assertEquals("tools[0].ranking_options.ranker", TestServer.error(EndToEndTest.post(base, KEY, """
+            assertEquals("tools[0].ranking_options.ranker", TestServer.error(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":"x","tools":[{"type":"file_search","vector_store_ids":["%s"],"ranking_options":{"ranker":"best"}}]}"""
                     .formatted(vs)), 400).path("param").asText());
 
-            JsonNode e = TestServer.error(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"x\",\"tools\":[{\"type\":\"file_search\"}]}"), 400);
+            JsonNode e = TestServer.error(TestApp.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"x\",\"tools\":[{\"type\":\"file_search\"}]}"), 400);
             assertEquals("tools[0].vector_store_ids", e.path("param").asText());
-            e = TestServer.error(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"x\",\"include\":[\"everything\"]}"), 400);
+            e = TestServer.error(TestApp.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"x\",\"include\":[\"everything\"]}"), 400);
             assertEquals("include[0]", e.path("param").asText());
         }
-    }
-
-    static String upload(String base, String name, String text) throws Exception {
-        String boundary = "----e2e" + System.nanoTime();
-        String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n--" + boundary
-                + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name + "\"\r\nContent-Type: text/plain\r\n\r\n"
-                + text + "\r\n--" + boundary + "--\r\n";
-        HttpResponse<String> r = EndToEndTest.HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/files")).header("Authorization", "Bearer " + KEY)
-                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), r.body());
-        return Json.parse(r.body()).get("id").asText();
-    }
-
-    static HttpResponse<String> send(String base, String path, String json) throws Exception {
-        return EndToEndTest.HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + KEY)
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    static HttpResponse<String> get(String base, String path) throws Exception {
-        return EndToEndTest.get(base, KEY, path);
     }
 }

@@ -9,11 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,8 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and read back; on H2 and on PostgreSQL.
  */
 class EndToEndTest {
-    static final String KEY = "ll-e2e-0123456789abcdef0123456789abcdef0123";
-    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final String KEY = TestApp.KEY;
 
     @Test
     void onH2(@TempDir Path dir) throws Exception {
@@ -41,13 +38,13 @@ class EndToEndTest {
     }
 
     private void run(Path dir, Map<String, String> dbEnv) throws Exception {
-        Map<String, String> env = env(dir);
+        Map<String, String> env = TestApp.env(dir);
         env.putAll(dbEnv);
         try (Main.Running app = Main.start(Settings.of(env), null)) {
             String base = "http://127.0.0.1:" + app.port();
             var db = app.platform().database();
 
-            HttpResponse<String> res = post(base, KEY, """
+            HttpResponse<String> res = TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":"What is the capital of France?","tools":[{"type":"web_search"}]}""");
             assertEquals(200, res.statusCode(), res.body());
             JsonNode r = Json.parse(res.body());
@@ -64,38 +61,38 @@ class EndToEndTest {
             assertEquals(text, r.get("output_text").asText());
             assertTrue(r.get("usage").get("input_tokens").asInt() > 0);
             assertTrue(r.get("usage").get("input_tokens_details").has("cached_tokens"));
-            assertEquals(1, count(db, "SELECT COUNT(*) AS n FROM tool_executions WHERE response_id = ?", r.get("id").asText()));
+            assertEquals(1, TestApp.count(db, "SELECT COUNT(*) AS n FROM tool_executions WHERE response_id = ?", r.get("id").asText()));
             // The round that ran web_search is timed (the loop's cost per round, as a Prometheus histogram).
-            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            String metrics = TestApp.HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
             assertTrue(java.util.regex.Pattern.compile("(?m)^loopline_responses_tool_round_seconds_count(\\{[^}]*})? 1(\\.0)?$").matcher(metrics).find(),
                     "one timed tool round in /metrics");
             assertTrue(metrics.contains("loopline_responses_tool_round_seconds_bucket{le=\"0.005\"}"), "a bucket at the 5 ms objective");
 
-            HttpResponse<String> got = get(base, KEY, "/v1/responses/" + r.get("id").asText());
+            HttpResponse<String> got = TestApp.get(base, KEY, "/v1/responses/" + r.get("id").asText());
             assertEquals(200, got.statusCode());
             assertEquals(r, Json.parse(got.body()), "the stored response is the one returned");
 
-            int before = count(db, "SELECT COUNT(*) AS n FROM responses");
-            JsonNode bad = TestServer.error(post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":"), 400);
+            int before = TestApp.count(db, "SELECT COUNT(*) AS n FROM responses");
+            JsonNode bad = TestServer.error(TestApp.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":"), 400);
             assertEquals("invalid_json", bad.get("code").asText());
-            TestServer.error(post(base, null, "{\"model\":\"loopline-sim\",\"input\":\"hi\"}"), 401);
-            assertEquals("input", TestServer.error(post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":42}"), 400).get("param").asText());
-            assertEquals("temperature", TestServer.error(post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"x\",\"temperature\":\"hot\"}"), 400).get("param").asText());
-            assertEquals("model", TestServer.error(post(base, KEY, "{\"model\":\"no-such-model\",\"input\":\"x\"}"), 404).get("param").asText());
-            assertEquals(before, count(db, "SELECT COUNT(*) AS n FROM responses"), "rejected requests leave no row");
-            assertEquals(0, count(db, "SELECT COUNT(*) AS n FROM response_items WHERE response_id NOT IN (SELECT id FROM responses)"));
+            TestServer.error(TestApp.post(base, null, "{\"model\":\"loopline-sim\",\"input\":\"hi\"}"), 401);
+            assertEquals("input", TestServer.error(TestApp.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":42}"), 400).get("param").asText());
+            assertEquals("temperature", TestServer.error(TestApp.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"x\",\"temperature\":\"hot\"}"), 400).get("param").asText());
+            assertEquals("model", TestServer.error(TestApp.post(base, KEY, "{\"model\":\"no-such-model\",\"input\":\"x\"}"), 404).get("param").asText());
+            assertEquals(before, TestApp.count(db, "SELECT COUNT(*) AS n FROM responses"), "rejected requests leave no row");
+            assertEquals(0, TestApp.count(db, "SELECT COUNT(*) AS n FROM response_items WHERE response_id NOT IN (SELECT id FROM responses)"));
 
             app.platform().apiKeys().add("ll-other-tenant-key-000000000000000000000000", "tenant-2", "u2", "other");
-            TestServer.error(get(base, "ll-other-tenant-key-000000000000000000000000", "/v1/responses/" + r.get("id").asText()), 404);
+            TestServer.error(TestApp.get(base, "ll-other-tenant-key-000000000000000000000000", "/v1/responses/" + r.get("id").asText()), 404);
 
             // A client-side function: the call ends the response; the output continues it.
-            JsonNode fc = Json.parse(post(base, KEY, """
+            JsonNode fc = Json.parse(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":"What's the weather in Oslo?","tools":[{"type":"function","name":"get_weather",
                       "description":"Current weather for a city","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}]}""").body());
             JsonNode fcall = fc.get("output").get(0);
             assertEquals("function_call", fcall.get("type").asText());
             assertEquals("get_weather", fcall.get("name").asText());
-            JsonNode next = Json.parse(post(base, KEY, """
+            JsonNode next = Json.parse(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","previous_response_id":"%s","input":[{"type":"function_call_output","call_id":"%s","output":"{\\"forecast\\":\\"light snow and minus four degrees\\"}"}],
                      "tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}]}"""
                     .formatted(fc.get("id").asText(), fcall.get("call_id").asText())).body());
@@ -103,43 +100,15 @@ class EndToEndTest {
             assertTrue(next.get("output_text").asText().contains("light snow and minus four degrees"), next.get("output_text").asText());
             assertEquals(fc.get("id").asText(), next.get("previous_response_id").asText());
 
-            JsonNode items = Json.parse(get(base, KEY, "/v1/responses/" + next.get("id").asText() + "/input_items").body());
+            JsonNode items = Json.parse(TestApp.get(base, KEY, "/v1/responses/" + next.get("id").asText() + "/input_items").body());
             assertEquals("function_call_output", items.get("data").get(0).get("type").asText());
 
-            var del = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/responses/" + r.get("id").asText()))
+            var del = TestApp.HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/responses/" + r.get("id").asText()))
                     .header("Authorization", "Bearer " + KEY).DELETE().build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, del.statusCode());
-            TestServer.error(get(base, KEY, "/v1/responses/" + r.get("id").asText()), 404);
+            TestServer.error(TestApp.get(base, KEY, "/v1/responses/" + r.get("id").asText()), 404);
 
-            assertEquals(200, HTTP.send(HttpRequest.newBuilder(URI.create(base + "/health/ready")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+            assertEquals(200, TestApp.HTTP.send(HttpRequest.newBuilder(URI.create(base + "/health/ready")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
         }
-    }
-
-    /** The settings of an all-in-one test server on free ports with an instant vllm-sim, plus {@code extra} name/value pairs. */
-    static Map<String, String> env(Path dir, String... extra) {
-        Map<String, String> env = new HashMap<>(Map.of("LOOPLINE_DATA_DIR", dir.toString(), "LOOPLINE_PORT", "0", "LOOPLINE_SIM_PORT", "0",
-                "LOOPLINE_SIM_INSTANT", "true", "LOOPLINE_DEV_API_KEY", KEY));
-        for (int i = 0; i + 1 < extra.length; i += 2) {
-            env.put(extra[i], extra[i + 1]);
-        }
-        return env;
-    }
-
-    static int count(dev.loopline.common.db.Database db, String sql, Object... params) {
-        return db.list(sql, row -> row.column("n").get(Number.class).intValue(), params).getFirst();
-    }
-
-    static HttpResponse<String> post(String base, String key, String body) throws Exception {
-        var b = HttpRequest.newBuilder(URI.create(base + "/v1/responses")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body));
-        if (key != null) {
-            b.header("Authorization", "Bearer " + key);
-        }
-        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    static HttpResponse<String> get(String base, String key, String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + key).build(),
-                HttpResponse.BodyHandlers.ofString());
     }
 }

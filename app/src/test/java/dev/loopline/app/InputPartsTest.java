@@ -7,10 +7,6 @@ import dev.loopline.common.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.net.URI;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -21,36 +17,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Non-text input parts: input_file (by file_id or file_data) read as text, input_image passed to the model, bad ones 400. */
 class InputPartsTest {
-    static final String KEY = EndToEndTest.KEY;
+    static final String KEY = TestApp.KEY;
     static final byte[] PNG = Base64.getDecoder().decode(
             "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
 
-    static String uploadBytes(String base, String key, String name, String type, byte[] bytes) throws Exception {
-        String boundary = "----parts" + System.nanoTime();
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        body.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nuser_data\r\n--" + boundary
-                + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name + "\"\r\nContent-Type: " + type + "\r\n\r\n")
-                .getBytes(StandardCharsets.UTF_8));
-        body.write(bytes);
-        body.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-        HttpResponse<String> r = EndToEndTest.HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/files")).header("Authorization", "Bearer " + key)
-                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), r.body());
-        return Json.parse(r.body()).get("id").asText();
-    }
-
     @Test
     void filesAreReadImagesPassedAndBadPartsRefused(@TempDir Path dir) throws Exception {
-        Map<String, String> env = EndToEndTest.env(dir, "LOOPLINE_SANDBOX", "off");
+        Map<String, String> env = TestApp.env(dir, "LOOPLINE_SANDBOX", "off");
         try (Main.Running app = Main.start(Settings.of(env), null)) {
             String base = "http://127.0.0.1:" + app.port();
-            String notes = uploadBytes(base, KEY, "notes.html", "text/html",
+            String notes = TestApp.upload(base, KEY, "notes.html", "text/html",
                     "<html><body><nav>menu</nav><p>The harbour crane lifts forty tonnes.</p></body></html>".getBytes(StandardCharsets.UTF_8));
-            String png = uploadBytes(base, KEY, "dot.png", "image/png", PNG);
+            String png = TestApp.upload(base, KEY, "dot.png", "image/png", PNG);
 
             // input_file by id: parsed as file_search parses uploads, and given to the model as text.
-            JsonNode byId = Json.parse(EndToEndTest.post(base, KEY, """
+            JsonNode byId = Json.parse(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":[{"role":"user","content":[
                       {"type":"input_file","file_id":"%s"},{"type":"input_text","text":"How much does the crane lift?"}]}]}""".formatted(notes)).body());
             assertEquals("completed", byId.path("status").asText(), byId.toString());
@@ -59,37 +40,37 @@ class InputPartsTest {
 
             // input_file as data: the same, without an upload.
             String csv = Base64.getEncoder().encodeToString("ship,tonnes\nAurora,1200\n".getBytes(StandardCharsets.UTF_8));
-            JsonNode byData = Json.parse(EndToEndTest.post(base, KEY, """
+            JsonNode byData = Json.parse(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":[{"role":"user","content":[
                       {"type":"input_file","filename":"ships.csv","file_data":"data:text/csv;base64,%s"}]}]}""".formatted(csv)).body());
             assertTrue(byData.path("output_text").asText().contains("Aurora"), byData.toString());
 
             // input_image by id: sent to the model as an image part; the stored item keeps the reference.
-            JsonNode image = Json.parse(EndToEndTest.post(base, KEY, """
+            JsonNode image = Json.parse(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":[{"role":"user","content":[
                       {"type":"input_text","text":"What is in this picture?"},{"type":"input_image","file_id":"%s","detail":"low"}]}]}""".formatted(png)).body());
             assertEquals("completed", image.path("status").asText(), image.toString());
             assertTrue(image.path("output_text").asText().contains("<image>"), "the model got an image part: " + image.path("output_text"));
-            JsonNode items = Json.parse(EndToEndTest.get(base, KEY, "/v1/responses/" + image.path("id").asText() + "/input_items").body());
+            JsonNode items = Json.parse(TestApp.get(base, KEY, "/v1/responses/" + image.path("id").asText() + "/input_items").body());
             assertEquals(png, items.path("data").get(0).path("content").get(1).path("file_id").asText());
 
             // Refused with the field named: a text file as an image, unknown ids, another tenant's file, file_url.
-            assertEquals("input[0].content[0].file_id", TestServer.error(EndToEndTest.post(base, KEY, """
+            assertEquals("input[0].content[0].file_id", TestServer.error(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":[{"role":"user","content":[{"type":"input_image","file_id":"%s"}]}]}""".formatted(notes)), 400)
                     .path("param").asText());
-            JsonNode unknown = TestServer.error(EndToEndTest.post(base, KEY, """
+            JsonNode unknown = TestServer.error(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":[{"role":"user","content":[{"type":"input_file","file_id":"file-nope"}]}]}"""), 400);
             assertEquals("file_not_found", unknown.path("code").asText());
             String other = "ll-other-tenant-0123456789abcdef0123456789";
             app.platform().apiKeys().add(other, "tenant-other", "someone", "other");
-            String theirs = uploadBytes(base, other, "secret.txt", "text/plain", "theirs".getBytes(StandardCharsets.UTF_8));
-            assertEquals("file_not_found", TestServer.error(EndToEndTest.post(base, KEY, """
+            String theirs = TestApp.upload(base, other, "secret.txt", "text/plain", "theirs".getBytes(StandardCharsets.UTF_8));
+            assertEquals("file_not_found", TestServer.error(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":[{"role":"user","content":[{"type":"input_file","file_id":"%s"}]}]}""".formatted(theirs)), 400)
                     .path("code").asText());
-            assertEquals("input[0].content[0].file_url", TestServer.error(EndToEndTest.post(base, KEY, """
+            assertEquals("input[0].content[0].file_url", TestServer.error(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":[{"role":"user","content":[{"type":"input_file","file_url":"https://example.com/a.pdf"}]}]}"""), 400)
                     .path("param").asText());
-            assertEquals("input[0].content[0]", TestServer.error(EndToEndTest.post(base, KEY, """
+            assertEquals("input[0].content[0]", TestServer.error(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":[{"role":"user","content":[{"type":"input_image","image_url":"ftp://x/y.png"}]}]}"""), 400)
                     .path("param").asText());
         }

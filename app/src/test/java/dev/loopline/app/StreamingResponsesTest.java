@@ -8,7 +8,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -17,39 +16,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code stream: true} on /v1/responses: the event sequence a Responses client expects, over real HTTP. */
 class StreamingResponsesTest {
-    static final String KEY = EndToEndTest.KEY;
-
-    record Event(String name, JsonNode data) {
-    }
-
-    static List<Event> events(String body) {
-        List<Event> out = new ArrayList<>();
-        String name = null;
-        for (String line : body.split("\n")) {
-            if (line.startsWith("event: ")) {
-                name = line.substring(7);
-            } else if (line.startsWith("data: ")) {
-                out.add(new Event(name, Json.parse(line.substring(6))));
-            }
-        }
-        return out;
-    }
+    static final String KEY = TestApp.KEY;
 
     @Test
     void aStreamedResponseWithAToolCallHasTheFullEventSequence(@TempDir Path dir) throws Exception {
-        Map<String, String> env = EndToEndTest.env(dir, "LOOPLINE_SANDBOX", "off");
+        Map<String, String> env = TestApp.env(dir, "LOOPLINE_SANDBOX", "off");
         try (Main.Running app = Main.start(Settings.of(env), null)) {
             String base = "http://127.0.0.1:" + app.port();
-            HttpResponse<String> res = EndToEndTest.post(base, KEY, """
+            HttpResponse<String> res = TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":"What is the capital of France?","stream":true,"tools":[{"type":"web_search"}]}""");
             assertEquals(200, res.statusCode(), res.body());
             assertTrue(res.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
-            List<Event> events = events(res.body());
+            List<TestApp.Event> events = TestApp.events(res.body());
             for (int i = 0; i < events.size(); i++) {
                 assertEquals(i, events.get(i).data().get("sequence_number").asInt(), "sequence numbers count up from 0");
                 assertEquals(events.get(i).name(), events.get(i).data().get("type").asText());
             }
-            List<String> types = events.stream().map(Event::name).toList();
+            List<String> types = events.stream().map(TestApp.Event::name).toList();
             assertEquals("response.created", types.getFirst());
             assertEquals("response.in_progress", types.get(1));
             assertEquals("response.completed", types.getLast());
@@ -69,19 +52,19 @@ class StreamingResponsesTest {
             assertTrue(text.toString().contains("Paris is the capital"), text.toString());
             assertEquals("in_progress", events.getFirst().data().get("response").get("status").asText());
             // The stored response is the completed one.
-            JsonNode stored = Json.parse(EndToEndTest.get(base, KEY, "/v1/responses/" + completed.get("id").asText()).body());
+            JsonNode stored = Json.parse(TestApp.get(base, KEY, "/v1/responses/" + completed.get("id").asText()).body());
             assertEquals(completed, stored);
 
             // A client-side function call ends the stream with the call item.
-            List<Event> fc = events(EndToEndTest.post(base, KEY, """
+            List<TestApp.Event> fc = TestApp.events(TestApp.post(base, KEY, """
                     {"model":"loopline-sim","input":"Weather in Oslo?","stream":true,"tools":[{"type":"function","name":"get_weather",
                      "parameters":{"type":"object","properties":{"city":{"type":"string"}}}}]}""").body());
-            List<String> fcTypes = fc.stream().map(Event::name).toList();
+            List<String> fcTypes = fc.stream().map(TestApp.Event::name).toList();
             assertTrue(fcTypes.contains("response.function_call_arguments.done"), fcTypes.toString());
             assertEquals("function_call", fc.getLast().data().get("response").get("output").get(0).get("type").asText());
 
             // A model that is not served: an error event, then the stream ends.
-            List<Event> bad = events(EndToEndTest.post(base, KEY, "{\"model\":\"no-such-model\",\"input\":\"x\",\"stream\":true}").body());
+            List<TestApp.Event> bad = TestApp.events(TestApp.post(base, KEY, "{\"model\":\"no-such-model\",\"input\":\"x\",\"stream\":true}").body());
             assertEquals("error", bad.getLast().name());
             assertEquals("model_not_found", bad.getLast().data().get("code").asText());
         }

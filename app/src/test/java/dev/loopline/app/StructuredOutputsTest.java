@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** text.format json_schema / json_object on /v1/responses, with and without tools, streamed and not. */
 class StructuredOutputsTest {
-    static final String KEY = EndToEndTest.KEY;
+    static final String KEY = TestApp.KEY;
     static final String FORMAT = """
             {"format":{"type":"json_schema","name":"capital","strict":true,"schema":{"type":"object",
              "properties":{"city":{"type":"string"},"country":{"type":"string"},"population_millions":{"type":"number"}},
@@ -23,10 +23,10 @@ class StructuredOutputsTest {
 
     @Test
     void theAnswerIsJsonFollowingTheSchema(@TempDir Path dir) throws Exception {
-        Map<String, String> env = EndToEndTest.env(dir, "LOOPLINE_SANDBOX", "off");
+        Map<String, String> env = TestApp.env(dir, "LOOPLINE_SANDBOX", "off");
         try (Main.Running app = Main.start(Settings.of(env), null)) {
             String base = "http://127.0.0.1:" + app.port();
-            JsonNode plain = Json.parse(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"Capital of France?\",\"text\":" + FORMAT + "}").body());
+            JsonNode plain = Json.parse(TestApp.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"Capital of France?\",\"text\":" + FORMAT + "}").body());
             assertEquals("completed", plain.path("status").asText(), plain.toString());
             JsonNode answer = Json.parse(plain.path("output_text").asText());
             assertTrue(answer.path("city").isTextual() && answer.path("country").isTextual() && answer.path("population_millions").isNumber(), answer.toString());
@@ -34,18 +34,18 @@ class StructuredOutputsTest {
             assertEquals("capital", plain.path("text").path("format").path("name").asText());
 
             // With a tool: the tool runs, then the answer is written as JSON.
-            JsonNode tooled = Json.parse(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"What is the capital of France?\","
+            JsonNode tooled = Json.parse(TestApp.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"What is the capital of France?\","
                     + "\"tools\":[{\"type\":\"web_search\"}],\"text\":" + FORMAT + "}").body());
             assertEquals("web_search_call", tooled.path("output").get(0).path("type").asText(), tooled.toString());
             JsonNode tooledAnswer = Json.parse(tooled.path("output_text").asText());
             assertTrue(tooledAnswer.path("city").asText().contains("Paris"), tooledAnswer.toString());
 
             // Streamed with a tool: only the JSON answer is streamed as text.
-            String body = EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"What is the capital of France?\",\"stream\":true,"
+            String body = TestApp.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"What is the capital of France?\",\"stream\":true,"
                     + "\"tools\":[{\"type\":\"web_search\"}],\"text\":{\"format\":{\"type\":\"json_object\"}}}").body();
             StringBuilder deltas = new StringBuilder();
             JsonNode completed = null;
-            for (var e : StreamingResponsesTest.events(body)) {
+            for (var e : TestApp.events(body)) {
                 if (e.name().equals("response.output_text.delta")) {
                     deltas.append(e.data().get("delta").asText());
                 }
@@ -56,9 +56,9 @@ class StructuredOutputsTest {
             assertTrue(Json.parse(deltas.toString()).isObject(), deltas.toString());
             assertEquals(deltas.toString(), completed.path("output_text").asText());
 
-            JsonNode e = TestServer.error(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"x\",\"text\":{\"format\":{\"type\":\"json_schema\",\"name\":\"n\"}}}"), 400);
+            JsonNode e = TestServer.error(TestApp.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"x\",\"text\":{\"format\":{\"type\":\"json_schema\",\"name\":\"n\"}}}"), 400);
             assertEquals("text.format.schema", e.path("param").asText());
-            e = TestServer.error(EndToEndTest.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"x\",\"text\":{\"format\":{\"type\":\"xml\"}}}"), 400);
+            e = TestServer.error(TestApp.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"x\",\"text\":{\"format\":{\"type\":\"xml\"}}}"), 400);
             assertEquals("text.format.type", e.path("param").asText());
         }
     }

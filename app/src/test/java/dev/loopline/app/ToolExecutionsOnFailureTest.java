@@ -53,10 +53,10 @@ class ToolExecutionsOnFailureTest {
             }
         });
         upstream.start();
-        Map<String, String> env = EndToEndTest.env(dir, "LOOPLINE_LLM_UPSTREAMS", "http://127.0.0.1:" + upstream.getAddress().getPort());
+        Map<String, String> env = TestApp.env(dir, "LOOPLINE_LLM_UPSTREAMS", "http://127.0.0.1:" + upstream.getAddress().getPort());
         try (Main.Running app = Main.start(Settings.of(env), null)) {
             String base = "http://127.0.0.1:" + app.port();
-            var res = EndToEndTest.post(base, EndToEndTest.KEY, """
+            var res = TestApp.post(base, TestApp.KEY, """
                     {"model":"fake-model","input":"What is the capital of France?","tools":[{"type":"web_search"}]}""");
             JsonNode error = TestServer.error(res, 502);
             Matcher id = Pattern.compile("\\(response (resp_[A-Za-z0-9]+)\\)").matcher(error.path("message").asText());
@@ -64,9 +64,9 @@ class ToolExecutionsOnFailureTest {
             assertEquals(2, chats.get(), "the tool round, then the call that failed");
             // Checked at once: the failure was only reported after the row was written.
             var db = app.platform().database();
-            assertEquals(1, EndToEndTest.count(db, "SELECT COUNT(*) AS n FROM tool_executions WHERE response_id = ? AND tool = ? AND status = ?",
+            assertEquals(1, TestApp.count(db, "SELECT COUNT(*) AS n FROM tool_executions WHERE response_id = ? AND tool = ? AND status = ?",
                     id.group(1), "web_search", "completed"));
-            JsonNode stored = Json.parse(EndToEndTest.get(base, EndToEndTest.KEY, "/v1/responses/" + id.group(1)).body());
+            JsonNode stored = Json.parse(TestApp.get(base, TestApp.KEY, "/v1/responses/" + id.group(1)).body());
             assertEquals("failed", stored.path("status").asText(), stored.toString());
         } finally {
             upstream.stop(0);

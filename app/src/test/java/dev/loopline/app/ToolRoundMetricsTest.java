@@ -24,18 +24,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ToolRoundMetricsTest {
     @Test
     void theOverheadOfARoundLeavesOutTheModelsOwnTime(@TempDir Path dir) throws Exception {
-        Map<String, String> env = EndToEndTest.env(dir);
+        Map<String, String> env = TestApp.env(dir);
         env.put("LOOPLINE_SIM_INSTANT", "false");
         try (Main.Running app = Main.start(Settings.of(env), null)) {
             String base = "http://127.0.0.1:" + app.port();
             for (boolean stream : new boolean[]{false, true}) {
-                HttpResponse<String> res = EndToEndTest.post(base, EndToEndTest.KEY, """
+                HttpResponse<String> res = TestApp.post(base, TestApp.KEY, """
                         {"model":"loopline-sim","input":"What is the capital of France?","tools":[{"type":"web_search"}],"stream":%s}"""
                         .formatted(stream));
                 assertEquals(200, res.statusCode(), res.body());
                 assertTrue(res.body().contains("web_search_call") && res.body().contains("\"completed\""), res.body());
             }
-            String metrics = EndToEndTest.HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+            String metrics = TestApp.HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             assertEquals(2, value(metrics, "loopline_responses_tool_round_seconds_count"), 0);
             assertEquals(2, value(metrics, "loopline_responses_tool_round_overhead_seconds_count"), 0);

@@ -12,10 +12,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -160,13 +162,9 @@ class LlmProxyTest {
                 String metrics = get(slow.baseUrl() + "/metrics");
                 assertTrue(metrics.contains("vllm:num_requests_running{engine=\"0\",model_name=\"loopline-sim\"} 1.0"), metrics);
             }
-            long deadline = System.currentTimeMillis() + 5000;
-            String metrics;
-            do {
-                Thread.sleep(50);
-                metrics = get(slow.baseUrl() + "/metrics");
-            } while (!metrics.contains("num_requests_running{engine=\"0\",model_name=\"loopline-sim\"} 0.0") && System.currentTimeMillis() < deadline);
-            assertTrue(metrics.contains("num_requests_running{engine=\"0\",model_name=\"loopline-sim\"} 0.0"), "upstream request cancelled");
+            await("upstream request cancelled").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(25)).until(() ->
+                    get(slow.baseUrl() + "/metrics").contains("num_requests_running{engine=\"0\",model_name=\"loopline-sim\"} 0.0"));
+            String metrics = get(slow.baseUrl() + "/metrics");
             assertTrue(metrics.contains("vllm:request_success_total{engine=\"0\",finished_reason=\"abort\",model_name=\"loopline-sim\"} 1.0"), metrics);
         }
     }

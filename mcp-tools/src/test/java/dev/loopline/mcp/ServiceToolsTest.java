@@ -16,12 +16,14 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -69,15 +71,11 @@ class ServiceToolsTest {
         return Json.parse(r.body()).get("id").asText();
     }
 
-    static String storeWith(String... fileIds) throws InterruptedException {
+    static String storeWith(String... fileIds) {
         String vs = TestServer.json(server.post("/v1/vector_stores", "{\"file_ids\":" + Json.string(List.of(fileIds)) + "}")).get("id").asText();
-        for (int i = 0; i < 600; i++) {
-            if (TestServer.json(server.get("/v1/vector_stores/" + vs)).path("file_counts").path("in_progress").asInt() == 0) {
-                return vs;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("ingestion did not finish");
+        await("ingestion of " + vs).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() ->
+                TestServer.json(server.get("/v1/vector_stores/" + vs)).path("file_counts").path("in_progress").asInt() == 0);
+        return vs;
     }
 
     @Test
@@ -179,21 +177,14 @@ class ServiceToolsTest {
         CompletableFuture<HttpResponse<String>> running = CompletableFuture.supplyAsync(() -> rpc(TestServer.API_KEY, sid,
                 "{\"jsonrpc\":\"2.0\",\"id\":\"long-1\",\"method\":\"tools/call\",\"params\":{\"name\":\"python_exec\",\"arguments\":"
                         + "{\"code\":\"import subprocess\\nsubprocess.run(['sleep','31.4159'])\",\"timeout_s\":50}}}"));
-        long deadline = System.currentTimeMillis() + 20_000;
-        while (sleepers() == 0) {
-            assertTrue(System.currentTimeMillis() < deadline, "the sandboxed process never started");
-            Thread.sleep(50);
-        }
+        await("the sandboxed process starts").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> sleepers() > 0);
         HttpResponse<String> ack = rpc(TestServer.API_KEY, sid,
                 "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":\"long-1\",\"reason\":\"user stop\"}}");
         assertEquals(202, ack.statusCode());
         HttpResponse<String> answer = running.get(10, TimeUnit.SECONDS);
         assertTrue(answer.body().contains("cancelled"), answer.body());
-        deadline = System.currentTimeMillis() + 5_000;
-        while (sleepers() > 0) {
-            assertTrue(System.currentTimeMillis() < deadline, "the sandboxed process survived the cancellation");
-            Thread.sleep(50);
-        }
+        await("the sandboxed process ends with the cancellation").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+                .until(() -> sleepers() == 0);
     }
 
     /** Processes on this host running {@code sleep 31.4159} (the cancellation test's marker). */

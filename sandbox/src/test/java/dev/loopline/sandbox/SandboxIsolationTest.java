@@ -4,12 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.testing.TestServer;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -18,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,18 +69,13 @@ class SandboxIsolationTest {
      * zombies of just-killed sandboxes hold nothing. Anything else under a sandbox uid is a leak.
      */
     static boolean noSandboxProcessesBeyondThePool() {
-        for (int attempt = 0; attempt < 20; attempt++) {
-            if (sandboxProcessesBeyondThePool().isEmpty()) {
-                return true;
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
+        try {
+            await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50)).until(() -> sandboxProcessesBeyondThePool().isEmpty());
+            return true;
+        } catch (ConditionTimeoutException e) {
+            sandboxProcessesBeyondThePool().forEach(l -> System.err.println("leaked: " + l));
+            return false;
         }
-        sandboxProcessesBeyondThePool().forEach(l -> System.err.println("leaked: " + l));
-        return false;
     }
 
     /** Live processes (not zombies or exiting ones) under a sandbox uid that are not pool members. */

@@ -12,13 +12,16 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -81,16 +84,13 @@ class CrashRecoveryTest {
             }
             vs = api.ok(api.post("/v1/vector_stores", "{}")).path("id").asText();
             api.ok(api.post("/v1/vector_stores/" + vs + "/file_batches", "{\"file_ids\":[\"" + String.join("\",\"", files) + "\"]}"));
-            long deadline = System.currentTimeMillis() + 120_000;
-            while (true) {
-                JsonNode counts = api.ok(api.get("/v1/vector_stores/" + vs)).path("file_counts");
-                if (counts.path("completed").asInt() >= 1) {
-                    assertTrue(counts.path("in_progress").asInt() >= 1, "ingestion finished before the kill; make the files bigger: " + counts);
-                    break;
-                }
-                assertTrue(System.currentTimeMillis() < deadline, "nothing completed in time");
-                Thread.sleep(20);
-            }
+            AtomicReference<JsonNode> counts = new AtomicReference<>();
+            await("a first file completes").atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofMillis(20)).until(() -> {
+                        counts.set(api.ok(api.get("/v1/vector_stores/" + vs)).path("file_counts"));
+                        return counts.get().path("completed").asInt() >= 1;
+                    });
+            assertTrue(counts.get().path("in_progress").asInt() >= 1, "ingestion finished before the kill; make the files bigger: " + counts);
             for (JsonNode f : api.ok(api.get("/v1/vector_stores/" + vs + "/files?filter=completed&limit=100")).path("data")) {
                 String id = f.path("id").asText();
                 completedBeforeCrash.add(id);

@@ -13,11 +13,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -335,9 +337,9 @@ class VllmSimTest {
             long start = System.nanoTime();
             CompletableFuture<HttpResponse<String>> a = HTTP.sendAsync(req, HttpResponse.BodyHandlers.ofString());
             CompletableFuture<HttpResponse<String>> b = HTTP.sendAsync(req, HttpResponse.BodyHandlers.ofString());
-            Thread.sleep(150);
-            String m = HTTP.send(HttpRequest.newBuilder(URI.create(small.baseUrl() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-            assertTrue(m.contains("vllm:num_requests_waiting{engine=\"0\",model_name=\"loopline-sim\"} 1.0"), m);
+            await("the second request waits for the first").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).until(() ->
+                    HTTP.send(HttpRequest.newBuilder(URI.create(small.baseUrl() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body()
+                            .contains("vllm:num_requests_waiting{engine=\"0\",model_name=\"loopline-sim\"} 1.0"));
             assertEquals(200, a.get().statusCode());
             assertEquals(200, b.get().statusCode());
             assertTrue((System.nanoTime() - start) / 1e6 >= 590, "the second request waited for the first");

@@ -2,11 +2,13 @@ package dev.loopline.proxy.routing;
 
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -76,8 +78,8 @@ class UpstreamPoolTest {
         }
         assertTrue(a.circuitOpen());
         assertEquals(b, p.choose("m", Set.of()).orElseThrow());
-        Thread.sleep(250);
-        assertEquals(a, p.choose("m", Set.of()).orElseThrow(), "half-open: tried again");
+        await("half-open after the cool-down: tried again").atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(10))
+                .until(() -> p.choose("m", Set.of()).orElseThrow() == a);
     }
 
     @Test

@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -145,9 +146,7 @@ class McpSessionPoolTest {
         assertNotSame(forgotten, fresh);
 
         // The server's roots/list request was refused (method not found), so it never waits on us.
-        for (int i = 0; i < 50 && clientAnswers.isEmpty(); i++) {
-            Thread.sleep(20);
-        }
+        await("the client's answer to roots/list").atMost(Duration.ofSeconds(5)).until(() -> !clientAnswers.isEmpty());
         assertTrue(clientAnswers.stream().allMatch(a -> a.path("error").path("code").asInt() == -32601), clientAnswers.toString());
         assertEquals("srv-1", clientAnswers.getFirst().path("id").asText());
         pool.close();

@@ -2,11 +2,13 @@ package dev.loopline.responses.store;
 
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -73,7 +75,9 @@ class WriteBehindToolLogTest {
             interruptKept[0] = Thread.currentThread().isInterrupted();
         });
         waiter.interrupt();
-        Thread.sleep(100);
+        // Interrupted, it goes back to waiting for the row (it would have ended otherwise).
+        await("the interrupted waiter waits again").atMost(Duration.ofSeconds(5)).until(() ->
+                waiter.getState() == Thread.State.WAITING || !waiter.isAlive());
         assertTrue(waiter.isAlive(), "a cancelled response still waits for its rows");
         database.countDown();
         waiter.join(10_000);

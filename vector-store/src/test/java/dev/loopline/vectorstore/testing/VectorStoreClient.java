@@ -11,6 +11,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.awaitility.Awaitility.await;
 
 /** Test helpers over real HTTP: multipart uploads and waiting for ingestion. */
 public final class VectorStoreClient {
@@ -94,21 +97,12 @@ public final class VectorStoreClient {
 
     /** Polls the store until no file is in progress (or fails after the timeout). */
     public JsonNode awaitIdle(String storeId, long timeoutMs) {
-        long deadline = System.currentTimeMillis() + timeoutMs;
-        while (true) {
-            JsonNode s = ok(get("/v1/vector_stores/" + storeId));
-            if (s.path("file_counts").path("in_progress").asInt() == 0) {
-                return s;
-            }
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("ingestion did not finish: " + s);
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
+        AtomicReference<JsonNode> s = new AtomicReference<>();
+        await("ingestion of " + storeId).atMost(Duration.ofMillis(timeoutMs))
+                .pollInterval(Duration.ofMillis(50)).until(() -> {
+                    s.set(ok(get("/v1/vector_stores/" + storeId)));
+                    return s.get().path("file_counts").path("in_progress").asInt() == 0;
+                });
+        return s.get();
     }
 }

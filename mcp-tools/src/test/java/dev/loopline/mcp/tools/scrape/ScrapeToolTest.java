@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPOutputStream;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -43,6 +44,8 @@ class ScrapeToolTest {
     static int port;
     static final AtomicInteger hits = new AtomicInteger();
     static final CountDownLatch dripClosed = new CountDownLatch(1);
+    /** Drip responses that have begun (the cancellation test waits for its own). */
+    static final java.util.concurrent.atomic.AtomicInteger dripsStarted = new java.util.concurrent.atomic.AtomicInteger();
     static final OutboundHttp http = new OutboundHttp(Duration.ofSeconds(2), Duration.ofSeconds(10));
 
     static final String ARTICLE = """
@@ -152,6 +155,7 @@ class ScrapeToolTest {
             case "/drip" -> {
                 ex.getResponseHeaders().set("Content-Type", "text/html");
                 ex.sendResponseHeaders(200, 0);
+                dripsStarted.incrementAndGet();
                 try (OutputStream o = ex.getResponseBody()) {
                     for (int i = 0; i < 120; i++) {
                         o.write('<');
@@ -269,6 +273,7 @@ class ScrapeToolTest {
     void cancellingAScrapeClosesItsConnection() throws Exception {
         ScrapeTool slow = tool(List.of("127.0.0.1/32"), Duration.ofSeconds(60), 1 << 20);
         ToolContext ctx = ToolContext.none();
+        int before = dripsStarted.get();
         CompletableFuture<String> running = CompletableFuture.supplyAsync(() -> {
             try {
                 slow.call(Json.object().put("url", "http://127.0.0.1:" + port + "/drip"), ctx);
@@ -277,7 +282,7 @@ class ScrapeToolTest {
                 return e.getMessage();
             }
         });
-        Thread.sleep(700);
+        await("the fetch is under way").atMost(Duration.ofSeconds(5)).until(() -> dripsStarted.get() > before);
         ctx.cancel();
         assertEquals("The fetch was cancelled.", running.get(5, TimeUnit.SECONDS));
         assertTrue(dripClosed.await(5, TimeUnit.SECONDS), "the server never saw the connection close");
