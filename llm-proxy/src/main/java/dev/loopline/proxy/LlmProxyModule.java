@@ -1,5 +1,6 @@
 package dev.loopline.proxy;
 
+import dev.loopline.common.config.SharedSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -72,12 +73,11 @@ public final class LlmProxyModule implements ServiceModule {
         pool.affinitySlack(s.integer("LOOPLINE_LLM_AFFINITY_SLACK", "loopline.llm.affinity-slack", 4));
         this.affinity = s.bool("LOOPLINE_LLM_AFFINITY", "loopline.llm.affinity", true);
         this.affinityPrefixChars = s.integer("LOOPLINE_LLM_AFFINITY_PREFIX_CHARS", "loopline.llm.affinity-prefix-chars", 1024);
-        Duration deadline = s.duration("LOOPLINE_LLM_TIMEOUT", "loopline.llm.timeout", Duration.ofSeconds(300));
+        Duration deadline = SharedSettings.llmTimeout(s);
         this.forwarder = new UpstreamForwarder(pool, platform.http().client(),
                 s.integer("LOOPLINE_LLM_FAILURE_THRESHOLD", "loopline.llm.failure-threshold", 3),
                 s.duration("LOOPLINE_LLM_CIRCUIT_COOLDOWN", "loopline.llm.circuit-cooldown", Duration.ofSeconds(10)).toMillis(), deadline);
-        LimitStore store = s.optional("LOOPLINE_REDIS_URL", "loopline.redis.url")
-                .<LimitStore>map(url -> new RedisLimitStore(url, s.string("LOOPLINE_REDIS_PREFIX", "loopline.redis.prefix", "loopline:")))
+        LimitStore store = SharedSettings.redis(s).<LimitStore>map(redis -> new RedisLimitStore(redis.url(), redis.prefix()))
                 .orElseGet(InMemoryLimitStore::new);
         this.limits = new Limits(store, platform.database(), new UserLimits(
                 s.longValue("LOOPLINE_LIMIT_REQUESTS_PER_HOUR", "loopline.limits.requests-per-hour", 0),

@@ -1,5 +1,6 @@
 package dev.loopline.mcp;
 
+import dev.loopline.common.config.SharedSettings;
 import dev.loopline.common.config.Settings;
 import dev.loopline.common.server.Platform;
 import dev.loopline.common.server.ServiceModule;
@@ -53,7 +54,7 @@ public final class McpToolsModule implements ServiceModule {
                         s.integer("LOOPLINE_SCRAPE_MAX_CHARS", "loopline.mcp.scrape.max-chars", 20_000)))
                 .register(new FileSearchTool(platform.http().client(), platform.urls()::vectorStore))
                 .register(new PythonExecTool(platform.http().client(), platform.urls()::sandbox,
-                        s.duration("LOOPLINE_SANDBOX_MAX_TIMEOUT", "loopline.sandbox.max-timeout", Duration.ofSeconds(60)).toMillis() / 1000.0));
+                        SharedSettings.sandboxMaxTimeout(s).toMillis() / 1000.0));
         String profile = s.string("LOOPLINE_MCP_PROFILE", "loopline.mcp.profile", "default");
         ConformanceFixtures fixtures = switch (profile) {
             case "default" -> null;
@@ -100,8 +101,7 @@ public final class McpToolsModule implements ServiceModule {
 
     private ResultCache webSearchCache(Settings s) {
         Duration ttl = s.duration("LOOPLINE_WEBSEARCH_CACHE_TTL", "loopline.mcp.websearch.cache-ttl", Duration.ofMinutes(10));
-        this.cache = s.optional("LOOPLINE_REDIS_URL", "loopline.redis.url")
-                .map(url -> ResultCache.redis(url, s.string("LOOPLINE_REDIS_PREFIX", "loopline.redis.prefix", "loopline:"), ttl))
+        this.cache = SharedSettings.redis(s).map(redis -> ResultCache.redis(redis.url(), redis.prefix(), ttl))
                 .orElseGet(() -> ResultCache.inProcess(ttl, 10_000));
         return cache;
     }

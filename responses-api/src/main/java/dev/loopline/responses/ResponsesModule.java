@@ -1,5 +1,6 @@
 package dev.loopline.responses;
 
+import dev.loopline.common.config.SharedSettings;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.auth.AuthenticatedUser;
 import dev.loopline.common.auth.Principal;
@@ -71,7 +72,7 @@ public final class ResponsesModule implements ServiceModule {
                 s.duration("LOOPLINE_TOOL_EXECUTION_TIMEOUT", "loopline.responses.tool-execution-timeout", Duration.ofSeconds(45)),
                 s.duration("LOOPLINE_RESPONSE_DEADLINE", "loopline.responses.deadline", Duration.ofMinutes(10)),
                 Math.max(1000, s.integer("LOOPLINE_TOOL_RESULT_MAX_CHARS", "loopline.responses.tool-result-max-chars", 32_000)));
-        Duration modelTimeout = s.duration("LOOPLINE_LLM_TIMEOUT", "loopline.llm.timeout", Duration.ofSeconds(300));
+        Duration modelTimeout = SharedSettings.llmTimeout(s);
         AddressPolicy remoteAddresses = new AddressPolicy(Arrays.stream(
                 s.string("LOOPLINE_REMOTE_MCP_ALLOW_ADDRESSES", "loopline.responses.remote-mcp-allow-addresses", "").split(","))
                 .map(String::trim).filter(x -> !x.isEmpty()).toList());

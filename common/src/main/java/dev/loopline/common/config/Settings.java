@@ -12,15 +12,13 @@ import java.util.Optional;
 
 /**
  * Configuration, highest priority first: {@code LOOPLINE_*} environment variables, the YAML file
- * named by {@code LOOPLINE_CONFIG}, {@code application.yaml} on the class path, and each service's
- * defaults in {@code loopline/<service>.yaml} (all under {@code loopline.*}). Every setting is read through one of the
- * typed getters with its environment name and YAML key side by side, so docs/configuration.md can
- * list them from one place.
+ * named by {@code LOOPLINE_CONFIG}, and {@code application.yaml} on the class path (all under
+ * {@code loopline.*}). Every setting is read through one of the typed getters with its
+ * environment name, YAML key and default side by side, and the default is written only there:
+ * docs/configuration.md lists the same three, and {@code ConfigurationDocsTest} fails when the two
+ * disagree.
  */
 public final class Settings {
-    /** Each service module ships its defaults as {@code loopline/<service>.yaml}; earlier sources win over later ones. */
-    private static final java.util.List<String> SERVICE_DEFAULTS =
-            java.util.List.of("platform", "llm-proxy", "mcp-tools", "responses-api", "vector-store", "sandbox");
 
     private final Map<String, String> env;
     private final Config yaml;
@@ -47,9 +45,6 @@ public final class Settings {
             builder.addSource(ConfigSources.file(p));
         }
         builder.addSource(ConfigSources.classpath("application.yaml").optional());
-        for (String service : SERVICE_DEFAULTS) {
-            builder.addSource(ConfigSources.classpath("loopline/" + service + ".yaml").optional());
-        }
         return new Settings(env, builder.build());
     }
 

@@ -1,5 +1,6 @@
 package dev.loopline.sandbox.api;
 
+import dev.loopline.common.config.SharedSettings;
 import dev.loopline.common.config.Settings;
 
 /**
@@ -12,7 +13,7 @@ public record SandboxLimits(double defaultTimeoutSeconds, double maxTimeoutSecon
     public static SandboxLimits from(Settings s) {
         return new SandboxLimits(
                 s.duration("LOOPLINE_SANDBOX_DEFAULT_TIMEOUT", "loopline.sandbox.default-timeout", java.time.Duration.ofSeconds(10)).toMillis() / 1000.0,
-                s.duration("LOOPLINE_SANDBOX_MAX_TIMEOUT", "loopline.sandbox.max-timeout", java.time.Duration.ofSeconds(60)).toMillis() / 1000.0,
+                SharedSettings.sandboxMaxTimeout(s).toMillis() / 1000.0,
                 s.integer("LOOPLINE_SANDBOX_DEFAULT_MEMORY_MB", "loopline.sandbox.default-memory-mb", 512),
                 s.integer("LOOPLINE_SANDBOX_MAX_MEMORY_MB", "loopline.sandbox.max-memory-mb", 2048),
                 s.integer("LOOPLINE_SANDBOX_MAX_CODE_CHARS", "loopline.sandbox.max-code-chars", 1_000_000),

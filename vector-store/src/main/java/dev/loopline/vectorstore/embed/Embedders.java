@@ -31,9 +31,24 @@ public final class Embedders {
                     s.optional("LOOPLINE_EMBEDDINGS_API_KEY", "loopline.embeddings.api-key").orElse(null),
                     s.optional("LOOPLINE_EMBEDDINGS_MODEL", "loopline.embeddings.model").orElseThrow(() ->
                             new IllegalStateException("LOOPLINE_EMBEDDINGS=http needs LOOPLINE_EMBEDDINGS_MODEL")),
-                    s.integer("LOOPLINE_EMBEDDINGS_DIMENSIONS", "loopline.embeddings.dimensions", 0));
+                    dimensions(s));
             default -> throw new IllegalStateException("LOOPLINE_EMBEDDINGS must be onnx, onnx-int8 or http, not '" + kind + "'");
         };
+    }
+
+    /** The vector size of {@code http} embeddings: required, since a store's index is built for one size. */
+    private static int dimensions(Settings s) {
+        String v = s.optional("LOOPLINE_EMBEDDINGS_DIMENSIONS", "loopline.embeddings.dimensions").orElseThrow(() ->
+                new IllegalStateException("LOOPLINE_EMBEDDINGS=http needs LOOPLINE_EMBEDDINGS_DIMENSIONS (the model's vector size)"));
+        try {
+            int n = Integer.parseInt(v);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalStateException("LOOPLINE_EMBEDDINGS_DIMENSIONS must be a positive integer, not '" + v + "'");
     }
 
     /** Loads the wrapped model on first use. */
