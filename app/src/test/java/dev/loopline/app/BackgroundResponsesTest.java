@@ -7,6 +7,9 @@ import dev.loopline.common.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -86,8 +89,8 @@ class BackgroundResponsesTest {
             assertEquals("starting_after", TestServer.error(TestApp.get(base, KEY, "/v1/responses/" + sid + "?stream=true&starting_after=x"), 400)
                     .path("param").asText());
             TestServer.error(TestApp.get(base, KEY, "/v1/responses/" + done.path("id").asText() + "?stream=true"), 400);
-            TestServer.error(TestApp.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/responses/" + sid + "?stream=true"))
-                    .header("Authorization", "Bearer " + TestServer.OTHER_TENANT_KEY).build(), java.net.http.HttpResponse.BodyHandlers.ofString()), 401);
+            TestServer.error(TestApp.HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/responses/" + sid + "?stream=true"))
+                    .header("Authorization", "Bearer " + TestServer.OTHER_TENANT_KEY).build(), HttpResponse.BodyHandlers.ofString()), 401);
         }
     }
 

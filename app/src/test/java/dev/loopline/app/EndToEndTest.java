@@ -13,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -64,7 +65,7 @@ class EndToEndTest {
             assertEquals(1, TestApp.count(db, "SELECT COUNT(*) AS n FROM tool_executions WHERE response_id = ?", r.get("id").asText()));
             // The round that ran web_search is timed (the loop's cost per round, as a Prometheus histogram).
             String metrics = TestApp.HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-            assertTrue(java.util.regex.Pattern.compile("(?m)^loopline_responses_tool_round_seconds_count(\\{[^}]*})? 1(\\.0)?$").matcher(metrics).find(),
+            assertTrue(Pattern.compile("(?m)^loopline_responses_tool_round_seconds_count(\\{[^}]*})? 1(\\.0)?$").matcher(metrics).find(),
                     "one timed tool round in /metrics");
             assertTrue(metrics.contains("loopline_responses_tool_round_seconds_bucket{le=\"0.005\"}"), "a bucket at the 5 ms objective");
 

@@ -1,5 +1,6 @@
 package dev.loopline.app;
 
+import dev.loopline.common.auth.ApiKeys;
 import dev.loopline.common.config.Settings;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.testing.TestServer;
@@ -75,7 +76,7 @@ class LauncherTest {
             assertTrue(banner.contains(key) && banner.contains("SIMULATOR") && banner.contains("curl -s http://127.0.0.1:" + app.port() + "/v1/responses"));
             var db = app.platform().database();
             String stored = db.list("SELECT key_hash FROM api_keys WHERE name = 'dev'", r -> r.column("key_hash").getString()).getFirst();
-            assertEquals(dev.loopline.common.auth.ApiKeys.hash(key), stored);
+            assertEquals(ApiKeys.hash(key), stored);
             assertEquals(0, db.list("SELECT COUNT(*) AS n FROM api_keys WHERE key_hash = ?", r -> r.column("n").get(Number.class).intValue(), key).getFirst());
         }
         try (Main.Running again = Main.start(Settings.of(env), null)) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.loopline.app.Main;
 import dev.loopline.common.config.Settings;
+import dev.loopline.common.logging.LogSetup;
 import dev.loopline.sim.SimConfig;
 import dev.loopline.sim.VllmSim;
 
@@ -54,7 +55,7 @@ final class AffinityBench {
             env.put("LOOPLINE_LLM_UPSTREAMS", a.baseUrl() + "," + b.baseUrl());
             env.put("LOOPLINE_LLM_AFFINITY", Boolean.toString(affinity));
             env.put("LOOPLINE_LOG_LEVEL", "WARNING");
-            dev.loopline.common.logging.LogSetup.install("WARNING");
+            LogSetup.install("WARNING");
             try (Main.Running app = Main.start(Settings.of(env), "llm-proxy")) {
                 HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
                 Latencies ttft = new Latencies();

@@ -1,5 +1,11 @@
 package dev.loopline.bench;
 
+import dev.loopline.bench.extraction.ExtractionBench;
+import dev.loopline.bench.mcp.McpBench;
+import dev.loopline.bench.vectors.IngestBench;
+import dev.loopline.bench.vectors.RetrievalBench;
+import dev.loopline.bench.vectors.VectorBench;
+
 /** {@code ./loopline bench NAME}: runs one benchmark and prints its results as Markdown. */
 public final class Bench {
     private Bench() {
@@ -11,11 +17,11 @@ public final class Bench {
             case "sandbox" -> SandboxBench.main(args);
             case "streams" -> StreamBench.main(args);
             case "affinity" -> AffinityBench.main(args);
-            case "vectors" -> dev.loopline.bench.vectors.VectorBench.main(args);
-            case "ingest" -> dev.loopline.bench.vectors.IngestBench.main(args);
-            case "retrieval" -> dev.loopline.bench.vectors.RetrievalBench.main(args);
-            case "extraction" -> dev.loopline.bench.extraction.ExtractionBench.main(args);
-            case "mcp" -> dev.loopline.bench.mcp.McpBench.main(args);
+            case "vectors" -> VectorBench.main(args);
+            case "ingest" -> IngestBench.main(args);
+            case "retrieval" -> RetrievalBench.main(args);
+            case "extraction" -> ExtractionBench.main(args);
+            case "mcp" -> McpBench.main(args);
             case "responses" -> ResponsesBench.main(args);
             default -> {
                 System.err.println("usage: ./loopline bench sandbox|streams|affinity|vectors|ingest|retrieval|extraction|mcp|responses (bench/proxy/run.sh for the proxy overhead)");

@@ -6,6 +6,7 @@ import dev.loopline.sim.SimConfig;
 import dev.loopline.sim.VllmSim;
 
 import java.io.BufferedReader;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -285,7 +286,7 @@ final class ResponsesBench {
     private static Outcome streamOnce(HttpClient http, String base, String body) {
         long t = System.nanoTime();
         try {
-            HttpResponse<java.io.InputStream> res = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/responses"))
+            HttpResponse<InputStream> res = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/responses"))
                     .header("Authorization", "Bearer " + KEY).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
             if (res.statusCode() != 200) {

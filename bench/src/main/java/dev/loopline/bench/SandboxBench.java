@@ -2,6 +2,7 @@ package dev.loopline.bench;
 
 import dev.loopline.app.Main;
 import dev.loopline.common.config.Settings;
+import dev.loopline.common.logging.LogSetup;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -65,7 +66,7 @@ final class SandboxBench {
         env.put("LOOPLINE_DEV_API_KEY", KEY);
         env.put("LOOPLINE_SANDBOX_POOL", pool);
         env.put("LOOPLINE_LOG_LEVEL", "WARNING");
-        dev.loopline.common.logging.LogSetup.install("WARNING");
+        LogSetup.install("WARNING");
         return Main.start(Settings.of(env), "sandbox");
     }
 

@@ -100,16 +100,8 @@ public final class LlmProxyModule implements ServiceModule {
         return "llm-proxy";
     }
 
-    public UpstreamPool pool() {
-        return pool;
-    }
-
     public UsageRecorder usage() {
         return usage;
-    }
-
-    public Limits limits() {
-        return limits;
     }
 
     @Override

@@ -12,6 +12,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -150,11 +158,11 @@ class LlmProxyTest {
              TestServer p = TestServer.start(Map.of(), pl -> List.of(new LlmProxyModule(pl, slow.baseUrl())))) {
             String body = "{\"model\":\"loopline-sim\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\""
                     + "please write a long answer ".repeat(20) + "\"}]}";
-            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", p.port())) {
+            try (Socket socket = new Socket("127.0.0.1", p.port())) {
                 socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
                         + TestServer.API_KEY + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
-                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                var r = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+                        .getBytes(StandardCharsets.UTF_8));
+                var r = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
                 String line;
                 while ((line = r.readLine()) != null && !line.contains("\"content\"")) {
                     // read until the first content chunk arrives
@@ -170,8 +178,8 @@ class LlmProxyTest {
     }
 
     static String get(String url) throws Exception {
-        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     @Test

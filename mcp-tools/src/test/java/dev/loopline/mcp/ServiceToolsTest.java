@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -83,7 +84,7 @@ class ServiceToolsTest {
         String sid = McpTransportTestSupport.initialize(server, TestServer.API_KEY);
         JsonNode tools = Json.parse(rpc(TestServer.API_KEY, sid, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}").body())
                 .get("result").get("tools");
-        Map<String, JsonNode> byName = new java.util.HashMap<>();
+        Map<String, JsonNode> byName = new HashMap<>();
         tools.forEach(t -> byName.put(t.get("name").asText(), t));
         assertTrue(byName.keySet().containsAll(List.of("web_search", "file_search", "python_exec")), byName.keySet().toString());
         assertTrue(byName.get("file_search").get("annotations").get("readOnlyHint").asBoolean());

@@ -28,6 +28,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -62,7 +63,7 @@ public final class SandboxModule implements ServiceModule {
                 Math.max(2, Runtime.getRuntime().availableProcessors() * 2));
         this.running = new Semaphore(concurrency, true);
         this.maxQueue = s.integer("LOOPLINE_SANDBOX_QUEUE", "loopline.sandbox.queue", 64);
-        this.maxWaitMillis = s.duration("LOOPLINE_SANDBOX_QUEUE_WAIT", "loopline.sandbox.queue-wait", java.time.Duration.ofSeconds(30)).toMillis();
+        this.maxWaitMillis = s.duration("LOOPLINE_SANDBOX_QUEUE_WAIT", "loopline.sandbox.queue-wait", Duration.ofSeconds(30)).toMillis();
         this.runTimer = Timer.builder("loopline_sandbox_runs").description("Sandbox runs by outcome")
                 .register(platform.metrics().registry());
         this.rejected = Counter.builder("loopline_sandbox_rejected_total").description("Runs refused because the queue was full")

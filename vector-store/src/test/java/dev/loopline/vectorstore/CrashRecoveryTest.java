@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +77,7 @@ class CrashRecoveryTest {
         String vs;
         List<String> files = new ArrayList<>();
         Set<String> completedBeforeCrash = new HashSet<>();
-        Map<String, Integer> chunksBeforeCrash = new java.util.HashMap<>();
+        Map<String, Integer> chunksBeforeCrash = new HashMap<>();
         try {
             VectorStoreClient api = new VectorStoreClient("http://127.0.0.1:" + port(first), TestServer.API_KEY);
             for (int i = 0; i < 8; i++) {

@@ -16,7 +16,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -173,14 +177,14 @@ class VectorStoreApiTest {
                 new F("c", "{\"author\":\"cy\",\"year\":2021.5}"),
                 new F("d", "{\"year\":\"2020\"}"));
         String vs = api.ok(api.post("/v1/vector_stores", "{}")).path("id").asText();
-        Map<String, String> byName = new java.util.HashMap<>();
+        Map<String, String> byName = new HashMap<>();
         for (F f : files) {
             String id = api.uploadText(f.name() + ".txt", "Notes on volcanoes and lava, file " + f.name() + ".");
             byName.put(id, f.name());
             api.ok(api.post("/v1/vector_stores/" + vs + "/files", "{\"file_id\":\"" + id + "\",\"attributes\":" + f.attributes() + "}"));
         }
         api.awaitIdle(vs, 60_000);
-        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        Map<String, String> cases = new LinkedHashMap<>();
         cases.put("{\"type\":\"eq\",\"key\":\"author\",\"value\":\"bob\"}", "b");
         cases.put("{\"type\":\"ne\",\"key\":\"author\",\"value\":\"bob\"}", "acd");
         cases.put("{\"type\":\"eq\",\"key\":\"year\",\"value\":2020}", "b");
@@ -259,7 +263,7 @@ class VectorStoreApiTest {
         for (JsonNode f : list.path("data")) {
             assertFalse(Set.of("refused-empty.txt", "refused-notes.txt", "refused-big.txt", "refused-a.txt").contains(f.path("filename").asText()), f.toString());
         }
-        try (var tmp = java.nio.file.Files.list(server.dataDir().resolve("files").resolve("tmp"))) {
+        try (var tmp = Files.list(server.dataDir().resolve("files").resolve("tmp"))) {
             assertEquals(0, tmp.count());
         } catch (IOException e) {
             throw new AssertionError(e);
@@ -331,7 +335,7 @@ class VectorStoreApiTest {
         JsonNode gone = api.ok(api.delete("/v1/vector_stores/" + vs));
         assertEquals("vector_store.deleted", gone.path("object").asText());
         TestServer.error(api.get("/v1/vector_stores/" + vs), 404);
-        assertFalse(java.nio.file.Files.exists(server.dataDir().resolve("vector-store").resolve(vs)));
+        assertFalse(Files.exists(server.dataDir().resolve("vector-store").resolve(vs)));
     }
 
     @Test
@@ -358,7 +362,7 @@ class VectorStoreApiTest {
 
     @Test
     void aStoreBuiltWithOneModelRefusesToMixInAnother() throws Exception {
-        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("mix");
+        Path dir = Files.createTempDirectory("mix");
         String vs;
         try (TestServer first = TestServer.start(Map.of("LOOPLINE_DATA_DIR", dir.toString()), p -> List.of(new VectorStoreModule(p)))) {
             VectorStoreClient c = new VectorStoreClient(first, TestServer.API_KEY);

@@ -26,9 +26,13 @@ import io.helidon.webserver.http.ServerResponse;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -550,7 +554,7 @@ public final class VllmSim implements AutoCloseable {
             out.write(DONE);
             out.flush();
             out.close();
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             // The client went away: vLLM aborts the request.
             throw new CloseConnectionException("client disconnected", e);
         }
@@ -609,11 +613,11 @@ public final class VllmSim implements AutoCloseable {
             float[] e = embed(ids);
             if (format.equals("base64")) {
                 // As vLLM does: the float32 values' little-endian bytes, base64-encoded.
-                java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(e.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer bytes = ByteBuffer.allocate(e.length * 4).order(ByteOrder.LITTLE_ENDIAN);
                 for (float v : e) {
                     bytes.putFloat(v);
                 }
-                d.put("embedding", java.util.Base64.getEncoder().encodeToString(bytes.array()));
+                d.put("embedding", Base64.getEncoder().encodeToString(bytes.array()));
             } else {
                 ArrayNode vec = d.putArray("embedding");
                 for (float v : e) {

@@ -5,6 +5,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,10 +27,10 @@ class StructuredOutputTest {
         sim.close();
     }
 
-    static java.net.http.HttpResponse<String> post(String body) throws Exception {
-        return VllmSimTest.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(sim.baseUrl() + "/v1/chat/completions"))
-                .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+    static HttpResponse<String> post(String body) throws Exception {
+        return VllmSimTest.HTTP.send(HttpRequest.newBuilder(URI.create(sim.baseUrl() + "/v1/chat/completions"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     static JsonNode content(String responseFormat) throws Exception {

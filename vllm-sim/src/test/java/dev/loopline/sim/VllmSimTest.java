@@ -13,8 +13,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -382,8 +385,8 @@ class VllmSimTest {
             var r64 = HTTP.send(HttpRequest.newBuilder(URI.create(emb.baseUrl() + "/v1/embeddings")).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"input\":\"cats purr\",\"encoding_format\":\"base64\"}")).build(),
                     HttpResponse.BodyHandlers.ofString());
-            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(java.util.Base64.getDecoder()
-                    .decode(JSON.readTree(r64.body()).get("data").get(0).get("embedding").asText())).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer bytes = ByteBuffer.wrap(Base64.getDecoder()
+                    .decode(JSON.readTree(r64.body()).get("data").get(0).get("embedding").asText())).order(ByteOrder.LITTLE_ENDIAN);
             assertEquals(384 * 4, bytes.remaining());
             for (int i = 0; i < 384; i++) {
                 assertEquals(e.get("data").get(0).get("embedding").get(i).floatValue(), bytes.getFloat(), 0f);

@@ -5,6 +5,7 @@ import dev.loopline.bench.Latencies;
 import dev.loopline.common.config.Settings;
 import dev.loopline.common.http.JsonBodies;
 import dev.loopline.common.json.Json;
+import dev.loopline.common.logging.LogSetup;
 import dev.loopline.common.server.Platform;
 import dev.loopline.common.server.PlatformServer;
 import dev.loopline.common.server.ServiceModule;
@@ -66,7 +67,7 @@ public final class McpBench {
         int n = Integer.getInteger("bench.n", 20_000);
         Map<String, String> env = Map.of("LOOPLINE_DATA_DIR", Files.createTempDirectory("mcp-bench").toString(),
                 "LOOPLINE_MCP_AUTH", "none", "LOOPLINE_MCP_PROFILE", "conformance", "LOOPLINE_LOG_LEVEL", "WARNING");
-        dev.loopline.common.logging.LogSetup.install("WARNING");
+        LogSetup.install("WARNING");
         Platform platform = Platform.create(Settings.of(env));
         WebServer server = PlatformServer.start(platform, List.of(new McpToolsModule(platform), new PlainModule()), "127.0.0.1", 0);
         String base = "http://127.0.0.1:" + server.port();

@@ -7,6 +7,7 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -38,7 +39,7 @@ final class EmbeddingCache {
         int done = 0;
         if (Files.exists(partial)) {
             done = (int) Math.min(texts.size(), Files.size(partial) / (4L * model.dimensions()) / BATCH * BATCH);
-            try (var channel = java.nio.channels.FileChannel.open(partial, StandardOpenOption.WRITE)) {
+            try (var channel = FileChannel.open(partial, StandardOpenOption.WRITE)) {
                 channel.truncate(4L * model.dimensions() * done); // drop a half-written batch
             }
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.loopline.app.Main;
 import dev.loopline.common.config.Settings;
 import dev.loopline.common.json.Json;
+import dev.loopline.common.logging.LogSetup;
 import dev.loopline.vectorstore.chunk.Chunk;
 import dev.loopline.vectorstore.chunk.Chunker;
 import dev.loopline.vectorstore.chunk.ChunkingStrategy;
@@ -84,7 +85,7 @@ public final class IngestBench {
         env.put("LOOPLINE_DEV_API_KEY", KEY);
         env.put("LOOPLINE_EMBEDDINGS", embeddings);
         env.put("LOOPLINE_LOG_LEVEL", "WARNING");
-        dev.loopline.common.logging.LogSetup.install("WARNING");
+        LogSetup.install("WARNING");
         try (Main.Running app = Main.start(Settings.of(env), "vector-store")) {
             String base = "http://127.0.0.1:" + app.port();
             List<String> ids = new ArrayList<>();

@@ -1,11 +1,11 @@
 package dev.loopline.bench.vectors;
 
+import dev.loopline.bench.Latencies;
 import dev.loopline.common.json.Json;
 import dev.loopline.vectorstore.chunk.Chunk;
 import dev.loopline.vectorstore.embed.OnnxMiniLm;
 import dev.loopline.vectorstore.index.LuceneIndex;
 import dev.loopline.vectorstore.index.VectorIndex;
-import dev.loopline.bench.Latencies;
 import dev.loopline.vectorstore.search.Filter;
 
 import java.io.IOException;
@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -119,7 +120,7 @@ public final class VectorBench {
                         label, buildSeconds, n / buildSeconds, size(dir) / 1e6, (heap - heapBefore) / 1e6);
             } finally {
                 try (Stream<Path> paths = Files.walk(dir)) {
-                    paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                    paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
                 }
             }
         }

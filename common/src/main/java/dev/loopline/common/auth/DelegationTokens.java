@@ -3,13 +3,13 @@ package dev.loopline.common.auth;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.loopline.common.json.Json;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
@@ -18,6 +18,8 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Optional;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Short-lived tokens with which loopline acts for a principal when the caller's own credential is
@@ -55,8 +57,8 @@ public final class DelegationTokens {
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                 Files.write(tmp, B64.encode(fresh), StandardOpenOption.TRUNCATE_EXISTING);
                 try {
-                    Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-                } catch (java.nio.file.FileAlreadyExistsException raced) {
+                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+                } catch (FileAlreadyExistsException raced) {
                     Files.deleteIfExists(tmp);
                 }
             }

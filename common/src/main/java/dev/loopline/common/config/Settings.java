@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Configuration, highest priority first: {@code LOOPLINE_*} environment variables, the YAML file
@@ -109,7 +110,7 @@ public final class Settings {
         };
     }
 
-    private static <T> T parse(String envName, String v, java.util.function.Function<String, T> parser) {
+    private static <T> T parse(String envName, String v, Function<String, T> parser) {
         try {
             return parser.apply(v);
         } catch (RuntimeException e) {

@@ -8,15 +8,17 @@ import io.helidon.dbclient.DbRow;
 import io.helidon.dbclient.DbTransaction;
 import org.flywaydb.core.Flyway;
 
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Types;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
@@ -64,7 +66,7 @@ public final class Database implements AutoCloseable {
     static String defaultH2Url(Path dataDir) {
         try {
             Files.createDirectories(dataDir);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("cannot create data dir " + dataDir, e);
         }
         // WRITE_DELAY=0: a committed transaction is written out at once, not up to a second later,
@@ -98,7 +100,7 @@ public final class Database implements AutoCloseable {
     }
 
     /** Runs {@code work} in one transaction: committed when it returns, rolled back when it throws. */
-    public void transaction(java.util.function.Consumer<DbTransaction> work) {
+    public void transaction(Consumer<DbTransaction> work) {
         inTransaction(tx -> {
             work.accept(tx);
             return null;

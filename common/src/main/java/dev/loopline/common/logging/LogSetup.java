@@ -7,6 +7,8 @@ import java.io.StringWriter;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
@@ -24,7 +26,7 @@ public final class LogSetup {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     /** JUL holds loggers weakly: keep the ones we configure, or their levels are lost. */
-    private static final java.util.List<Logger> CONFIGURED = new java.util.ArrayList<>();
+    private static final List<Logger> CONFIGURED = new ArrayList<>();
 
     private LogSetup() {
     }

@@ -1,8 +1,13 @@
 package dev.loopline.common.observe;
 
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.util.concurrent.ConcurrentHashMap;
 
 /** One Prometheus registry per process; services add their own meters to it. */
 public final class Metrics {
@@ -10,9 +15,9 @@ public final class Metrics {
 
     public Metrics() {
         // The JVM's own health: heap and GC, threads (virtual threads included), CPU.
-        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
-        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
-        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
     }
 
     public PrometheusMeterRegistry registry() {
@@ -23,7 +28,7 @@ public final class Metrics {
         return registry.scrape();
     }
 
-    private final java.util.concurrent.ConcurrentHashMap<String, Timer> httpTimers = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Timer> httpTimers = new ConcurrentHashMap<>();
 
     /** Cached per label set: registering (or finding) a meter on every request is measurably slow. */
     public Timer httpTimer(String route, String method, int status) {

@@ -7,6 +7,7 @@ import io.helidon.webserver.http.ServerResponse;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.locks.ReentrantLock;
@@ -63,7 +64,7 @@ public final class SseWriter implements AutoCloseable {
             ensureOpen();
             out.write(frame, off, len);
             out.flush();
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             // Helidon reports a broken connection as UncheckedIOException
             open = false;
             throw new ClientDisconnectedException(e);
@@ -115,7 +116,7 @@ public final class SseWriter implements AutoCloseable {
             lock.lock();
             try {
                 out.close();
-            } catch (IOException | java.io.UncheckedIOException ignored) {
+            } catch (IOException | UncheckedIOException ignored) {
                 // the client is gone; nothing left to tell it
             } finally {
                 lock.unlock();

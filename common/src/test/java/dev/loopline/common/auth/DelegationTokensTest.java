@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Base64;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,7 +30,7 @@ class DelegationTokensTest {
 
         // Tampering with the payload (another tenant) or the MAC, and expiry, are refused.
         String[] parts = token.split("\\.");
-        String forged = "lld." + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+        String forged = "lld." + Base64.getUrlEncoder().withoutPadding().encodeToString(
                 "{\"t\":\"tenant-b\",\"u\":\"user-1\",\"exp\":9999999999}".getBytes()) + "." + parts[2];
         assertTrue(tokens.verify(forged).isEmpty());
         assertTrue(tokens.verify(token.substring(0, token.length() - 2) + "xx").isEmpty());

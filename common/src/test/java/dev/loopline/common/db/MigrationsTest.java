@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -26,7 +27,7 @@ class MigrationsTest {
     @Test
     void theEmbeddedDatabaseRunsWithItsDocumentedSettings(@TempDir Path dir) {
         try (Database db = Database.open(Settings.of(Map.of()), dir)) {
-            Map<String, String> settings = new java.util.HashMap<>();
+            Map<String, String> settings = new HashMap<>();
             db.list("SELECT SETTING_NAME AS k, SETTING_VALUE AS v FROM INFORMATION_SCHEMA.SETTINGS "
                     + "WHERE SETTING_NAME IN ('info.CACHE_MAX_SIZE', 'WRITE_DELAY', 'MODE')",
                     r -> List.of(r.column("k").getString(), r.column("v").getString())).forEach(kv -> settings.put(kv.get(0), kv.get(1)));

@@ -24,6 +24,7 @@ import java.lang.reflect.Proxy;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -116,7 +117,7 @@ class ChunkedStreamTest {
         assertEquals(1, writes.size());
 
         byte[] big = new byte[70_000];
-        java.util.Arrays.fill(big, (byte) 'y');
+        Arrays.fill(big, (byte) 'y');
         out.write(big);
         out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
         out.close();

@@ -2,6 +2,7 @@ package dev.loopline.proxy.limits;
 
 import redis.clients.jedis.JedisPooled;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.LongSupplier;
@@ -18,7 +19,7 @@ public final class RedisLimitStore implements LimitStore {
     private final String prefix;
 
     public RedisLimitStore(String url, String prefix) {
-        this.redis = new JedisPooled(java.net.URI.create(url));
+        this.redis = new JedisPooled(URI.create(url));
         this.prefix = prefix;
     }
 

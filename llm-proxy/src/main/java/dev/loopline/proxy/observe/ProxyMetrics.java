@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -21,7 +22,7 @@ public final class ProxyMetrics {
     private final MeterRegistry registry;
     private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
-    private final java.util.Set<String> queueGauges = ConcurrentHashMap.newKeySet();
+    private final Set<String> queueGauges = ConcurrentHashMap.newKeySet();
 
     public ProxyMetrics(MeterRegistry registry, UpstreamPool pool) {
         this.registry = registry;

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Writes usage rows in batches from a background thread, so accounting costs the request path
@@ -27,8 +28,8 @@ public final class UsageRecorder implements AutoCloseable {
     private final long flushMillis;
     private final long gatherMillis;
     private final Thread writer;
-    private final java.util.concurrent.atomic.AtomicLong recorded = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong recorded = new AtomicLong();
+    private final AtomicLong written = new AtomicLong();
     private volatile boolean running = true;
 
     /**

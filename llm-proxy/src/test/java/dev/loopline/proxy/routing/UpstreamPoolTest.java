@@ -1,5 +1,6 @@
 package dev.loopline.proxy.routing;
 
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -18,7 +19,7 @@ class UpstreamPoolTest {
         for (Upstream u : us) {
             u.models(Set.of("m"));
         }
-        return new UpstreamPool(List.of(us), Map.of(), new okhttp3.OkHttpClient(), null);
+        return new UpstreamPool(List.of(us), Map.of(), new OkHttpClient(), null);
     }
 
     @Test

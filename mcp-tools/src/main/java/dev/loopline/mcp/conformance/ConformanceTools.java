@@ -7,7 +7,10 @@ import dev.loopline.mcp.tools.RawTool;
 import dev.loopline.mcp.tools.ToolContext;
 import dev.loopline.mcp.tools.ToolRegistry;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Base64;
 
 /** The {@code test_*} tools the conformance suite calls (conformance profile only). */
@@ -68,10 +71,10 @@ public final class ConformanceTools {
     static String wav() {
         int samples = 800;
         byte[] b = new byte[44 + samples];
-        java.nio.ByteBuffer h = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
         h.put("RIFF".getBytes()).putInt(36 + samples).put("WAVE".getBytes()).put("fmt ".getBytes()).putInt(16).putShort((short) 1)
                 .putShort((short) 1).putInt(8000).putInt(8000).putShort((short) 1).putShort((short) 8).put("data".getBytes()).putInt(samples);
-        java.util.Arrays.fill(b, 44, b.length, (byte) 128);
+        Arrays.fill(b, 44, b.length, (byte) 128);
         return Base64.getEncoder().encodeToString(b);
     }
 

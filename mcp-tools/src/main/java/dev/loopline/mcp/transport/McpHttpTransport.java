@@ -10,11 +10,12 @@ import dev.loopline.common.http.JsonBodies;
 import dev.loopline.common.http.RequestContext;
 import dev.loopline.common.http.ServerTiming;
 import dev.loopline.common.json.Json;
+import dev.loopline.common.sse.SseWriter;
 import dev.loopline.mcp.rpc.McpError;
 import dev.loopline.mcp.rpc.McpHandler;
 import dev.loopline.mcp.rpc.McpMethods;
+import dev.loopline.mcp.tools.Tool;
 import dev.loopline.mcp.tools.ToolContext;
-import dev.loopline.common.sse.SseWriter;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
@@ -26,16 +27,18 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import dev.loopline.mcp.tools.Tool;
 
 /**
  * MCP Streamable HTTP on one endpoint ({@code /mcp}, alias {@code /v1/mcp}): sessions,
@@ -62,8 +65,8 @@ public final class McpHttpTransport {
         rpc.setAllowExtraParams(true);
         rpc.setAllowLessParams(true);
         rpc.setShouldLogInvocationErrors(false);
-        rpc.setErrorResolver((Throwable t, java.lang.reflect.Method m, List<JsonNode> args) -> {
-            Throwable cause = t instanceof java.lang.reflect.InvocationTargetException ite ? ite.getCause() : t;
+        rpc.setErrorResolver((Throwable t, Method m, List<JsonNode> args) -> {
+            Throwable cause = t instanceof InvocationTargetException ite ? ite.getCause() : t;
             if (cause instanceof McpError e) {
                 return new ErrorResolver.JsonError(e.code(), e.getMessage(), null);
             }
@@ -280,7 +283,7 @@ public final class McpHttpTransport {
         synchronized void finish(byte[] response) {
             try {
                 if (response != null) {
-                    sse.event("message", new String(response, java.nio.charset.StandardCharsets.UTF_8).strip());
+                    sse.event("message", new String(response, StandardCharsets.UTF_8).strip());
                 }
             } catch (SseWriter.ClientDisconnectedException ignored) {
                 // nothing to do

@@ -1,5 +1,12 @@
 package dev.loopline.mcp.transport;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.loopline.mcp.tools.ToolContext;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
 /** One MCP session: who opened it, what was negotiated, when it was last used. */
 public final class McpSession {
     private final String id;
@@ -40,10 +47,10 @@ public final class McpSession {
     }
 
     /** Tool calls running in this session, by JSON-RPC request id, for notifications/cancelled. */
-    private final java.util.concurrent.ConcurrentHashMap<String, dev.loopline.mcp.tools.ToolContext> running =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ToolContext> running =
+            new ConcurrentHashMap<>();
 
-    public void started(String requestId, dev.loopline.mcp.tools.ToolContext ctx) {
+    public void started(String requestId, ToolContext ctx) {
         running.put(requestId, ctx);
     }
 
@@ -53,7 +60,7 @@ public final class McpSession {
 
     /** Cancels a running request; false when no such request is running (finished, or never existed). */
     public boolean cancel(String requestId) {
-        dev.loopline.mcp.tools.ToolContext ctx = running.remove(requestId);
+        ToolContext ctx = running.remove(requestId);
         if (ctx == null) {
             return false;
         }
@@ -61,22 +68,22 @@ public final class McpSession {
         return true;
     }
 
-    private volatile com.fasterxml.jackson.databind.JsonNode clientCapabilities;
+    private volatile JsonNode clientCapabilities;
     /** Requests this server sent to the client, waiting for the client's POSTed response. */
-    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.CompletableFuture<com.fasterxml.jackson.databind.JsonNode>> awaiting =
-            new java.util.concurrent.ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.AtomicLong nextRequestId = new java.util.concurrent.atomic.AtomicLong();
+    private final ConcurrentHashMap<String, CompletableFuture<JsonNode>> awaiting =
+            new ConcurrentHashMap<>();
+    private final AtomicLong nextRequestId = new AtomicLong();
 
-    public com.fasterxml.jackson.databind.JsonNode clientCapabilities() {
+    public JsonNode clientCapabilities() {
         return clientCapabilities;
     }
 
-    public void clientCapabilities(com.fasterxml.jackson.databind.JsonNode caps) {
+    public void clientCapabilities(JsonNode caps) {
         clientCapabilities = caps;
     }
 
     /** A new id for a server-to-client request, and the future its response completes. */
-    public String awaitResponse(java.util.concurrent.CompletableFuture<com.fasterxml.jackson.databind.JsonNode> future) {
+    public String awaitResponse(CompletableFuture<JsonNode> future) {
         String id = "loopline-" + nextRequestId.incrementAndGet();
         awaiting.put(id, future);
         return id;
@@ -87,7 +94,7 @@ public final class McpSession {
     }
 
     /** A response from the client to one of our requests; false when nothing waits for it. */
-    public boolean respond(String requestId, com.fasterxml.jackson.databind.JsonNode message) {
+    public boolean respond(String requestId, JsonNode message) {
         var f = awaiting.remove(requestId);
         return f != null && f.complete(message);
     }

@@ -6,6 +6,9 @@ import io.helidon.dbclient.DbTransaction;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The events of a response created with {@code background: true, stream: true}, stored in order so
@@ -21,9 +24,9 @@ public final class EventLog {
     /** Per response being followed here: a lock and condition (not a monitor, which would pin virtual threads before Java 24). */
     private final ConcurrentHashMap<String, Signal> monitors = new ConcurrentHashMap<>();
 
-    private record Signal(java.util.concurrent.locks.ReentrantLock lock, java.util.concurrent.locks.Condition appended) {
+    private record Signal(ReentrantLock lock, Condition appended) {
         static Signal create() {
-            var lock = new java.util.concurrent.locks.ReentrantLock();
+            var lock = new ReentrantLock();
             return new Signal(lock, lock.newCondition());
         }
     }
@@ -66,7 +69,7 @@ public final class EventLog {
         Signal s = monitors.computeIfAbsent(responseId, k -> Signal.create());
         s.lock().lock();
         try {
-            s.appended().await(max.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            s.appended().await(max.toMillis(), TimeUnit.MILLISECONDS);
         } finally {
             s.lock().unlock();
         }

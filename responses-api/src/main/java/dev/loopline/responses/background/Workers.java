@@ -6,6 +6,7 @@ import dev.loopline.responses.loop.Cancellation;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -77,12 +78,12 @@ public final class Workers implements AutoCloseable {
         while (!stopped) {
             try {
                 slots.acquire();
-                java.util.Optional<JobQueue.Job> job;
+                Optional<JobQueue.Job> job;
                 try {
                     job = queue.claim();
                 } catch (RuntimeException e) {
                     LOG.log(System.Logger.Level.WARNING, "claiming a background job failed: " + e.getMessage());
-                    job = java.util.Optional.empty();
+                    job = Optional.empty();
                 }
                 if (job.isEmpty()) {
                     slots.release();

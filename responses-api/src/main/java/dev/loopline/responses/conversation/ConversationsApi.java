@@ -10,12 +10,13 @@ import dev.loopline.common.http.JsonBodies;
 import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
 import dev.loopline.responses.api.CreateRequest;
-import dev.loopline.responses.api.Items;
 import dev.loopline.responses.api.ItemPages;
+import dev.loopline.responses.api.Items;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -96,7 +97,7 @@ public final class ConversationsApi {
         ConversationStore.Conversation c = find(req, who);
         ArrayNode items = Items.withIds(CreateRequest.items(JsonBodies.readObject(req, maxBodyBytes).get("items")));
         store.append(c.id(), items);
-        List<JsonNode> added = new java.util.ArrayList<>();
+        List<JsonNode> added = new ArrayList<>();
         items.forEach(added::add);
         JsonBodies.send(res, ItemPages.list(added, false));
     }

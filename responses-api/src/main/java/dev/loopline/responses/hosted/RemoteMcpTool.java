@@ -8,6 +8,7 @@ import dev.loopline.common.json.Json;
 import dev.loopline.responses.mcp.McpServer;
 import dev.loopline.responses.mcp.RemoteMcpServers;
 import dev.loopline.responses.store.ToolExecutionLog.ToolExecution;
+import okhttp3.HttpUrl;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -66,7 +67,7 @@ public final class RemoteMcpTool implements HostedTool {
             throw ApiException.badRequest(where + ".connector_id", "Connectors are not offered by this server; give a 'server_url'.",
                     "unsupported_parameter");
         }
-        if (okhttp3.HttpUrl.parse(tool.path("server_url").asText("")) == null) {
+        if (HttpUrl.parse(tool.path("server_url").asText("")) == null) {
             throw ApiException.badRequest(where + ".server_url", "'" + where + ".server_url' must be an http or https URL.");
         }
         if (tool.has("authorization") && !tool.get("authorization").isTextual() && !tool.get("authorization").isNull()) {

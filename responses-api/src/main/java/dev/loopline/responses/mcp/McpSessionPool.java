@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * Sessions with loopline's own mcp-tools, kept between responses: opening one costs two round
@@ -23,14 +24,14 @@ public final class McpSessionPool implements AutoCloseable {
     }
 
     private final OkHttpClient http;
-    private final java.util.function.Supplier<String> url;
+    private final Supplier<String> url;
     private final Duration maxIdle;
     private final int perPrincipal;
     private final int total;
     private final Map<String, Deque<Idle>> idle = new ConcurrentHashMap<>();
     private final AtomicInteger idleCount = new AtomicInteger();
 
-    public McpSessionPool(OkHttpClient http, java.util.function.Supplier<String> url, Duration maxIdle, int perPrincipal, int total) {
+    public McpSessionPool(OkHttpClient http, Supplier<String> url, Duration maxIdle, int perPrincipal, int total) {
         this.http = http;
         this.url = url;
         this.maxIdle = maxIdle;

@@ -9,6 +9,7 @@ import io.helidon.dbclient.DbTransaction;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Responses, their ordered input and output items, and tool executions. Every read filters by
@@ -29,7 +30,7 @@ public final class ResponseStore {
 
     /** {@code also}: more writes in the same transaction (a background response's job and first event). */
     public void save(String tenant, String user, ObjectNode response, ArrayNode inputItems, ArrayNode outputItems,
-                     java.util.function.Consumer<DbTransaction> also) {
+                     Consumer<DbTransaction> also) {
         long now = System.currentTimeMillis() / 1000;
         db.transaction(tx -> {
             tx.insert("INSERT INTO responses (id, tenant_id, user_id, status, model, created_at, updated_at, previous_response_id, body) "

@@ -11,8 +11,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -51,7 +53,7 @@ class JobQueueTest {
         // While one transaction holds the oldest job locked, another claimer skips it instead of waiting.
         CountDownLatch locked = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor(); // the common pool may have one thread
+        var threads = Executors.newVirtualThreadPerTaskExecutor(); // the common pool may have one thread
         CompletableFuture<Void> holder = CompletableFuture.runAsync(() -> db.transaction(tx -> {
             tx.get("SELECT response_id FROM response_jobs WHERE response_id = 'resp_1' FOR UPDATE");
             locked.countDown();
@@ -84,7 +86,7 @@ class JobQueueTest {
 
         // A cancellation through any replica is seen by the owner.
         db.client().execute().update("UPDATE responses SET status = 'cancelled' WHERE id = 'resp_1'");
-        assertEquals(java.util.Set.of("resp_1"), a.cancelledAmong(List.of("resp_1")));
+        assertEquals(Set.of("resp_1"), a.cancelledAmong(List.of("resp_1")));
         a.done("resp_1");
         assertEquals(0, db.list("SELECT COUNT(*) AS n FROM response_jobs", r -> r.column("n").get(Number.class).intValue()).getFirst());
 

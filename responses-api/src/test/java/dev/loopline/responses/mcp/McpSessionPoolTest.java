@@ -7,6 +7,7 @@ import dev.loopline.common.auth.Principal;
 import dev.loopline.common.json.Json;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -16,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -155,11 +157,11 @@ class McpSessionPoolTest {
 
     @Test
     void answersLargerThanTheCapFailTheCallNotTheProcess() {
-        McpToolClient tiny = new McpToolClient(new OkHttpClient(), url, java.util.Map.of(), "remote", 100);
-        McpToolClient.ToolCallFailed json = org.junit.jupiter.api.Assertions.assertThrows(McpToolClient.ToolCallFailed.class, tiny::open);
+        McpToolClient tiny = new McpToolClient(new OkHttpClient(), url, Map.of(), "remote", 100);
+        McpToolClient.ToolCallFailed json = Assertions.assertThrows(McpToolClient.ToolCallFailed.class, tiny::open);
         assertTrue(json.getMessage().contains("larger than 100 bytes"), json.getMessage());
-        McpToolClient small = new McpToolClient(new OkHttpClient(), url, java.util.Map.of(), "remote", 200);
-        McpToolClient.ToolCallFailed sse = org.junit.jupiter.api.Assertions.assertThrows(McpToolClient.ToolCallFailed.class, () -> call(small));
+        McpToolClient small = new McpToolClient(new OkHttpClient(), url, Map.of(), "remote", 200);
+        McpToolClient.ToolCallFailed sse = Assertions.assertThrows(McpToolClient.ToolCallFailed.class, () -> call(small));
         assertTrue(sse.getMessage().contains("larger than 200 bytes"), sse.getMessage());
         assertTrue(!small.reusable(), "a session that was sent too much is not pooled");
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.errors.ApiException;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
@@ -42,7 +43,7 @@ public record RunRequest(String code, String language, double runTimeoutSeconds,
             if (!s.isTextual()) {
                 throw ApiException.badRequest("stdin", "'stdin' must be a string.");
             }
-            stdin = s.asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            stdin = s.asText().getBytes(StandardCharsets.UTF_8);
             if (stdin.length > max.maxStdinBytes()) {
                 throw ApiException.badRequest("stdin", "'stdin' is larger than the limit of " + max.maxStdinBytes() + " bytes.");
             }

@@ -1,7 +1,9 @@
 package dev.loopline.sandbox.api;
 
-import dev.loopline.common.config.SharedSettings;
 import dev.loopline.common.config.Settings;
+import dev.loopline.common.config.SharedSettings;
+
+import java.time.Duration;
 
 /**
  * Defaults for what a caller leaves out, and the server-side maximums no caller can exceed.
@@ -12,7 +14,7 @@ public record SandboxLimits(double defaultTimeoutSeconds, double maxTimeoutSecon
 
     public static SandboxLimits from(Settings s) {
         return new SandboxLimits(
-                s.duration("LOOPLINE_SANDBOX_DEFAULT_TIMEOUT", "loopline.sandbox.default-timeout", java.time.Duration.ofSeconds(10)).toMillis() / 1000.0,
+                s.duration("LOOPLINE_SANDBOX_DEFAULT_TIMEOUT", "loopline.sandbox.default-timeout", Duration.ofSeconds(10)).toMillis() / 1000.0,
                 SharedSettings.sandboxMaxTimeout(s).toMillis() / 1000.0,
                 s.integer("LOOPLINE_SANDBOX_DEFAULT_MEMORY_MB", "loopline.sandbox.default-memory-mb", 512),
                 s.integer("LOOPLINE_SANDBOX_MAX_MEMORY_MB", "loopline.sandbox.max-memory-mb", 2048),

@@ -2,6 +2,7 @@ package dev.loopline.sandbox.isolation;
 
 import dev.loopline.sandbox.api.SandboxLimits;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -111,7 +112,7 @@ public final class Bubblewrap {
         ProcessBuilder pb = new ProcessBuilder(command(uid));
         pb.environment().clear();
         pb.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-        pb.directory(new java.io.File("/"));
+        pb.directory(new File("/"));
         return pb.start();
     }
 }

@@ -3,6 +3,7 @@ package dev.loopline.sandbox.isolation;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -89,7 +90,7 @@ public final class CappedPipe {
 
     /** Waits for the pipe to close; false if it did not within the time given. */
     public boolean await(long millis) throws InterruptedException {
-        return thread.join(java.time.Duration.ofMillis(millis));
+        return thread.join(Duration.ofMillis(millis));
     }
 
     public byte[] bytes() {

@@ -1,5 +1,8 @@
 package dev.loopline.sandbox.isolation;
 
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,8 +23,8 @@ public final class Sandbox {
         this.process = process;
         this.uid = uid;
         byte[] b = new byte[16];
-        java.util.concurrent.ThreadLocalRandom.current().nextBytes(b);
-        this.boundary = "--loopline-result-" + java.util.HexFormat.of().formatHex(b);
+        ThreadLocalRandom.current().nextBytes(b);
+        this.boundary = "--loopline-result-" + HexFormat.of().formatHex(b);
         byte[] marker = marker();
         this.stdout = new CappedPipe(process.getInputStream(), marker);
         this.stderr = new CappedPipe(process.getErrorStream(), marker);
@@ -39,7 +42,7 @@ public final class Sandbox {
 
     /** The line that ends the run's own output on each pipe. */
     public byte[] marker() {
-        return ("\n" + boundary + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        return ("\n" + boundary + "\n").getBytes(StandardCharsets.US_ASCII);
     }
 
     public CappedPipe stdout() {

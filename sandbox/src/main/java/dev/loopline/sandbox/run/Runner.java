@@ -13,16 +13,19 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -40,9 +43,9 @@ public final class Runner {
     }
 
     /** Processes of runs that carry a run_id, by tenant and run id, so they can be cancelled. */
-    private final java.util.concurrent.ConcurrentHashMap<String, Process> active = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Process> active = new ConcurrentHashMap<>();
     /** Cancellations that arrived before their run started (kept a few minutes). */
-    private final java.util.concurrent.ConcurrentHashMap<String, Long> cancelledEarly = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Long> cancelledEarly = new ConcurrentHashMap<>();
 
     /**
      * Kills the run's process tree (bubblewrap and everything in its PID namespace). True when the
@@ -153,12 +156,12 @@ public final class Runner {
             t.path("errors").fields().forEachRemaining(e -> fileErrors.put(e.getKey(), e.getValue().asText()));
         }
         if (at >= 0) {
-            stdoutBytes = java.util.Arrays.copyOf(stdoutBytes, at);
+            stdoutBytes = Arrays.copyOf(stdoutBytes, at);
         }
         int rc = trailerExit != null ? trailerExit : p.isAlive() ? 137 : p.exitValue();
         boolean truncated = stdoutBytes.length > limits.maxOutputBytes();
         if (truncated) {
-            stdoutBytes = java.util.Arrays.copyOf(stdoutBytes, limits.maxOutputBytes());
+            stdoutBytes = Arrays.copyOf(stdoutBytes, limits.maxOutputBytes());
         }
         String stdout = decode(stdoutBytes);
         String stderr = decode(stderrBytes);
@@ -210,7 +213,7 @@ public final class Runner {
     /** Output without the bootstrap's trailer, if one came. */
     private static byte[] cut(byte[] b, byte[] marker) {
         int at = CappedPipe.lastIndexOf(b, marker);
-        return at < 0 ? b : java.util.Arrays.copyOf(b, at);
+        return at < 0 ? b : Arrays.copyOf(b, at);
     }
 
     /** The bootstrap's trailer: {"exit","files","errors"} after the last boundary line. */
@@ -229,7 +232,7 @@ public final class Runner {
         try {
             CharBuffer c = d.decode(ByteBuffer.wrap(b));
             return c.toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
+        } catch (CharacterCodingException e) {
             return new String(b, StandardCharsets.UTF_8);
         }
     }

@@ -4,6 +4,7 @@ import dev.loopline.common.config.Settings;
 import dev.loopline.common.server.Platform;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Chooses the embedder from config: {@code LOOPLINE_EMBEDDINGS=onnx} (default, all-MiniLM-L6-v2
@@ -55,10 +56,10 @@ public final class Embedders {
     static final class Lazy implements Embedder {
         private final String model;
         private final int dimensions;
-        private final java.util.function.Supplier<OnnxMiniLm> loader;
+        private final Supplier<OnnxMiniLm> loader;
         private volatile OnnxMiniLm loaded;
 
-        Lazy(String model, int dimensions, java.util.function.Supplier<OnnxMiniLm> loader) {
+        Lazy(String model, int dimensions, Supplier<OnnxMiniLm> loader) {
             this.model = model;
             this.dimensions = dimensions;
             this.loader = loader;

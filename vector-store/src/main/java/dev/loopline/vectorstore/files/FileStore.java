@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -78,7 +79,7 @@ public final class FileStore {
     /** Newest first (or oldest first), after a cursor id, optionally one purpose; limit+1 rows so callers know has_more. */
     public List<FileRecord> list(String tenant, String purpose, boolean ascending, String after, int limit) {
         StringBuilder sql = new StringBuilder("SELECT * FROM files WHERE tenant_id = ?");
-        List<Object> params = new java.util.ArrayList<>(List.of(tenant));
+        List<Object> params = new ArrayList<>(List.of(tenant));
         if (purpose != null) {
             sql.append(" AND purpose = ?");
             params.add(purpose);

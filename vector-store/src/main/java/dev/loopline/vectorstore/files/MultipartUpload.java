@@ -13,6 +13,7 @@ import org.apache.james.mime4j.stream.RawFieldParser;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -127,7 +128,7 @@ public final class MultipartUpload implements AutoCloseable {
             throw e;
         } catch (IOException | MimeException | RuntimeException e) {
             deleteQuietly(file);
-            if (e instanceof java.io.UncheckedIOException u && u.getCause() != null) {
+            if (e instanceof UncheckedIOException u && u.getCause() != null) {
                 throw u;
             }
             throw ApiException.badRequest(null, "Malformed multipart body: " + e.getMessage(), "invalid_multipart");

@@ -15,6 +15,7 @@ import org.apache.lucene.codecs.lucene99.Lucene99HnswScalarQuantizedVectorsForma
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
+import org.apache.lucene.document.IntField;
 import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
@@ -24,6 +25,7 @@ import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.BooleanClause;
@@ -35,6 +37,7 @@ import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.Sort;
 import org.apache.lucene.search.SortField;
+import org.apache.lucene.search.SortedNumericSortField;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.Directory;
@@ -195,7 +198,7 @@ public final class LuceneIndex implements VectorIndex {
         d.add(new StringField("file_id", fileId, Field.Store.YES));
         d.add(new StoredField("filename", filename));
         d.add(new StoredField("ord", ordinal));
-        d.add(new org.apache.lucene.document.IntField("ord_sort", ordinal, Field.Store.NO));
+        d.add(new IntField("ord_sort", ordinal, Field.Store.NO));
         d.add(new TextField("text", text, Field.Store.YES));
         d.add(new KnnFloatVectorField(VECTOR, vector, VectorSimilarityFunction.DOT_PRODUCT));
         d.add(new StoredField("attrs", attributes == null ? "{}" : Json.string(attributes)));
@@ -244,7 +247,7 @@ public final class LuceneIndex implements VectorIndex {
 
     private static float[] vector(IndexSearcher searcher, int doc) throws IOException {
         List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
-        LeafReaderContext leaf = leaves.get(org.apache.lucene.index.ReaderUtil.subIndex(doc, leaves));
+        LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(doc, leaves));
         FloatVectorValues values = leaf.reader().getFloatVectorValues(VECTOR);
         KnnVectorValues.DocIndexIterator it = values.iterator();
         int local = doc - leaf.docBase;
@@ -375,7 +378,7 @@ public final class LuceneIndex implements VectorIndex {
         }
         return withSearcher(store(storeId), searcher -> {
             TopDocs all = searcher.search(new TermQuery(new Term("file_id", fileId)), Integer.MAX_VALUE,
-                    new Sort(new org.apache.lucene.search.SortedNumericSortField("ord_sort", SortField.Type.INT)));
+                    new Sort(new SortedNumericSortField("ord_sort", SortField.Type.INT)));
             List<Hit> hits = new ArrayList<>();
             for (ScoreDoc sd : all.scoreDocs) {
                 hits.add(hit(searcher, sd.doc, 0));

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -43,7 +44,7 @@ public final class Ingestion implements AutoCloseable {
     private final ExecutorService workers;
     private final AtomicInteger pending = new AtomicInteger();
     /** One lock per store file, so that two runs for the same file never overlap. */
-    private final java.util.concurrent.ConcurrentHashMap<String, Object> locks = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Object> locks = new ConcurrentHashMap<>();
 
     public Ingestion(StoreRepository repo, FileStore files, VectorIndex index, Embedder embedder, Chunker chunker, int threads) {
         this.repo = repo;

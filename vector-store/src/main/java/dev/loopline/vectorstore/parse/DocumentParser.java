@@ -1,5 +1,6 @@
 package dev.loopline.vectorstore.parse;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.loopline.common.json.Json;
 import org.apache.commons.csv.CSVFormat;
@@ -19,6 +20,7 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
@@ -109,7 +111,7 @@ public final class DocumentParser {
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b, from, b.length - from)).toString();
         } catch (CharacterCodingException e) {
             // Legacy single-byte text (Windows-1252 is a superset of Latin-1 for printable text).
-            return new String(b, from, b.length - from, java.nio.charset.Charset.forName("windows-1252"));
+            return new String(b, from, b.length - from, Charset.forName("windows-1252"));
         }
     }
 
@@ -171,7 +173,7 @@ public final class DocumentParser {
         try {
             root = Json.mapper().readTree(source);
         } catch (IOException e) {
-            throw new InvalidFile("Not valid JSON: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()));
+            throw new InvalidFile("Not valid JSON: " + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()));
         }
         if (root == null) {
             throw new InvalidFile("Not valid JSON: no content.");

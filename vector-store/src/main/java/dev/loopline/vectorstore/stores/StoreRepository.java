@@ -8,6 +8,7 @@ import io.helidon.dbclient.DbRow;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** SQL for vector stores, their files and file batches. Every read and write names the tenant. */
 public final class StoreRepository {
@@ -17,7 +18,7 @@ public final class StoreRepository {
     public static final String CANCELLED = "cancelled";
 
     /** Generations only need to differ between adds of one file; time-seeded so restarts do not reuse them. */
-    private static final java.util.concurrent.atomic.AtomicLong GENERATIONS = new java.util.concurrent.atomic.AtomicLong(System.currentTimeMillis() * 1000);
+    private static final AtomicLong GENERATIONS = new AtomicLong(System.currentTimeMillis() * 1000);
     private final Database db;
 
     public StoreRepository(Database db) {

@@ -1,6 +1,7 @@
 package dev.loopline.sim.reply;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 
 import java.util.Iterator;
 import java.util.Map;
@@ -27,7 +28,7 @@ public final class PythonJson {
                     sb.append(", ");
                 }
                 first = false;
-                sb.append(com.fasterxml.jackson.databind.node.TextNode.valueOf(e.getKey()).toString()).append(": ");
+                sb.append(TextNode.valueOf(e.getKey()).toString()).append(": ");
                 write(e.getValue(), sb);
             }
             sb.append('}');

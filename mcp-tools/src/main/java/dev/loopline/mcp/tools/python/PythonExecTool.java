@@ -9,6 +9,8 @@ import dev.loopline.mcp.tools.Tool;
 import dev.loopline.mcp.tools.ToolContext;
 import okhttp3.OkHttpClient;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Iterator;
@@ -142,8 +144,8 @@ public final class PythonExecTool implements Tool {
             }
         }
         try {
-            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
             return null;
         }
     }

@@ -2,12 +2,15 @@ package dev.loopline.mcp.tools.scrape;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.loopline.common.json.Json;
+import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
 import org.jsoup.nodes.Node;
 import org.jsoup.nodes.TextNode;
 
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -225,7 +228,7 @@ public final class ContentExtractor {
         for (Element e : body.getAllElements()) {
             order.put(e, i++);
         }
-        out.sort(java.util.Comparator.comparingInt(e -> order.getOrDefault(e, Integer.MAX_VALUE)));
+        out.sort(Comparator.comparingInt(e -> order.getOrDefault(e, Integer.MAX_VALUE)));
     }
 
     private static boolean isAncestor(Element ancestor, Element e) {
@@ -370,13 +373,13 @@ public final class ContentExtractor {
                 String html;
                 try {
                     html = Json.mapper().readValue("\"" + literal + "\"", String.class);
-                } catch (java.io.IOException | RuntimeException e) {
+                } catch (IOException | RuntimeException e) {
                     continue;
                 }
                 if (!html.contains("<p")) {
                     continue;
                 }
-                for (Element p : org.jsoup.Jsoup.parseBodyFragment(html).select("p, h2, h3, li, blockquote")) {
+                for (Element p : Jsoup.parseBodyFragment(html).select("p, h2, h3, li, blockquote")) {
                     String t = p.text();
                     if (!t.isBlank()) {
                         out.append(t).append("\n\n");

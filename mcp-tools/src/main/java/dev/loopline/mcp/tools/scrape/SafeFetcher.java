@@ -6,11 +6,14 @@ import dev.loopline.common.net.CheckedSocketFactory;
 import dev.loopline.mcp.tools.Tool;
 import dev.loopline.mcp.tools.ToolContext;
 import okhttp3.Call;
+import okhttp3.ConnectionPool;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
 
+import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Proxy;
@@ -50,7 +53,7 @@ public final class SafeFetcher {
         this.http = b
                 // Its own pool: a connection opened by another client (loopline's calls to its own
                 // services on 127.0.0.1) must never be reused for a page, as it skipped the check.
-                .connectionPool(new okhttp3.ConnectionPool())
+                .connectionPool(new ConnectionPool())
                 .proxy(Proxy.NO_PROXY)
                 .followRedirects(false)
                 .followSslRedirects(false)
@@ -161,7 +164,7 @@ public final class SafeFetcher {
         InputStream raw = res.body().byteStream();
         CountingInputStream counted = new CountingInputStream(raw, maxCompressedBytes);
         InputStream in = "gzip".equalsIgnoreCase(res.header("Content-Encoding")) ? new GZIPInputStream(counted, 8192) : counted;
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buf = new byte[16384];
         try {
             for (int n; (n = in.read(buf)) > 0; ) {
@@ -192,7 +195,7 @@ public final class SafeFetcher {
     }
 
     /** Counts raw bytes and stops past a cap. */
-    static final class CountingInputStream extends java.io.FilterInputStream {
+    static final class CountingInputStream extends FilterInputStream {
         static final class TooLarge extends IOException {
             TooLarge() {
                 super("too large", null);

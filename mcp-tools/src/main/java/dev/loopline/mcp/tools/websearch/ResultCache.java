@@ -4,11 +4,13 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import redis.clients.jedis.JedisPooled;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -26,7 +28,7 @@ public interface ResultCache extends AutoCloseable {
     }
 
     static String key(SearchBackend.Query q) {
-        String canonical = q.text().strip().toLowerCase(java.util.Locale.ROOT).replaceAll("\\s+", " ") + "\n" + q.maxResults() + "\n"
+        String canonical = q.text().strip().toLowerCase(Locale.ROOT).replaceAll("\\s+", " ") + "\n" + q.maxResults() + "\n"
                 + String.join(",", q.allowedDomains().stream().sorted().toList()) + "\n" + q.timeRange();
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8)));
@@ -51,7 +53,7 @@ public interface ResultCache extends AutoCloseable {
     }
 
     static ResultCache redis(String url, String prefix, Duration ttl) {
-        JedisPooled jedis = new JedisPooled(java.net.URI.create(url));
+        JedisPooled jedis = new JedisPooled(URI.create(url));
         System.Logger log = System.getLogger(ResultCache.class.getName());
         return new ResultCache() {
             @Override

@@ -2,7 +2,9 @@ package dev.loopline.mcp.tools.websearch;
 
 import dev.loopline.mcp.tools.ToolContext;
 
+import java.net.URI;
 import java.util.List;
+import java.util.Locale;
 
 /** One place web_search can ask: SearXNG, Serper or the local corpus. */
 public interface SearchBackend {
@@ -19,14 +21,14 @@ public interface SearchBackend {
             }
             String host;
             try {
-                host = java.net.URI.create(url).getHost();
+                host = URI.create(url).getHost();
             } catch (IllegalArgumentException e) {
                 return false;
             }
             if (host == null) {
                 return false;
             }
-            host = host.toLowerCase(java.util.Locale.ROOT);
+            host = host.toLowerCase(Locale.ROOT);
             for (String d : allowedDomains) {
                 if (host.equals(d) || host.endsWith("." + d)) {
                     return true;

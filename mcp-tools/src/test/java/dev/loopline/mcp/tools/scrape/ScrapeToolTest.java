@@ -1,13 +1,12 @@
 package dev.loopline.mcp.tools.scrape;
 
-import dev.loopline.common.net.AddressPolicy;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.loopline.common.http.OutboundHttp;
 import dev.loopline.common.json.Json;
+import dev.loopline.common.net.AddressPolicy;
 import dev.loopline.mcp.tools.Tool;
 import dev.loopline.mcp.tools.ToolContext;
 import org.junit.jupiter.api.AfterAll;
@@ -24,6 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPOutputStream;
@@ -45,7 +45,7 @@ class ScrapeToolTest {
     static final AtomicInteger hits = new AtomicInteger();
     static final CountDownLatch dripClosed = new CountDownLatch(1);
     /** Drip responses that have begun (the cancellation test waits for its own). */
-    static final java.util.concurrent.atomic.AtomicInteger dripsStarted = new java.util.concurrent.atomic.AtomicInteger();
+    static final AtomicInteger dripsStarted = new AtomicInteger();
     static final OutboundHttp http = new OutboundHttp(Duration.ofSeconds(2), Duration.ofSeconds(10));
 
     static final String ARTICLE = """
@@ -72,7 +72,7 @@ class ScrapeToolTest {
             hits.incrementAndGet();
             route(ex);
         });
-        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        server.setExecutor(Executors.newCachedThreadPool());
         server.start();
         port = server.getAddress().getPort();
     }

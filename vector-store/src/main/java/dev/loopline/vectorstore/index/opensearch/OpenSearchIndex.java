@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntFunction;
 
 /**
  * The scale-out backend: the same contract as {@code LuceneIndex} over OpenSearch's k-NN plugin
@@ -153,7 +154,7 @@ public final class OpenSearchIndex implements VectorIndex {
         });
     }
 
-    private void bulkIndex(String storeId, String fileId, int count, java.util.function.IntFunction<ObjectNode> doc) {
+    private void bulkIndex(String storeId, String fileId, int count, IntFunction<ObjectNode> doc) {
         String name = indexName(storeId);
         for (int from = 0; from < count; from += 500) {
             StringBuilder ndjson = new StringBuilder();
