@@ -55,7 +55,7 @@ public final class Database implements AutoCloseable {
         // Strings are bound with setString at any length. DbClient's default binds those over 1,024
         // chars as a character stream, which H2 turns into a CLOB and back into text on insert:
         // two 8K-char buffers and a copy per response body or tool result, 40% of loopline's
-        // allocation in the Responses benchmark (docs/benchmarks.md).
+        // allocation in the Responses benchmark (docs/benchmarks-log.md, the Responses API section).
         cfg.put("db.parameters.use-string-binding", "false");
         Config config = Config.builder(ConfigSources.create(cfg))
                 .disableEnvironmentVariablesSource().disableSystemPropertiesSource().build();

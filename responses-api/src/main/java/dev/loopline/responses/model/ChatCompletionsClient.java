@@ -111,10 +111,17 @@ public final class ChatCompletionsClient {
                 u.path("completion_tokens").asLong(), 0);
     }
 
+    /** A tool call as its chunks arrive: the id once, name and arguments in pieces. */
+    private static final class PartialCall {
+        String id = "";
+        final StringBuilder name = new StringBuilder();
+        final StringBuilder arguments = new StringBuilder();
+    }
+
     /** Reads a chat completion stream to its end: text deltas to {@code onText}, tool calls assembled by index. */
     private static ModelReply assemble(BufferedSource in, Model.Hooks hooks) throws IOException {
         StringBuilder content = new StringBuilder();
-        Map<Integer, String[]> calls = new TreeMap<>(); // index → id, name, arguments
+        Map<Integer, PartialCall> calls = new TreeMap<>(); // by the chunks' tool-call index
         String finish = null;
         JsonNode usage = Json.object();
         for (String line; (line = in.readUtf8Line()) != null; ) {
@@ -139,19 +146,19 @@ public final class ChatCompletionsClient {
                 hooks.onText().accept(delta.get("content").asText());
             }
             for (JsonNode tc : delta.path("tool_calls")) {
-                String[] call = calls.computeIfAbsent(tc.path("index").asInt(0), i -> new String[]{"", "", ""});
+                PartialCall call = calls.computeIfAbsent(tc.path("index").asInt(0), i -> new PartialCall());
                 if (tc.path("id").isTextual()) {
-                    call[0] = tc.get("id").asText();
+                    call.id = tc.get("id").asText();
                 }
-                call[1] += tc.path("function").path("name").asText("");
-                call[2] += tc.path("function").path("arguments").asText("");
+                call.name.append(tc.path("function").path("name").asText(""));
+                call.arguments.append(tc.path("function").path("arguments").asText(""));
             }
             if (choice.path("finish_reason").isTextual()) {
                 finish = choice.get("finish_reason").asText();
             }
         }
         List<ToolCall> toolCalls = new ArrayList<>();
-        calls.values().forEach(c -> toolCalls.add(new ToolCall(c[0], c[1], c[2].isEmpty() ? "{}" : c[2])));
+        calls.values().forEach(c -> toolCalls.add(new ToolCall(c.id, c.name.toString(), c.arguments.isEmpty() ? "{}" : c.arguments.toString())));
         return new ModelReply(content.toString(), toolCalls, finish == null ? "stop" : finish, usage(usage));
     }
 }

@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * Writes each tool execution as it finishes, on its own virtual thread, while the loop goes on to
  * its next model call: the row's commit is off a round's critical path (on the embedded database a
- * synchronous commit was ~0.3 ms of a ~1.7 ms round, docs/benchmarks.md). {@link #awaitWritten}
+ * synchronous commit was ~0.3 ms of a ~1.7 ms round: docs/benchmarks.md, "Responses API tool loop"). {@link #awaitWritten}
  * joins the writes; the response is settled only after it, so every execution is still written
  * before the response is saved, failed or answered.
  */

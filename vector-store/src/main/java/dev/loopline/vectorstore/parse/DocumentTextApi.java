@@ -73,7 +73,7 @@ public final class DocumentTextApi {
                 data = comma < 0 ? "" : data.substring(comma + 1);
             }
             try {
-                bytes = Base64.getMimeDecoder().decode(data);
+                bytes = Base64.getDecoder().decode(data.replaceAll("\\s+", "")); // strict: stray characters are an error, not skipped
             } catch (IllegalArgumentException e) {
                 throw ApiException.badRequest("file_data", "'file_data' is not valid base64.");
             }
