@@ -70,7 +70,7 @@ class SandboxIsolationTest {
      */
     static boolean noSandboxProcessesBeyondThePool() {
         try {
-            await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50)).until(() -> sandboxProcessesBeyondThePool().isEmpty());
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> sandboxProcessesBeyondThePool().isEmpty());
             return true;
         } catch (ConditionTimeoutException e) {
             sandboxProcessesBeyondThePool().forEach(l -> System.err.println("leaked: " + l));
