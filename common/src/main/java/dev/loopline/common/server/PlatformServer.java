@@ -5,6 +5,7 @@ import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.errors.ErrorMapping;
 import dev.loopline.common.http.RequestIdFilter;
 import dev.loopline.common.observe.HttpMetricsFilter;
+import dev.loopline.common.observe.RouteLabels;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
@@ -39,6 +40,7 @@ public final class PlatformServer {
         }
         // Unknown paths get the OpenAI error shape too, never an HTML page.
         routing.any((req, res) -> {
+            RouteLabels.mark(req, RouteLabels.UNMATCHED);
             throw new ApiException(404, "invalid_request_error",
                     "Unknown request URL: " + req.prologue().method().text() + " " + req.path().path() + ".",
                     null, "unknown_url");
