@@ -72,7 +72,8 @@ public final class ResponsesModule implements ServiceModule {
                 s.duration("LOOPLINE_TOOL_EXECUTION_TIMEOUT", "loopline.responses.tool-execution-timeout", Duration.ofSeconds(45)),
                 s.duration("LOOPLINE_RESPONSE_DEADLINE", "loopline.responses.deadline", Duration.ofMinutes(10)),
                 Math.max(1000, s.integer("LOOPLINE_TOOL_RESULT_MAX_CHARS", "loopline.responses.tool-result-max-chars", 32_000)));
-        Duration modelTimeout = SharedSettings.llmTimeout(s);
+        // A little past llm-proxy's own deadline, so that its 504 (which says what timed out) comes back first.
+        Duration modelTimeout = SharedSettings.llmTimeout(s).plusSeconds(10);
         AddressPolicy remoteAddresses = new AddressPolicy(Arrays.stream(
                 s.string("LOOPLINE_REMOTE_MCP_ALLOW_ADDRESSES", "loopline.responses.remote-mcp-allow-addresses", "").split(","))
                 .map(String::trim).filter(x -> !x.isEmpty()).toList());

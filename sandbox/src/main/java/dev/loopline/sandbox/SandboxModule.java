@@ -210,6 +210,7 @@ public final class SandboxModule implements ServiceModule {
         if (pool != null) {
             pool.close();
         }
+        cgroups.close(); // groups of sandboxes still being torn down are removed by the next start
         if (bootstrapDir != null) {
             try (var paths = Files.walk(bootstrapDir)) {
                 paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

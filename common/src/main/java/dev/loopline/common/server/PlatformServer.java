@@ -3,6 +3,7 @@ package dev.loopline.common.server;
 import dev.loopline.common.auth.AuthFilter;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.errors.ErrorMapping;
+import dev.loopline.common.errors.TransportErrors;
 import dev.loopline.common.http.RequestIdFilter;
 import dev.loopline.common.observe.HttpMetricsFilter;
 import dev.loopline.common.observe.RouteLabels;
@@ -53,6 +54,8 @@ public final class PlatformServer {
                 .port(port)
                 // Streams are many small writes: Nagle would hold each event back for an ACK.
                 .connectionOptions(o -> o.tcpNoDelay(true))
+                // Errors before routing (bad HTTP, URI or headers too long, no Host) in the OpenAI error JSON too.
+                .directHandlers(TransportErrors.handlers())
                 .routing(r -> routing(r, platform, modules))
                 .build()
                 .start();

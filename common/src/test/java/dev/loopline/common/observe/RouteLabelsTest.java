@@ -65,7 +65,7 @@ class RouteLabelsTest {
                     HttpResponse.BodyHandlers.ofString()).body();
             Set<String> routes = new TreeSet<>();
             Set<String> methods = new TreeSet<>();
-            Matcher m = Pattern.compile("loopline_http_server_requests_seconds_count\\{([^}]*)}").matcher(metrics);
+            Matcher m = Pattern.compile("(?m)^loopline_http_server_requests_seconds_count\\{(.*)} \\S+$").matcher(metrics);
             while (m.find()) {
                 Matcher route = Pattern.compile("route=\"([^\"]*)\"").matcher(m.group(1));
                 Matcher method = Pattern.compile("method=\"([^\"]*)\"").matcher(m.group(1));

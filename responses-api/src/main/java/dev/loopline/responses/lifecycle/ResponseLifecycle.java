@@ -141,7 +141,7 @@ public final class ResponseLifecycle {
             if (!settlement.storesRefusals()) {
                 return new Ending.Rejected(e);
             }
-            return fail(p, settlement, new ResponseError("server_error", e.getMessage(), e.status()));
+            return fail(p, settlement, ResponseError.refused(e));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "response " + p.id() + " failed", e);
             return fail(p, settlement, ResponseError.internal(RequestContext.requestId()));

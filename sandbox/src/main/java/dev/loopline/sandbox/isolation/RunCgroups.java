@@ -7,18 +7,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
  * One memory and process cap for all of a sandbox's processes together, through the kernel's
- * cgroups: a group per sandbox, which its launcher joins before it starts bubblewrap (so every
- * process of the run, and the tmpfs pages they write, are charged to it), capped at the run's
- * {@code memory_limit_MB} with no swap, and at {@code max_processes} tasks. An out-of-memory kill
- * in the group is how a run is known to have hit its memory limit.
+ * cgroups: a group per live sandbox, which its launcher joins before it starts bubblewrap (so
+ * every process of the run, and the tmpfs pages they write, are charged to it), capped at the
+ * run's {@code memory_limit_MB} with no swap, and at {@code max_processes} tasks. An
+ * out-of-memory kill in the group while the run ran is how a run is known to have hit its limit.
+ *
+ * <p>Groups are reused once their sandbox is gone (its tasks have left): the first task to enter a
+ * new group costs the kernel a few milliseconds (measured here: +8–10 ms on a sandbox's start),
+ * which a reused group does not. The kernel's out-of-memory count of a group only grows, so each
+ * use compares it with the count at its start.
  *
  * <p>cgroup v2 (one unified hierarchy, the common case): the groups live under the service's own
- * cgroup; as v2 lets controllers be handed down only by a group without processes of its own, the
+ * cgroup; as v2 hands controllers down only from a group without processes of its own, the
  * service first moves itself into a leaf ({@code <own>/service}) and enables {@code memory} and
  * {@code pids} for {@code <own>/loopline-sandboxes}. cgroup v1 (separate {@code memory} and
  * {@code pids} hierarchies): a group in each, under the service's own groups there.
@@ -34,8 +41,12 @@ public interface RunCgroups {
     /** What is in force, for the start-up log and readiness details. */
     String description();
 
-    /** A group for one sandbox, capped at {@code memoryBytes} and {@code maxTasks} (a later run may lower the memory). */
+    /** A group for one sandbox, capped at {@code memoryBytes} and {@code maxTasks} (its run may lower the memory). */
     Group create(long memoryBytes, int maxTasks) throws IOException;
+
+    /** Removes every group this process made (the service stops). */
+    default void close() {
+    }
 
     /** One sandbox's group. */
     interface Group extends AutoCloseable {
@@ -45,10 +56,10 @@ public interface RunCgroups {
         /** Sets the memory cap of the run about to start. */
         void limitMemory(long bytes) throws IOException;
 
-        /** Whether the kernel killed a process of the group for want of memory. */
+        /** Whether the kernel killed a process of the group for want of memory since the group was handed out. */
         boolean outOfMemory();
 
-        /** Removes the group once its processes are gone (they die with bubblewrap). */
+        /** The sandbox is gone: the group is emptied and kept for the next one. */
         @Override
         void close();
     }
@@ -89,9 +100,14 @@ public interface RunCgroups {
         }
     };
 
+    /** Reads the running process's own cgroups from the standard places. */
+    static RunCgroups detect() {
+        return detect(Path.of("/sys/fs/cgroup"), Path.of("/proc/self/cgroup"));
+    }
+
     /**
-     * The cgroups this process can use, from {@code /proc/self/cgroup} and the hierarchy mounted at
-     * {@code mountRoot} ({@code /sys/fs/cgroup}); {@link #NONE} with the reason when none.
+     * The cgroups this process can use, from {@code selfCgroup} ({@code /proc/self/cgroup}) and the
+     * hierarchy mounted at {@code mountRoot}; {@link #NONE}, saying why, when none.
      */
     static RunCgroups detect(Path mountRoot, Path selfCgroup) {
         List<String> lines;
@@ -192,13 +208,35 @@ public interface RunCgroups {
             } catch (DirectoryNotEmptyException e) {
                 return; // not a cgroup (whose control files never stop a rmdir): nothing to wait for
             } catch (IOException e) {
+                pause();
+            }
+        }
+    }
+
+    /** Waits until no task is left in the groups of {@code procsFiles} (at most a second); whether they emptied. */
+    static boolean awaitEmpty(List<Path> procsFiles) {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            boolean empty = true;
+            for (Path procs : procsFiles) {
                 try {
-                    Thread.sleep(20);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return;
+                    empty &= Files.readAllLines(procs).stream().allMatch(String::isBlank);
+                } catch (IOException e) {
+                    return false;
                 }
             }
+            if (empty) {
+                return true;
+            }
+            pause();
+        }
+        return false;
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -224,8 +262,97 @@ public interface RunCgroups {
         }
     }
 
+    /**
+     * Groups made on demand and kept for reuse; each version says how a group is made, capped,
+     * read and emptied.
+     */
+    abstract class Reusing implements RunCgroups {
+        private final Queue<Slot> idle = new ConcurrentLinkedQueue<>();
+        private final Queue<Slot> all = new ConcurrentLinkedQueue<>();
+
+        /** One group's directories (one per hierarchy). */
+        protected record Slot(List<Path> dirs) {
+        }
+
+        protected abstract Slot make() throws IOException;
+
+        protected abstract void capTasks(Slot s, int maxTasks) throws IOException;
+
+        protected abstract void capMemory(Slot s, long bytes) throws IOException;
+
+        protected abstract long oomKills(Slot s);
+
+        /** Frees what the last sandbox left charged to the group (off the request path). */
+        protected void reset(Slot s) {
+        }
+
+        protected abstract List<Path> procsFilesOf(Slot s);
+
+        @Override
+        public Group create(long memoryBytes, int maxTasks) throws IOException {
+            Slot reused = idle.poll();
+            Slot s = reused != null ? reused : make();
+            if (reused == null) {
+                all.add(s);
+            }
+            try {
+                capTasks(s, maxTasks);
+                capMemory(s, memoryBytes);
+            } catch (IOException | RuntimeException e) {
+                retire(s);
+                throw e;
+            }
+            long oomBefore = oomKills(s);
+            return new Group() {
+                private boolean closed;
+
+                @Override
+                public List<Path> procsFiles() {
+                    return procsFilesOf(s);
+                }
+
+                @Override
+                public void limitMemory(long bytes) throws IOException {
+                    capMemory(s, bytes);
+                }
+
+                @Override
+                public boolean outOfMemory() {
+                    return oomKills(s) > oomBefore;
+                }
+
+                @Override
+                public synchronized void close() {
+                    if (closed) {
+                        return;
+                    }
+                    closed = true;
+                    if (awaitEmpty(procsFilesOf(s))) {
+                        reset(s);
+                        idle.add(s);
+                    } else {
+                        retire(s); // a task that would not leave: the group is not reused
+                    }
+                }
+            };
+        }
+
+        private void retire(Slot s) {
+            all.remove(s);
+            s.dirs().forEach(RunCgroups::remove);
+        }
+
+        @Override
+        public void close() {
+            for (Slot s; (s = all.poll()) != null; ) {
+                idle.remove(s);
+                s.dirs().forEach(RunCgroups::remove);
+            }
+        }
+    }
+
     /** cgroup v1: a group in the memory hierarchy and one in the pids hierarchy. */
-    final class V1 implements RunCgroups {
+    final class V1 extends Reusing {
         private final Path memory;
         private final Path pids;
 
@@ -244,10 +371,7 @@ public interface RunCgroups {
             if (!Files.exists(memory.resolve("memory.limit_in_bytes")) || !Files.exists(pids.resolve("pids.max"))) {
                 throw new IOException("the memory or pids controller is not there");
             }
-            V1 v1 = new V1(memory, pids);
-            // Prove it works before promising it: create, cap and remove one group.
-            v1.create(64L * 1024 * 1024, 8).close();
-            return v1;
+            return new V1(memory, pids);
         }
 
         @Override
@@ -262,52 +386,57 @@ public interface RunCgroups {
         }
 
         @Override
-        public Group create(long memoryBytes, int maxTasks) throws IOException {
+        protected Slot make() throws IOException {
             String name = name();
-            Path m = memory.resolve(name);
-            Path p = pids.resolve(name);
-            Files.createDirectory(m);
+            Path m = Files.createDirectory(memory.resolve(name));
             try {
-                Files.createDirectory(p);
-                write(p.resolve("pids.max"), Integer.toString(maxTasks));
-                Group g = new Group() {
-                    @Override
-                    public List<Path> procsFiles() {
-                        return List.of(m.resolve("cgroup.procs"), p.resolve("cgroup.procs"));
-                    }
-
-                    @Override
-                    public void limitMemory(long bytes) throws IOException {
-                        Path memsw = m.resolve("memory.memsw.limit_in_bytes");
-                        if (Files.exists(memsw) && bytes < current(m.resolve("memory.limit_in_bytes"))) {
-                            write(m.resolve("memory.limit_in_bytes"), Long.toString(bytes)); // memsw must stay ≥ the limit: lower this first
-                            write(memsw, Long.toString(bytes));
-                        } else {
-                            if (Files.exists(memsw)) {
-                                write(memsw, Long.toString(bytes));
-                            }
-                            write(m.resolve("memory.limit_in_bytes"), Long.toString(bytes));
-                        }
-                    }
-
-                    @Override
-                    public boolean outOfMemory() {
-                        return count(m.resolve("memory.oom_control"), "oom_kill") > 0;
-                    }
-
-                    @Override
-                    public void close() {
-                        remove(m);
-                        remove(p);
-                    }
-                };
-                g.limitMemory(memoryBytes);
-                return g;
-            } catch (IOException | RuntimeException e) {
+                return new Slot(List.of(m, Files.createDirectory(pids.resolve(name))));
+            } catch (IOException e) {
                 remove(m);
-                remove(p);
                 throw e;
             }
+        }
+
+        @Override
+        protected void capTasks(Slot s, int maxTasks) throws IOException {
+            write(s.dirs().get(1).resolve("pids.max"), Integer.toString(maxTasks));
+        }
+
+        @Override
+        protected void capMemory(Slot s, long bytes) throws IOException {
+            Path m = s.dirs().getFirst();
+            Path memsw = m.resolve("memory.memsw.limit_in_bytes");
+            if (!Files.exists(memsw)) {
+                write(m.resolve("memory.limit_in_bytes"), Long.toString(bytes));
+                return;
+            }
+            // memsw (memory + swap) must stay at least the memory limit: lower that first, raise this first.
+            if (bytes < current(m.resolve("memory.limit_in_bytes"))) {
+                write(m.resolve("memory.limit_in_bytes"), Long.toString(bytes));
+                write(memsw, Long.toString(bytes));
+            } else {
+                write(memsw, Long.toString(bytes));
+                write(m.resolve("memory.limit_in_bytes"), Long.toString(bytes));
+            }
+        }
+
+        @Override
+        protected long oomKills(Slot s) {
+            return count(s.dirs().getFirst().resolve("memory.oom_control"), "oom_kill");
+        }
+
+        @Override
+        protected void reset(Slot s) {
+            try {
+                write(s.dirs().getFirst().resolve("memory.force_empty"), "0");
+            } catch (IOException e) {
+                // what stays charged is reclaimable page cache
+            }
+        }
+
+        @Override
+        protected List<Path> procsFilesOf(Slot s) {
+            return List.of(s.dirs().get(0).resolve("cgroup.procs"), s.dirs().get(1).resolve("cgroup.procs"));
         }
 
         private static long current(Path file) {
@@ -320,7 +449,7 @@ public interface RunCgroups {
     }
 
     /** cgroup v2: one group per sandbox with memory and pids, under a parent this service delegates to itself. */
-    final class V2 implements RunCgroups {
+    final class V2 extends Reusing {
         private final Path parent;
 
         private V2(Path parent) {
@@ -333,9 +462,8 @@ public interface RunCgroups {
                 throw new IOException("the memory or pids controller is not delegated to " + own);
             }
             // v2 hands controllers down only from a group with no processes of its own: the service moves into a leaf first.
-            Path service = own.resolve("service");
-            if (!hasNoProcesses(own)) {
-                Files.createDirectories(service);
+            if (!Files.readAllLines(own.resolve("cgroup.procs")).stream().allMatch(String::isBlank)) {
+                Path service = Files.createDirectories(own.resolve("service"));
                 for (String pid : Files.readAllLines(own.resolve("cgroup.procs"))) {
                     if (!pid.isBlank()) {
                         write(service.resolve("cgroup.procs"), pid.trim());
@@ -343,17 +471,10 @@ public interface RunCgroups {
                 }
             }
             write(own.resolve("cgroup.subtree_control"), "+memory +pids");
-            Path parent = own.resolve("loopline-sandboxes");
-            Files.createDirectories(parent);
+            Path parent = Files.createDirectories(own.resolve("loopline-sandboxes"));
             write(parent.resolve("cgroup.subtree_control"), "+memory +pids");
             removeStale(parent);
-            V2 v2 = new V2(parent);
-            v2.create(64L * 1024 * 1024, 8).close();
-            return v2;
-        }
-
-        private static boolean hasNoProcesses(Path own) throws IOException {
-            return Files.readAllLines(own.resolve("cgroup.procs")).stream().allMatch(String::isBlank);
+            return new V2(parent);
         }
 
         @Override
@@ -367,11 +488,9 @@ public interface RunCgroups {
         }
 
         @Override
-        public Group create(long memoryBytes, int maxTasks) throws IOException {
-            Path g = parent.resolve(name());
-            Files.createDirectory(g);
+        protected Slot make() throws IOException {
+            Path g = Files.createDirectory(parent.resolve(name()));
             try {
-                write(g.resolve("pids.max"), Integer.toString(maxTasks));
                 if (Files.exists(g.resolve("memory.swap.max"))) {
                     write(g.resolve("memory.swap.max"), "0");
                 }
@@ -379,37 +498,32 @@ public interface RunCgroups {
                 if (Files.exists(g.resolve("memory.oom.group"))) {
                     write(g.resolve("memory.oom.group"), "1");
                 }
-                write(g.resolve("memory.max"), Long.toString(memoryBytes));
             } catch (IOException | RuntimeException e) {
                 remove(g);
                 throw e;
             }
-            return new Group() {
-                @Override
-                public List<Path> procsFiles() {
-                    return List.of(g.resolve("cgroup.procs"));
-                }
-
-                @Override
-                public void limitMemory(long bytes) throws IOException {
-                    write(g.resolve("memory.max"), Long.toString(bytes));
-                }
-
-                @Override
-                public boolean outOfMemory() {
-                    return count(g.resolve("memory.events"), "oom_kill") > 0 || count(g.resolve("memory.events"), "oom_group_kill") > 0;
-                }
-
-                @Override
-                public void close() {
-                    remove(g);
-                }
-            };
+            return new Slot(List.of(g));
         }
-    }
 
-    /** Reads the running process's own cgroups from the standard places. */
-    static RunCgroups detect() {
-        return detect(Path.of("/sys/fs/cgroup"), Path.of("/proc/self/cgroup"));
+        @Override
+        protected void capTasks(Slot s, int maxTasks) throws IOException {
+            write(s.dirs().getFirst().resolve("pids.max"), Integer.toString(maxTasks));
+        }
+
+        @Override
+        protected void capMemory(Slot s, long bytes) throws IOException {
+            write(s.dirs().getFirst().resolve("memory.max"), Long.toString(bytes));
+        }
+
+        @Override
+        protected long oomKills(Slot s) {
+            Path events = s.dirs().getFirst().resolve("memory.events");
+            return count(events, "oom_kill") + count(events, "oom_group_kill");
+        }
+
+        @Override
+        protected List<Path> procsFilesOf(Slot s) {
+            return List.of(s.dirs().getFirst().resolve("cgroup.procs"));
+        }
     }
 }
