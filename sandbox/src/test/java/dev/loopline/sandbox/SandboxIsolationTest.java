@@ -346,6 +346,19 @@ class SandboxIsolationTest {
         assertTrue(r.get("fetch_errors").has("missing.txt"));
     }
 
+    /** Nor a link in the middle of the path (the probe read /etc/passwd through 'd/passwd' with d → /etc). */
+    @Test
+    void fetchFilesFollowsNoLinkAnywhereInThePath() {
+        ObjectNode body = py("import os\nos.symlink('/etc', 'd')\nos.makedirs('real/sub')\nopen('real/sub/f.txt', 'w').write('fine')\n"
+                + "os.symlink('real', 'alias')");
+        body.putArray("fetch_files").add("d/passwd").add("alias/sub/f.txt").add("real/sub/f.txt");
+        JsonNode r = run(body);
+        assertFalse(r.get("files").has("d/passwd"), r.toString());
+        assertFalse(r.get("files").has("alias/sub/f.txt"), r.toString());
+        assertEquals("ZmluZQ==", r.get("files").get("real/sub/f.txt").asText());
+        assertTrue(r.get("fetch_errors").get("d/passwd").asText().contains("symbolic links"), r.toString());
+    }
+
     @Test
     void strangeCodeIsHandled() {
         JsonNode nul = result("print(1)\u0000", 5);
