@@ -197,6 +197,11 @@ public final class LlmProxyModule implements ServiceModule {
         } catch (ApiException e) {
             account(who, path, resolved, null, e.status(), stream, false, start, 0, 0, 0, 0);
             throw e;
+        } catch (UpstreamForwarder.ClientGone e) {
+            // 499 (nginx's "client closed request"): recorded, and nothing to send.
+            account(who, path, resolved, null, 499, stream, false, start, 0, 0, 0, 0);
+            LOG.log(System.Logger.Level.INFO, "client went away while the model worked; upstream call cancelled");
+            return;
         } finally {
             admission.leave(resolved);
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.errors.ErrorBody;
 import dev.loopline.common.http.ChunkedStream;
+import dev.loopline.common.http.ClientWatch;
 import dev.loopline.common.http.ServerTiming;
 import dev.loopline.common.json.Json;
 import dev.loopline.proxy.routing.Upstream;
@@ -29,6 +30,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Sends a request to a replica and relays the answer. Fails over to another replica only while
@@ -75,89 +77,116 @@ public final class UpstreamForwarder {
      */
     public RelayOutcome forward(String path, String model, byte[] body, boolean stream, boolean stripUsageChunk,
                                 String affinityKey, ServerRequest req, ServerResponse res) {
-        Set<Upstream> tried = new HashSet<>();
-        ApiException last = null;
-        int retries = -1;
-        long deadlineAt = System.currentTimeMillis() + deadlineMillis;
-        while (true) {
-            long remaining = deadlineAt - System.currentTimeMillis();
-            if (remaining <= 0) {
-                throw ApiException.gatewayTimeout("The model upstream did not answer before the deadline.");
+        // A client that leaves while the model works cancels the upstream call at once (not at the deadline).
+        AtomicReference<Call> current = new AtomicReference<>();
+        try (ClientWatch.Watch watch = ClientWatch.watch(req, () -> {
+            Call c = current.get();
+            if (c != null) {
+                c.cancel();
             }
-            Upstream u = pool.choose(model, tried, affinityKey).orElse(null);
-            if (u == null) {
-                throw last != null ? last : ApiException.unavailable("No healthy model upstream serves `" + model + "` right now.");
-            }
-            tried.add(u);
-            retries++;
-            Request.Builder rb = new Request.Builder().url(u.url(path)).post(RequestBody.create(body, JSON));
-            if (pool.apiKey() != null) {
-                rb.header("Authorization", "Bearer " + pool.apiKey());
-            }
-            Call call = http.newCall(rb.build());
-            Deadlines.Armed timer = deadlines.arm(call, remaining);
-            u.begin();
-            long sent = System.nanoTime();
-            Response upstream;
-            try {
-                upstream = call.execute();
-            } catch (IOException e) {
-                deadlines.disarm(timer);
-                u.end();
-                u.recordFailure(failureThreshold, coolDownMillis);
-                if (timer.expired()) {
-                    // The deadline passed: no time is left for another replica.
+        })) {
+            Set<Upstream> tried = new HashSet<>();
+            ApiException last = null;
+            int retries = -1;
+            long deadlineAt = System.currentTimeMillis() + deadlineMillis;
+            while (true) {
+                long remaining = deadlineAt - System.currentTimeMillis();
+                if (remaining <= 0) {
                     throw ApiException.gatewayTimeout("The model upstream did not answer before the deadline.");
                 }
-                LOG.log(System.Logger.Level.WARNING, "upstream " + u + " failed before answering: " + e.getClass().getSimpleName());
-                last = ApiException.badGateway("The model upstream could not be reached.");
-                continue;
-            }
-            try (upstream) {
-                int status = upstream.code();
-                if (status == 502 || status == 503) {
+                Upstream u = pool.choose(model, tried, affinityKey).orElse(null);
+                if (u == null) {
+                    throw last != null ? last : ApiException.unavailable("No healthy model upstream serves `" + model + "` right now.");
+                }
+                tried.add(u);
+                retries++;
+                Request.Builder rb = new Request.Builder().url(u.url(path)).post(RequestBody.create(body, JSON));
+                if (pool.apiKey() != null) {
+                    rb.header("Authorization", "Bearer " + pool.apiKey());
+                }
+                Call call = http.newCall(rb.build());
+                current.set(call);
+                if (watch.clientGone()) {
+                    call.cancel();
+                }
+                Deadlines.Armed timer = deadlines.arm(call, remaining);
+                u.begin();
+                long sent = System.nanoTime();
+                Response upstream;
+                try {
+                    upstream = call.execute();
+                } catch (IOException e) {
+                    deadlines.disarm(timer);
+                    u.end();
+                    if (watch.clientGone()) {
+                        // Not the replica's fault: the client left and the call was cancelled for it.
+                        throw new ClientGone();
+                    }
                     u.recordFailure(failureThreshold, coolDownMillis);
-                    last = UpstreamErrors.translate(status, errorBody(upstream), model);
+                    if (timer.expired()) {
+                        // The deadline passed: no time is left for another replica.
+                        throw ApiException.gatewayTimeout("The model upstream did not answer before the deadline.");
+                    }
+                    LOG.log(System.Logger.Level.WARNING, "upstream " + u + " failed before answering: " + e.getClass().getSimpleName());
+                    last = ApiException.badGateway("The model upstream could not be reached.");
                     continue;
                 }
-                if (status >= 500) {
-                    u.recordFailure(failureThreshold, coolDownMillis);
-                } else {
-                    u.recordSuccess();
-                }
-                if (status >= 400) {
-                    throw UpstreamErrors.translate(status, errorBody(upstream), model);
-                }
-                String contentType = upstream.header("Content-Type", "application/json");
-                if (stream && contentType.startsWith("text/event-stream")) {
-                    return relayStream(u, upstream, call, req, res, stripUsageChunk, retries, timer, sent);
-                }
-                byte[] bytes;
-                try {
-                    bytes = upstream.body().bytes();
-                } catch (IOException e) {
-                    if (timer.expired()) {
-                        throw ApiException.gatewayTimeout("The model upstream did not finish before the deadline.");
+                try (upstream) {
+                    int status = upstream.code();
+                    if (status == 502 || status == 503) {
+                        u.recordFailure(failureThreshold, coolDownMillis);
+                        last = UpstreamErrors.translate(status, errorBody(upstream), model);
+                        continue;
                     }
-                    throw ApiException.badGateway("The model upstream broke off its answer.");
+                    if (status >= 500) {
+                        u.recordFailure(failureThreshold, coolDownMillis);
+                    } else {
+                        u.recordSuccess();
+                    }
+                    if (status >= 400) {
+                        throw UpstreamErrors.translate(status, errorBody(upstream), model);
+                    }
+                    String contentType = upstream.header("Content-Type", "application/json");
+                    if (stream && contentType.startsWith("text/event-stream")) {
+                        return relayStream(u, upstream, call, req, res, stripUsageChunk, retries, timer, sent);
+                    }
+                    byte[] bytes;
+                    try {
+                        bytes = upstream.body().bytes();
+                    } catch (IOException e) {
+                        if (timer.expired()) {
+                            throw ApiException.gatewayTimeout("The model upstream did not finish before the deadline.");
+                        }
+                        if (watch.clientGone()) {
+                            throw new ClientGone();
+                        }
+                        throw ApiException.badGateway("The model upstream broke off its answer.");
+                    }
+                    UsageParser.Usage usage;
+                    try {
+                        usage = contentType.startsWith("application/json") ? UsageParser.parseBody(bytes) : UsageParser.Usage.NONE;
+                    } catch (IOException e) {
+                        u.recordFailure(failureThreshold, coolDownMillis);
+                        throw ApiException.badGateway("The model upstream returned malformed JSON.");
+                    }
+                    long first = System.nanoTime();
+                    res.status(Status.create(status));
+                    res.header(HeaderNames.CONTENT_TYPE, contentType);
+                    res.header(SERVER_TIMING, ServerTiming.format("upstream", first - sent));
+                    res.send(bytes);
+                    return new RelayOutcome(u.baseUrl(), status, usage.prompt(), usage.completion(), usage.cached(), first, retries, bytes);
+                } finally {
+                    deadlines.disarm(timer);
+                    u.end();
                 }
-                UsageParser.Usage usage;
-                try {
-                    usage = contentType.startsWith("application/json") ? UsageParser.parseBody(bytes) : UsageParser.Usage.NONE;
-                } catch (IOException e) {
-                    u.recordFailure(failureThreshold, coolDownMillis);
-                    throw ApiException.badGateway("The model upstream returned malformed JSON.");
-                }
-                long first = System.nanoTime();
-                res.status(Status.create(status));
-                res.header(HeaderNames.CONTENT_TYPE, contentType);
-                res.header(SERVER_TIMING, ServerTiming.format("upstream", first - sent));
-                res.send(bytes);
-                return new RelayOutcome(u.baseUrl(), status, usage.prompt(), usage.completion(), usage.cached(), first, retries, bytes);
-            } finally {
-                deadlines.disarm(timer);
-                u.end();
             }
+        }
+    }
+
+    /** The client closed its connection while the upstream worked; there is no one to answer. */
+    public static final class ClientGone extends RuntimeException {
+        ClientGone() {
+            super("the client went away; the upstream call was cancelled", null, false, false);
         }
     }
 

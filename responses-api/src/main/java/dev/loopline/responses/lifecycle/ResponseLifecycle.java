@@ -106,9 +106,11 @@ public final class ResponseLifecycle {
                 new InputParts(files.forCaller(bearer), MAX_IMAGE_BYTES, maxFileChars));
     }
 
-    /** Where a response run by one request is written. */
+    /** Where a response run by one request is written; it is readable ({@code in_progress}) from here on. */
     public Settlement foreground(Prepared p) {
-        return Settlement.foreground(store, p.who(), p.request().store());
+        Settlement s = Settlement.foreground(store, p.who(), p.request().store());
+        s.begin(p.begun("in_progress").toJson(), p.input());
+        return s;
     }
 
     /** Where a background response is written. */
@@ -139,6 +141,7 @@ public final class ResponseLifecycle {
             return fail(p, settlement, e.timeout() ? ResponseError.timeout(e.getMessage()) : ResponseError.upstream(e.getMessage()));
         } catch (ApiException e) {
             if (!settlement.storesRefusals()) {
+                settlement.discard(p.id());
                 return new Ending.Rejected(e);
             }
             return fail(p, settlement, ResponseError.refused(e));
