@@ -11,6 +11,7 @@ import dev.loopline.common.http.ClientWatch;
 import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.net.AddressPolicy;
+import dev.loopline.common.net.ImageUrls;
 import dev.loopline.common.server.Platform;
 import dev.loopline.common.server.ServiceModule;
 import dev.loopline.common.sse.SseWriter;
@@ -98,7 +99,8 @@ public final class ResponsesModule implements ServiceModule {
         this.mcpSessions = new McpSessionPool(platform.http().client(), () -> platform.urls().mcpTools() + "/mcp", Duration.ofMinutes(10), 8, 1024);
         this.lifecycle = new ResponseLifecycle(store, conversations, hosted, loop,
                 new ChatCompletionsClient(platform.http().withTimeouts(modelTimeout, modelTimeout), platform.urls()::llmProxy), mcpSessions,
-                new FilesClient(platform.http().client(), platform.urls()::vectorStore), limits.toolResultMaxChars());
+                new FilesClient(platform.http().client(), platform.urls()::vectorStore), ImageUrls.fromSettings(s, platform.http().client()),
+                limits.toolResultMaxChars());
         this.background = new BackgroundResponses(platform.database(), store, platform.delegation(),
                 s.integer("LOOPLINE_BACKGROUND_WORKERS", "loopline.responses.background-workers", 32),
                 s.duration("LOOPLINE_BACKGROUND_STALE_AFTER", "loopline.responses.background-stale-after", Duration.ofSeconds(60)),

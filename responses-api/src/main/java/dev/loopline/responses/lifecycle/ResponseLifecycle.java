@@ -7,6 +7,7 @@ import dev.loopline.common.auth.Principal;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.http.RequestContext;
 import dev.loopline.common.json.Json;
+import dev.loopline.common.net.ImageUrls;
 import dev.loopline.responses.api.CreateRequest;
 import dev.loopline.responses.api.Items;
 import dev.loopline.responses.api.ResponseError;
@@ -64,10 +65,11 @@ public final class ResponseLifecycle {
     private final McpSessionPool mcpSessions;
     private final McpToolsService.Definitions toolDefinitions = new McpToolsService.Definitions();
     private final FilesClient files;
+    private final ImageUrls imageUrls;
     private final int maxFileChars;
 
     public ResponseLifecycle(ResponseStore store, ConversationStore conversations, HostedTools hosted, ToolLoop loop,
-                             ChatCompletionsClient model, McpSessionPool mcpSessions, FilesClient files, int maxFileChars) {
+                             ChatCompletionsClient model, McpSessionPool mcpSessions, FilesClient files, ImageUrls imageUrls, int maxFileChars) {
         this.store = store;
         this.conversations = conversations;
         this.hosted = hosted;
@@ -76,6 +78,7 @@ public final class ResponseLifecycle {
         this.model = model;
         this.mcpSessions = mcpSessions;
         this.files = files;
+        this.imageUrls = imageUrls;
         this.maxFileChars = maxFileChars;
     }
 
@@ -103,7 +106,7 @@ public final class ResponseLifecycle {
     public ModelContext context(Prepared p, String bearer) {
         return modelMessages.build(p.request().instructions(), p.history(), p.input(),
                 itemId -> store.toolOutcome(p.who().tenantId(), itemId).orElse("(no stored result)"),
-                new InputParts(files.forCaller(bearer), MAX_IMAGE_BYTES, maxFileChars));
+                new InputParts(files.forCaller(bearer), imageUrls, MAX_IMAGE_BYTES, maxFileChars));
     }
 
     /** Where a response run by one request is written; it is readable ({@code in_progress}) from here on. */
