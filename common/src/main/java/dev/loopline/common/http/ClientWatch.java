@@ -13,7 +13,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Notices a client that closed its connection while its request waits on something that writes
@@ -31,6 +30,7 @@ public final class ClientWatch {
     private static final Path TCP = Path.of("/proc/net/tcp");
     private static final Path TCP6 = Path.of("/proc/net/tcp6");
     private static final String CLOSE_WAIT = "08";
+    private static final System.Logger LOG = System.getLogger(ClientWatch.class.getName());
     private static final Map<Watch, Boolean> WATCHED = new ConcurrentHashMap<>();
     private static Thread poller;
 
@@ -42,13 +42,13 @@ public final class ClientWatch {
         private final String local;
         private final String remote;
         private final long since = System.nanoTime();
-        private final List<Runnable> onGone = new CopyOnWriteArrayList<>();
+        private final Runnable onGone;
         private volatile boolean gone;
 
         private Watch(String local, String remote, Runnable onGone) {
             this.local = local;
             this.remote = remote;
-            this.onGone.add(onGone);
+            this.onGone = onGone;
         }
 
         /** Whether the client was seen to leave. */
@@ -113,7 +113,7 @@ public final class ClientWatch {
                 if (state == null || state.equals(CLOSE_WAIT)) {
                     w.gone = true;
                     WATCHED.remove(w);
-                    w.onGone.forEach(ClientWatch::runQuietly);
+                    runQuietly(w.onGone);
                 }
             }
         }
@@ -122,8 +122,8 @@ public final class ClientWatch {
     private static void runQuietly(Runnable r) {
         try {
             r.run();
-        } catch (RuntimeException ignored) {
-            // a cancel that failed has nothing left to do
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cancelling the work of a client that left failed", e);
         }
     }
 

@@ -85,100 +85,106 @@ public final class UpstreamForwarder {
                 c.cancel();
             }
         })) {
-            Set<Upstream> tried = new HashSet<>();
-            ApiException last = null;
-            int retries = -1;
-            long deadlineAt = System.currentTimeMillis() + deadlineMillis;
-            while (true) {
-                long remaining = deadlineAt - System.currentTimeMillis();
-                if (remaining <= 0) {
+            return attempts(path, model, body, stream, stripUsageChunk, affinityKey, req, res, watch, current);
+        }
+    }
+
+    /** Tries replicas in turn (failover) until one answers, the deadline passes or the client leaves ({@code current}: the call in flight). */
+    private RelayOutcome attempts(String path, String model, byte[] body, boolean stream, boolean stripUsageChunk, String affinityKey,
+                                  ServerRequest req, ServerResponse res, ClientWatch.Watch watch, AtomicReference<Call> current) {
+        Set<Upstream> tried = new HashSet<>();
+        ApiException last = null;
+        int retries = -1;
+        long deadlineAt = System.currentTimeMillis() + deadlineMillis;
+        while (true) {
+            long remaining = deadlineAt - System.currentTimeMillis();
+            if (remaining <= 0) {
+                throw ApiException.gatewayTimeout("The model upstream did not answer before the deadline.");
+            }
+            Upstream u = pool.choose(model, tried, affinityKey).orElse(null);
+            if (u == null) {
+                throw last != null ? last : ApiException.unavailable("No healthy model upstream serves `" + model + "` right now.");
+            }
+            tried.add(u);
+            retries++;
+            Request.Builder rb = new Request.Builder().url(u.url(path)).post(RequestBody.create(body, JSON));
+            if (pool.apiKey() != null) {
+                rb.header("Authorization", "Bearer " + pool.apiKey());
+            }
+            Call call = http.newCall(rb.build());
+            current.set(call);
+            if (watch.clientGone()) {
+                call.cancel();
+            }
+            Deadlines.Armed timer = deadlines.arm(call, remaining);
+            u.begin();
+            long sent = System.nanoTime();
+            Response upstream;
+            try {
+                upstream = call.execute();
+            } catch (IOException e) {
+                deadlines.disarm(timer);
+                u.end();
+                if (watch.clientGone()) {
+                    // Not the replica's fault: the client left and the call was cancelled for it.
+                    throw new ClientGone();
+                }
+                u.recordFailure(failureThreshold, coolDownMillis);
+                if (timer.expired()) {
+                    // The deadline passed: no time is left for another replica.
                     throw ApiException.gatewayTimeout("The model upstream did not answer before the deadline.");
                 }
-                Upstream u = pool.choose(model, tried, affinityKey).orElse(null);
-                if (u == null) {
-                    throw last != null ? last : ApiException.unavailable("No healthy model upstream serves `" + model + "` right now.");
-                }
-                tried.add(u);
-                retries++;
-                Request.Builder rb = new Request.Builder().url(u.url(path)).post(RequestBody.create(body, JSON));
-                if (pool.apiKey() != null) {
-                    rb.header("Authorization", "Bearer " + pool.apiKey());
-                }
-                Call call = http.newCall(rb.build());
-                current.set(call);
-                if (watch.clientGone()) {
-                    call.cancel();
-                }
-                Deadlines.Armed timer = deadlines.arm(call, remaining);
-                u.begin();
-                long sent = System.nanoTime();
-                Response upstream;
-                try {
-                    upstream = call.execute();
-                } catch (IOException e) {
-                    deadlines.disarm(timer);
-                    u.end();
-                    if (watch.clientGone()) {
-                        // Not the replica's fault: the client left and the call was cancelled for it.
-                        throw new ClientGone();
-                    }
+                LOG.log(System.Logger.Level.WARNING, "upstream " + u + " failed before answering: " + e.getClass().getSimpleName());
+                last = ApiException.badGateway("The model upstream could not be reached.");
+                continue;
+            }
+            try (upstream) {
+                int status = upstream.code();
+                if (status == 502 || status == 503) {
                     u.recordFailure(failureThreshold, coolDownMillis);
-                    if (timer.expired()) {
-                        // The deadline passed: no time is left for another replica.
-                        throw ApiException.gatewayTimeout("The model upstream did not answer before the deadline.");
-                    }
-                    LOG.log(System.Logger.Level.WARNING, "upstream " + u + " failed before answering: " + e.getClass().getSimpleName());
-                    last = ApiException.badGateway("The model upstream could not be reached.");
+                    last = UpstreamErrors.translate(status, errorBody(upstream), model);
                     continue;
                 }
-                try (upstream) {
-                    int status = upstream.code();
-                    if (status == 502 || status == 503) {
-                        u.recordFailure(failureThreshold, coolDownMillis);
-                        last = UpstreamErrors.translate(status, errorBody(upstream), model);
-                        continue;
-                    }
-                    if (status >= 500) {
-                        u.recordFailure(failureThreshold, coolDownMillis);
-                    } else {
-                        u.recordSuccess();
-                    }
-                    if (status >= 400) {
-                        throw UpstreamErrors.translate(status, errorBody(upstream), model);
-                    }
-                    String contentType = upstream.header("Content-Type", "application/json");
-                    if (stream && contentType.startsWith("text/event-stream")) {
-                        return relayStream(u, upstream, call, req, res, stripUsageChunk, retries, timer, sent);
-                    }
-                    byte[] bytes;
-                    try {
-                        bytes = upstream.body().bytes();
-                    } catch (IOException e) {
-                        if (timer.expired()) {
-                            throw ApiException.gatewayTimeout("The model upstream did not finish before the deadline.");
-                        }
-                        if (watch.clientGone()) {
-                            throw new ClientGone();
-                        }
-                        throw ApiException.badGateway("The model upstream broke off its answer.");
-                    }
-                    UsageParser.Usage usage;
-                    try {
-                        usage = contentType.startsWith("application/json") ? UsageParser.parseBody(bytes) : UsageParser.Usage.NONE;
-                    } catch (IOException e) {
-                        u.recordFailure(failureThreshold, coolDownMillis);
-                        throw ApiException.badGateway("The model upstream returned malformed JSON.");
-                    }
-                    long first = System.nanoTime();
-                    res.status(Status.create(status));
-                    res.header(HeaderNames.CONTENT_TYPE, contentType);
-                    res.header(SERVER_TIMING, ServerTiming.format("upstream", first - sent));
-                    res.send(bytes);
-                    return new RelayOutcome(u.baseUrl(), status, usage.prompt(), usage.completion(), usage.cached(), first, retries, bytes);
-                } finally {
-                    deadlines.disarm(timer);
-                    u.end();
+                if (status >= 500) {
+                    u.recordFailure(failureThreshold, coolDownMillis);
+                } else {
+                    u.recordSuccess();
                 }
+                if (status >= 400) {
+                    throw UpstreamErrors.translate(status, errorBody(upstream), model);
+                }
+                String contentType = upstream.header("Content-Type", "application/json");
+                if (stream && contentType.startsWith("text/event-stream")) {
+                    return relayStream(u, upstream, call, req, res, stripUsageChunk, retries, timer, sent);
+                }
+                byte[] bytes;
+                try {
+                    bytes = upstream.body().bytes();
+                } catch (IOException e) {
+                    if (timer.expired()) {
+                        throw ApiException.gatewayTimeout("The model upstream did not finish before the deadline.");
+                    }
+                    if (watch.clientGone()) {
+                        throw new ClientGone();
+                    }
+                    throw ApiException.badGateway("The model upstream broke off its answer.");
+                }
+                UsageParser.Usage usage;
+                try {
+                    usage = contentType.startsWith("application/json") ? UsageParser.parseBody(bytes) : UsageParser.Usage.NONE;
+                } catch (IOException e) {
+                    u.recordFailure(failureThreshold, coolDownMillis);
+                    throw ApiException.badGateway("The model upstream returned malformed JSON.");
+                }
+                long first = System.nanoTime();
+                res.status(Status.create(status));
+                res.header(HeaderNames.CONTENT_TYPE, contentType);
+                res.header(SERVER_TIMING, ServerTiming.format("upstream", first - sent));
+                res.send(bytes);
+                return new RelayOutcome(u.baseUrl(), status, usage.prompt(), usage.completion(), usage.cached(), first, retries, bytes);
+            } finally {
+                deadlines.disarm(timer);
+                u.end();
             }
         }
     }
