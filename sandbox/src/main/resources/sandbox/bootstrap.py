@@ -34,6 +34,31 @@ def inside(path):
         raise ValueError("path escapes the workspace: " + path)
     return full
 
+def open_inside(path):
+    """Opens a file under /workspace for reading, following no symbolic link on the way: each
+    directory is opened relative to the one before with O_NOFOLLOW, so a link anywhere in the
+    path (not only the last part) fails with ELOOP."""
+    rel = os.path.relpath(inside(path), "/workspace")
+    if rel == ".":
+        raise OSError("not a regular file")
+    parts = rel.split("/")
+    dfd = os.open("/workspace", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        for part in parts[:-1]:
+            try:
+                nfd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dfd)
+            except NotADirectoryError as not_dir:
+                try:
+                    os.readlink(part, dir_fd=dfd)  # a link to a directory reads as "not a directory" here
+                except OSError:
+                    raise not_dir
+                raise OSError(40, "symbolic link in the path")
+            os.close(dfd)
+            dfd = nfd
+        return os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd)
+    finally:
+        os.close(dfd)
+
 def snapshot():
     """Every regular file under /workspace (symbolic links are not followed): path -> (size, mtime)."""
     seen = {}
@@ -124,7 +149,7 @@ def main():
         wanted += produced[:64]
     for path in wanted:
         try:
-            fd = os.open(inside(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            fd = open_inside(path)
             try:
                 import stat
                 if not stat.S_ISREG(os.fstat(fd).st_mode):

@@ -94,6 +94,32 @@ class BackgroundResponsesTest {
         }
     }
 
+    /**
+     * A resumed stream always ends with the response's final event: the probe resumed a background
+     * response failed by a reaper after a crash (its events stop short) and the stream just closed.
+     */
+    @Test
+    void aResumedStreamEndsWithTheFinalEventEvenWhenNoneWasStored(@TempDir Path dir) throws Exception {
+        try (Main.Running app = Main.start(Settings.of(TestApp.env(dir, "LOOPLINE_SANDBOX", "off")), null)) {
+            String base = TestApp.base(app);
+            var streamed = TestApp.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"hi\",\"background\":true,\"stream\":true}");
+            String id = TestApp.events(streamed.body()).getFirst().data().path("response").path("id").asText();
+            var db = app.platform().database();
+            // What a crash leaves: the events stop before the end, and the reaper wrote the failure.
+            db.client().execute().delete("DELETE FROM response_events WHERE response_id = ? AND seq > 1", id);
+            db.client().execute().update("UPDATE responses SET status = 'failed', body = ? WHERE id = ?", Json.string(Json.parse(
+                    TestApp.get(base, "/v1/responses/" + id).body()).deepCopy()).replace("\"status\":\"completed\"", "\"status\":\"failed\"")
+                    .replace("\"error\":null", "\"error\":{\"code\":\"server_error\",\"message\":\"The server running this response stopped\"}"), id);
+            List<TestApp.Event> resumed = TestApp.events(TestApp.get(base, "/v1/responses/" + id + "?stream=true&starting_after=0").body());
+            assertEquals("response.in_progress", resumed.getFirst().name());
+            assertEquals("error", resumed.get(resumed.size() - 2).name(), resumed.toString());
+            assertEquals("response.failed", resumed.getLast().name());
+            assertEquals("failed", resumed.getLast().data().path("response").path("status").asText());
+            assertEquals(2, resumed.get(resumed.size() - 2).data().path("sequence_number").asInt(), "numbered on from the last stored event");
+            assertEquals(3, resumed.getLast().data().path("sequence_number").asInt());
+        }
+    }
+
     /** Queued work survives a restart and runs then; work running at shutdown is failed at once, never left in progress. */
     @Test
     void theQueueOutlivesTheProcess(@TempDir Path dir) throws Exception {

@@ -64,6 +64,12 @@ final class TestApp {
         return call("POST", base, path, json);
     }
 
+    /** A POST of JSON to any path, as {@code key}. */
+    static HttpResponse<String> postAs(String base, String key, String path, String json) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
     static HttpResponse<String> get(String base, String key, String path) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + key).build());
     }

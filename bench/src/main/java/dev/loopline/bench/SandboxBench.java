@@ -37,24 +37,36 @@ final class SandboxBench {
         System.out.println("## Sandbox: `print(1)` round trips (" + n + " calls per row unless noted)\n");
         System.out.println("| what | latency |");
         System.out.println("|---|---|");
-        System.out.println("| bare `python3 -c 'print(1)'` process | " + processes(n, List.of("/usr/bin/python3", "-c", "print(1)")).summary() + " |");
+        Latencies bare = processes(n, List.of("/usr/bin/python3", "-c", "print(1)"));
+        System.out.println("| bare `python3 -c 'print(1)'` process | " + bare.summary() + " |");
         System.out.println("| `bwrap` + python3 process (same flags as the sandbox, no uid drop) | " + processes(n, List.of("bwrap", "--unshare-all",
                 "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
                 "--symlink", "usr/bin", "/bin", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--clearenv",
                 "/usr/bin/python3", "-c", "print(1)")).summary() + " |");
+        Latencies fresh;
         try (Main.Running app = start("0")) {
-            System.out.println("| HTTP API, fresh sandbox per call (pool off) | " + sequential(app, n, 0).summary() + " |");
+            fresh = sequential(app, n, 0);
+            System.out.println("| HTTP API, fresh sandbox per call (pool off) | " + fresh.summary() + " |");
         }
+        Latencies pooled;
         try (Main.Running app = start("4")) {
             Thread.sleep(2000);
             httpFloor(app, 1000);
             System.out.println("| HTTP floor: an authenticated 404 on the same server (no sandbox) | " + httpFloor(app, n).summary() + " |");
             sequential(app, warmup, 100);
-            System.out.println("| HTTP API, pre-started sandbox, low load (one call every 100 ms) | " + sequential(app, n, 100).summary() + " |");
+            pooled = sequential(app, n, 100);
+            System.out.println("| HTTP API, pre-started sandbox, low load (one call every 100 ms) | " + pooled.summary() + " |");
             System.out.println("| HTTP API, pre-started sandbox, back to back (pool drains) | " + sequential(app, n, 0).summary() + " |");
             Thread.sleep(2000);
             throughput(app, 8, 10_000);
         }
+        // The targets as ratios to the bare process of this same run, so that a slow machine does not hide a regression.
+        double b = bare.percentileMillis(50);
+        System.out.printf("%nAgainst the targets, p50 (this run): pre-started %.2f ms = %.2f × the bare python3 process (target ≤ 5 ms and ≤ 0.5 ×: %s); "
+                        + "fresh %.2f ms = %.2f × (target ≤ 50 ms: %s)%n",
+                pooled.percentileMillis(50), pooled.percentileMillis(50) / b,
+                pooled.percentileMillis(50) <= 5 && pooled.percentileMillis(50) <= 0.5 * b ? "met" : "NOT met",
+                fresh.percentileMillis(50), fresh.percentileMillis(50) / b, fresh.percentileMillis(50) <= 50 ? "met" : "NOT met");
     }
 
     private static Main.Running start(String pool) throws Exception {

@@ -11,6 +11,7 @@ import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.http.JsonBodies;
 import dev.loopline.common.http.RequestContext;
 import dev.loopline.common.json.Json;
+import dev.loopline.common.net.ImageUrls;
 import dev.loopline.common.observe.Health;
 import dev.loopline.common.server.Platform;
 import dev.loopline.common.server.ServiceModule;
@@ -57,6 +58,7 @@ public final class LlmProxyModule implements ServiceModule {
     private final AdmissionControl admission;
     private final UsageRecorder usage;
     private final ResponseCache cache;
+    private final ImageUrls imageUrls;
     private final ProxyMetrics metrics;
     private final int affinityPrefixChars;
     private final boolean affinity;
@@ -88,6 +90,7 @@ public final class LlmProxyModule implements ServiceModule {
                 s.integer("LOOPLINE_LLM_MAX_QUEUED", "loopline.llm.max-queued", 1024),
                 s.duration("LOOPLINE_LLM_QUEUE_WAIT", "loopline.llm.queue-wait", Duration.ofSeconds(10)).toMillis());
         this.usage = new UsageRecorder(platform.database(), 100);
+        this.imageUrls = ImageUrls.fromSettings(s, platform.http().client());
         this.cache = s.bool("LOOPLINE_LLM_CACHE", "loopline.llm.cache.enabled", false)
                 ? new ResponseCache(s.duration("LOOPLINE_LLM_CACHE_TTL", "loopline.llm.cache.ttl", Duration.ofHours(1)),
                 s.longValue("LOOPLINE_LLM_CACHE_MAX_ENTRIES", "loopline.llm.cache.max-entries", 10_000))
@@ -159,6 +162,10 @@ public final class LlmProxyModule implements ServiceModule {
             body.put("model", resolved);
             rewritten = true;
         }
+        // The model server never fetches a user-given image URL itself: loopline does, through the address policy.
+        if (path.equals("/v1/chat/completions") && imageUrls.inlineChatImages(body)) {
+            rewritten = true;
+        }
         String cacheKey = cache != null && !stream && ResponseCache.deterministic(body) ? ResponseCache.key(who.tenantId(), path, body) : null;
         if (cacheKey != null) {
             byte[] hit = cache.get(cacheKey).orElse(null);
@@ -197,6 +204,11 @@ public final class LlmProxyModule implements ServiceModule {
         } catch (ApiException e) {
             account(who, path, resolved, null, e.status(), stream, false, start, 0, 0, 0, 0);
             throw e;
+        } catch (UpstreamForwarder.ClientGone e) {
+            // 499 (nginx's "client closed request"): recorded, and nothing to send.
+            account(who, path, resolved, null, 499, stream, false, start, 0, 0, 0, 0);
+            LOG.log(System.Logger.Level.INFO, "client went away while the model worked; upstream call cancelled");
+            return;
         } finally {
             admission.leave(resolved);
         }

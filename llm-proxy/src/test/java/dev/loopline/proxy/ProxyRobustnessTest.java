@@ -24,6 +24,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -194,6 +196,44 @@ class ProxyRobustnessTest {
             assertEquals(200, p.post("/v1/chat/completions", CHAT).statusCode());
             return a.requestCount() > before;
         });
+    }
+
+    /** The proxy's calls to the upstream now, from its own metrics. */
+    private static double outstanding(TestServer p) {
+        Matcher m = Pattern.compile("(?m)^loopline_llm_upstream_outstanding\\{[^\n]*} (\\S+)$")
+                .matcher(p.get("/metrics").body());
+        double sum = 0;
+        while (m.find()) {
+            sum += Double.parseDouble(m.group(1));
+        }
+        return sum;
+    }
+
+    /**
+     * A client that leaves while the model hangs cancels the upstream call at once, streamed or not:
+     * the probe left four calls outstanding until the 300 s deadline after its clients gave up.
+     */
+    @Test
+    void aClientThatLeavesCancelsTheUpstreamCall() throws Exception {
+        VllmSim hung = keep(new VllmSim(SimConfig.defaults().withPort(0).instant()).start());
+        TestServer p = keep(TestServer.start(Map.of(), pl -> List.of(new LlmProxyModule(pl, hung.baseUrl()))));
+        hung.fault(Fault.parse("hang"));
+        int port = Integer.parseInt(p.baseUrl().replaceAll(".*:", ""));
+        for (String body : List.of(CHAT, CHAT.replace("{\"model\"", "{\"stream\":true,\"model\""))) {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                byte[] b = body.getBytes(StandardCharsets.UTF_8);
+                s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nAuthorization: Bearer "
+                        + TestServer.API_KEY + "\r\nContent-Type: application/json\r\nContent-Length: " + b.length + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().write(b);
+                s.getOutputStream().flush();
+                await("the call reaches the hung model").atMost(Duration.ofSeconds(5)).until(() -> outstanding(p) == 1);
+            } // the client leaves
+            long left = System.nanoTime();
+            await("the upstream call is cancelled").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> outstanding(p) == 0);
+            assertTrue((System.nanoTime() - left) / 1_000_000 < 3_000, "cancelled within a poll or two, not at the deadline");
+        }
     }
 
     @Test

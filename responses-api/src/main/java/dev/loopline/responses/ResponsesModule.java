@@ -7,9 +7,11 @@ import dev.loopline.common.auth.Principal;
 import dev.loopline.common.config.Settings;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.http.JsonBodies;
+import dev.loopline.common.http.ClientWatch;
 import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.net.AddressPolicy;
+import dev.loopline.common.net.ImageUrls;
 import dev.loopline.common.server.Platform;
 import dev.loopline.common.server.ServiceModule;
 import dev.loopline.common.sse.SseWriter;
@@ -28,6 +30,8 @@ import dev.loopline.responses.hosted.WebSearchTool;
 import dev.loopline.responses.lifecycle.Ending;
 import dev.loopline.responses.lifecycle.Prepared;
 import dev.loopline.responses.lifecycle.ResponseLifecycle;
+import dev.loopline.responses.lifecycle.Settlement;
+import dev.loopline.responses.loop.Cancellation;
 import dev.loopline.responses.loop.LoopEvents;
 import dev.loopline.responses.loop.LoopLimits;
 import dev.loopline.responses.loop.ToolLoop;
@@ -72,7 +76,8 @@ public final class ResponsesModule implements ServiceModule {
                 s.duration("LOOPLINE_TOOL_EXECUTION_TIMEOUT", "loopline.responses.tool-execution-timeout", Duration.ofSeconds(45)),
                 s.duration("LOOPLINE_RESPONSE_DEADLINE", "loopline.responses.deadline", Duration.ofMinutes(10)),
                 Math.max(1000, s.integer("LOOPLINE_TOOL_RESULT_MAX_CHARS", "loopline.responses.tool-result-max-chars", 32_000)));
-        Duration modelTimeout = SharedSettings.llmTimeout(s);
+        // A little past llm-proxy's own deadline, so that its 504 (which says what timed out) comes back first.
+        Duration modelTimeout = SharedSettings.llmTimeout(s).plusSeconds(10);
         AddressPolicy remoteAddresses = new AddressPolicy(Arrays.stream(
                 s.string("LOOPLINE_REMOTE_MCP_ALLOW_ADDRESSES", "loopline.responses.remote-mcp-allow-addresses", "").split(","))
                 .map(String::trim).filter(x -> !x.isEmpty()).toList());
@@ -94,7 +99,8 @@ public final class ResponsesModule implements ServiceModule {
         this.mcpSessions = new McpSessionPool(platform.http().client(), () -> platform.urls().mcpTools() + "/mcp", Duration.ofMinutes(10), 8, 1024);
         this.lifecycle = new ResponseLifecycle(store, conversations, hosted, loop,
                 new ChatCompletionsClient(platform.http().withTimeouts(modelTimeout, modelTimeout), platform.urls()::llmProxy), mcpSessions,
-                new FilesClient(platform.http().client(), platform.urls()::vectorStore), limits.toolResultMaxChars());
+                new FilesClient(platform.http().client(), platform.urls()::vectorStore), ImageUrls.fromSettings(s, platform.http().client()),
+                limits.toolResultMaxChars());
         this.background = new BackgroundResponses(platform.database(), store, platform.delegation(),
                 s.integer("LOOPLINE_BACKGROUND_WORKERS", "loopline.responses.background-workers", 32),
                 s.duration("LOOPLINE_BACKGROUND_STALE_AFTER", "loopline.responses.background-stale-after", Duration.ofSeconds(60)),
@@ -160,11 +166,19 @@ public final class ResponsesModule implements ServiceModule {
             stream(req, res, p, context, bearer, log);
             return;
         }
-        switch (lifecycle.execute(p, context, bearer, LoopEvents.NONE, log, lifecycle.foreground(p))) {
+        // A client that gives up while the loop runs (no bytes flow until the end) cancels it, as a streaming client's leaving does.
+        Cancellation cancellation = new Cancellation();
+        Ending end;
+        try (ClientWatch.Watch watch = ClientWatch.watch(req, cancellation::cancel)) {
+            end = lifecycle.execute(p, context, bearer, LoopEvents.cancelledBy(cancellation), log, lifecycle.foreground(p));
+        }
+        switch (end) {
             case Ending.Completed c -> JsonBodies.send(res, c.response());
             case Ending.Failed f -> throw f.error().toHttp();
             case Ending.Rejected rejected -> throw rejected.error();
-            case Ending.Cancelled c -> throw new IllegalStateException("a response without a stream or a job was cancelled");
+            case Ending.Cancelled c -> {
+                // the client left: stored as cancelled, and there is no one to answer
+            }
         }
     }
 
@@ -175,13 +189,17 @@ public final class ResponsesModule implements ServiceModule {
      * model call and tool calls in flight are aborted, and a stored response says {@code cancelled}.
      */
     private void stream(ServerRequest req, ServerResponse res, Prepared p, ModelContext context, String bearer, ToolExecutionLog log) {
+        Settlement settlement = lifecycle.foreground(p); // readable before its first event names it
         SseWriter sse = SseWriter.start(req, res);
         try {
             ResponseStream events = new ResponseStream(sse, hosted);
             ObjectNode started = p.begun("in_progress").toJson();
             events.response("response.created", started);
             events.response("response.in_progress", started);
-            events.ended(lifecycle.execute(p, context, bearer, events, log, lifecycle.foreground(p)));
+            // A stream says nothing while a tool runs: the connection is watched, so a client that leaves then cancels at once.
+            try (ClientWatch.Watch watch = ClientWatch.watch(req, events::clientGone)) {
+                events.ended(lifecycle.execute(p, context, bearer, events, log, settlement));
+            }
         } finally {
             sse.close();
         }

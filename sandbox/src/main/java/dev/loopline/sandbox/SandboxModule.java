@@ -12,7 +12,10 @@ import dev.loopline.common.server.ServiceModule;
 import dev.loopline.sandbox.api.RunRequest;
 import dev.loopline.sandbox.api.SandboxLimits;
 import dev.loopline.sandbox.isolation.Bubblewrap;
+import dev.loopline.sandbox.isolation.Isolation;
+import dev.loopline.sandbox.isolation.RunCgroups;
 import dev.loopline.sandbox.isolation.SandboxPool;
+import dev.loopline.sandbox.isolation.SeccompFilter;
 import dev.loopline.sandbox.isolation.UidSlots;
 import dev.loopline.sandbox.run.RunResult;
 import dev.loopline.sandbox.run.Runner;
@@ -47,6 +50,8 @@ public final class SandboxModule implements ServiceModule {
     private SandboxPool pool;
     private Runner runner;
     private Path bootstrapDir;
+    private RunCgroups cgroups = RunCgroups.NONE;
+    private Path seccomp;
     private final Semaphore running;
     private final AtomicInteger queued = new AtomicInteger();
     private final int maxQueue;
@@ -84,11 +89,17 @@ public final class SandboxModule implements ServiceModule {
                     + "the process limit is shared with the service instead of being per sandbox");
         }
         this.bootstrapDir = extractBootstrap();
+        this.cgroups = Isolation.cgroups();
+        this.seccomp = Isolation.seccomp(bootstrapDir);
+        LOG.log(cgroups.enforced() ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "sandbox memory and tasks: " + cgroups.description());
+        LOG.log(seccomp != null ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "sandbox system calls: "
+                + (seccomp != null ? "filtered (" + SeccompFilter.DENIED.size() + " calls refused, as Docker's default profile does)"
+                : "NOT filtered: no seccomp program for " + System.getProperty("os.arch")));
         int poolSize = s.integer("LOOPLINE_SANDBOX_POOL", "loopline.sandbox.pool", 2);
         int slots = concurrency + poolSize + 2;
-        Bubblewrap bw = new Bubblewrap(bwrap, python, bootstrapDir.resolve("bootstrap.py"), root, limits);
+        Bubblewrap bw = new Bubblewrap(bwrap, python, bootstrapDir.resolve("bootstrap.py"), root, limits, seccomp);
         this.pool = new SandboxPool(bw, new UidSlots(s.integer("LOOPLINE_SANDBOX_UID_BASE", "loopline.sandbox.uid-base", 61000), slots),
-                poolSize);
+                cgroups, (long) limits.maxMemoryMb() * 1024 * 1024, limits.maxProcesses(), poolSize);
         this.runner = new Runner(pool, limits);
     }
 
@@ -121,7 +132,9 @@ public final class SandboxModule implements ServiceModule {
     @Override
     public void readiness(Health health) {
         if (enabled) {
-            health.addReadinessCheck("sandbox", () -> pool.readyCount() > 0 || running.availablePermits() > 0);
+            health.addReadinessCheck("sandbox", () -> pool.readyCount() > 0 || running.availablePermits() > 0,
+                    () -> Json.object().put("run_memory_capped_as_a_whole", cgroups.enforced()).put("cgroups", cgroups.description())
+                            .put("syscalls_filtered", seccomp != null));
         }
     }
 
@@ -197,6 +210,7 @@ public final class SandboxModule implements ServiceModule {
         if (pool != null) {
             pool.close();
         }
+        cgroups.close(); // groups of sandboxes still being torn down are removed by the next start
         if (bootstrapDir != null) {
             try (var paths = Files.walk(bootstrapDir)) {
                 paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

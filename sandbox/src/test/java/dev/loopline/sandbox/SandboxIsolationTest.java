@@ -154,6 +154,76 @@ class SandboxIsolationTest {
         assertEquals("MemoryLimitExceeded", huge.get("status").asText(), huge.toString());
     }
 
+    /**
+     * The probe that broke the per-process limit: a 256 MB run forking six children of 200 MB each
+     * (each under its own address-space limit) finished "Success" with 1.3 GB resident. The run is
+     * capped as a whole now (its cgroup), and says so.
+     */
+    @Test
+    void aRunsProcessesShareOneMemoryLimit() {
+        JsonNode r = run(py("""
+                import os, time
+                kids = []
+                for _ in range(6):
+                    pid = os.fork()
+                    if pid == 0:
+                        block = b'x' * (200 * 1024 * 1024)
+                        time.sleep(3)
+                        os._exit(0)
+                    kids.append(pid)
+                print([os.waitpid(k, 0)[1] for k in kids])""").put("memory_limit_MB", 256).put("run_timeout", 20)).get("run_result");
+        assertEquals("MemoryLimitExceeded", r.get("status").asText(), r.toString());
+    }
+
+    /**
+     * tmpfs pages are the run's memory too: three files of 40 MB (each under the file-size cap,
+     * together under the 128 MB tmpfs) written to /workspace under a 64 MB limit.
+     */
+    @Test
+    void filesInTheWorkspaceCountAgainstTheRunsMemory() {
+        JsonNode r = run(py("""
+                for i in range(3):
+                    with open(f'/workspace/big{i}', 'wb') as f:
+                        for _ in range(40):
+                            f.write(b'y' * (1024 * 1024))
+                print('wrote it all')""").put("memory_limit_MB", 64).put("run_timeout", 20)).get("run_result");
+        assertEquals("MemoryLimitExceeded", r.get("status").asText(), r.toString());
+        assertFalse(r.get("stdout").asText().contains("wrote it all"), r.toString());
+    }
+
+    /** Calls Docker's default profile refuses fail with EPERM; ordinary Python (threads, subprocesses) is unaffected. */
+    @Test
+    void dangerousSystemCallsAreFiltered() {
+        JsonNode r = run(py("""
+                import ctypes, errno, os, subprocess, threading
+                libc = ctypes.CDLL(None, use_errno=True)
+                def call(nr, *args):
+                    rc = libc.syscall(nr, *args)
+                    return 'ok' if rc >= 0 else errno.errorcode.get(ctypes.get_errno(), '?')
+                import platform
+                nrs = {'x86_64': {'io_uring_setup': 425, 'keyctl': 250, 'add_key': 248, 'bpf': 321, 'unshare': 272},
+                       'aarch64': {'io_uring_setup': 425, 'keyctl': 219, 'add_key': 217, 'bpf': 280, 'unshare': 97}}[platform.machine()]
+                params = ctypes.create_string_buffer(120)
+                print('io_uring_setup', call(nrs['io_uring_setup'], 8, params))
+                print('keyctl', call(nrs['keyctl'], 0, -3, 0))
+                print('add_key', call(nrs['add_key'], b'user', b'k', b'v', 1, -3))
+                print('bpf', call(nrs['bpf'], 0, None, 0))
+                print('unshare', call(nrs['unshare'], 0x20000000))
+                print(open('/proc/self/status').read().split('Seccomp:')[1].split()[0])
+                out = []
+                t = threading.Thread(target=lambda: out.append(sum(range(1000))))
+                t.start(); t.join()
+                print(out[0], subprocess.run(['/usr/bin/python3', '-c', 'print(6*7)'], capture_output=True, text=True).stdout.strip())""")
+                .put("run_timeout", 20)).get("run_result");
+        assertEquals("Finished", r.get("status").asText(), r.toString());
+        String out = r.get("stdout").asText();
+        for (String call : List.of("io_uring_setup", "keyctl", "add_key", "bpf", "unshare")) {
+            assertTrue(out.contains(call + " EPERM"), call + " must fail with EPERM: " + out);
+        }
+        assertTrue(out.contains("\n2\n"), "Seccomp: 2 (filter mode): " + out);
+        assertTrue(out.endsWith("499500 42\n"), "threads and subprocesses still work: " + out);
+    }
+
     @Test
     void cpuSpinAndLongSleepHitTheTimeLimit() {
         long start = System.nanoTime();
@@ -274,6 +344,19 @@ class SandboxIsolationTest {
         assertEquals("ZmluZQ==", r.get("files").get("real.txt").asText());
         assertTrue(r.get("fetch_errors").get("leak2").asText().contains("symbolic links"), r.toString());
         assertTrue(r.get("fetch_errors").has("missing.txt"));
+    }
+
+    /** Nor a link in the middle of the path (the probe read /etc/passwd through 'd/passwd' with d → /etc). */
+    @Test
+    void fetchFilesFollowsNoLinkAnywhereInThePath() {
+        ObjectNode body = py("import os\nos.symlink('/etc', 'd')\nos.makedirs('real/sub')\nopen('real/sub/f.txt', 'w').write('fine')\n"
+                + "os.symlink('real', 'alias')");
+        body.putArray("fetch_files").add("d/passwd").add("alias/sub/f.txt").add("real/sub/f.txt");
+        JsonNode r = run(body);
+        assertFalse(r.get("files").has("d/passwd"), r.toString());
+        assertFalse(r.get("files").has("alias/sub/f.txt"), r.toString());
+        assertEquals("ZmluZQ==", r.get("files").get("real/sub/f.txt").asText());
+        assertTrue(r.get("fetch_errors").get("d/passwd").asText().contains("symbolic links"), r.toString());
     }
 
     @Test

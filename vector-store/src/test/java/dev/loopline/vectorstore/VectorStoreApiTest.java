@@ -223,6 +223,38 @@ class VectorStoreApiTest {
         TestServer.error(api.post("/v1/vector_stores/" + vs + "/search", "{\"query\":\"x\",\"ranking_options\":{\"score_threshold\":2}}"), 400);
     }
 
+    /**
+     * The probe's 1,025-value {@code in} was a 500 (Lucene's 1,024-clause limit) and a 1 MB query
+     * took 41 s: long lists work, past the documented bounds is a 400, a query has a length limit.
+     */
+    @Test
+    void largeFiltersWorkAndUnboundedInputIsRefused() {
+        String file = api.uploadText("sets.txt", VOLCANO);
+        String vs = store(file);
+        api.awaitIdle(vs, 120_000);
+        api.ok(api.post("/v1/vector_stores/" + vs + "/files/" + file, "{\"attributes\":{\"region\":\"r777\",\"year\":2024}}"));
+        java.util.List<String> regions = new java.util.ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            regions.add("\"r" + i + "\"");
+        }
+        JsonNode found = search(vs, "{\"query\":\"volcano\",\"filters\":{\"type\":\"in\",\"key\":\"region\",\"value\":[" + String.join(",", regions) + "]}}");
+        assertEquals(1, found.path("data").size(), found.toString());
+        JsonNode none = search(vs, "{\"query\":\"volcano\",\"filters\":{\"type\":\"nin\",\"key\":\"region\",\"value\":[" + String.join(",", regions) + "]}}");
+        assertEquals(0, none.path("data").size(), none.toString());
+        JsonNode years = search(vs, "{\"query\":\"volcano\",\"filters\":{\"type\":\"in\",\"key\":\"year\",\"value\":[2023, 2024, \"x\"]}}");
+        assertEquals(1, years.path("data").size(), years.toString());
+        for (int i = 5000; i < 10_001; i++) {
+            regions.add("\"r" + i + "\"");
+        }
+        assertEquals("filters.value", TestServer.error(api.post("/v1/vector_stores/" + vs + "/search", "{\"query\":\"volcano\",\"filters\":"
+                + "{\"type\":\"in\",\"key\":\"region\",\"value\":[" + String.join(",", regions) + "]}}"), 400).path("param").asText());
+        String manyComparisons = "{\"type\":\"or\",\"filters\":[" + String.join(",", java.util.Collections.nCopies(257,
+                "{\"type\":\"eq\",\"key\":\"region\",\"value\":\"r1\"}")) + "]}";
+        TestServer.error(api.post("/v1/vector_stores/" + vs + "/search", "{\"query\":\"volcano\",\"filters\":" + manyComparisons + "}"), 400);
+        JsonNode tooLong = TestServer.error(api.post("/v1/vector_stores/" + vs + "/search", "{\"query\":\"" + "volcano ".repeat(600) + "\"}"), 400);
+        assertEquals("query_too_long", tooLong.path("code").asText());
+    }
+
     @Test
     void anotherTenantGetsNotFoundNeverTheData() {
         String file = api.uploadText("secret.txt", "The launch code is tangerine.");
@@ -258,10 +290,17 @@ class VectorStoreApiTest {
         TestServer.error(api.upload("refused-a.txt", "text/plain", "hi".getBytes(StandardCharsets.UTF_8), null), 400);
         TestServer.error(api.upload(null, null, null, "assistants"), 400);
         TestServer.error(api.post("/v1/files", "{\"purpose\":\"assistants\"}"), 400);
+        // A body cut off before its closing boundary (the probe's 1.2 MB file stored at 600 KB): refused, not stored short.
+        byte[] whole = VectorStoreClient.multipart("cut", "refused-cut.txt", "text/plain", "x".repeat(200_000).getBytes(StandardCharsets.UTF_8), "assistants");
+        byte[] cut = java.util.Arrays.copyOf(whole, whole.length / 2);
+        JsonNode truncated = TestServer.error(server.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.baseUrl() + "/v1/files"))
+                .header("Authorization", "Bearer " + TestServer.API_KEY).header("Content-Type", "multipart/form-data; boundary=cut")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(cut)).build()), 400);
+        assertEquals("invalid_multipart", truncated.path("code").asText(), truncated.toString());
         // Nothing half-written: no file rows and no leftover temp files from the refused uploads.
         JsonNode list = api.ok(api.get("/v1/files?purpose=assistants"));
         for (JsonNode f : list.path("data")) {
-            assertFalse(Set.of("refused-empty.txt", "refused-notes.txt", "refused-big.txt", "refused-a.txt").contains(f.path("filename").asText()), f.toString());
+            assertFalse(Set.of("refused-empty.txt", "refused-notes.txt", "refused-big.txt", "refused-a.txt", "refused-cut.txt").contains(f.path("filename").asText()), f.toString());
         }
         try (var tmp = Files.list(server.dataDir().resolve("files").resolve("tmp"))) {
             assertEquals(0, tmp.count());

@@ -3,6 +3,7 @@ package dev.loopline.common.auth;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.errors.ErrorMapping;
 import dev.loopline.common.http.RequestContext;
+import dev.loopline.common.observe.RouteLabels;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.Filter;
 import io.helidon.webserver.http.FilterChain;
@@ -42,21 +43,26 @@ public final class AuthFilter implements Filter {
         }
         Optional<String> header = req.headers().first(HeaderNames.AUTHORIZATION);
         if (header.isEmpty()) {
-            ErrorMapping.send(res, ApiException.unauthorized(
-                    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."));
+            refuse(req, res, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
             return;
         }
         String value = header.get().trim();
         if (value.length() < 8 || !value.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            ErrorMapping.send(res, ApiException.unauthorized("The Authorization header must use the Bearer scheme."));
+            refuse(req, res, "The Authorization header must use the Bearer scheme.");
             return;
         }
         Optional<Principal> principal = authenticator.authenticate(value.substring(7).trim());
         if (principal.isEmpty()) {
-            ErrorMapping.send(res, ApiException.unauthorized("Incorrect API key or invalid token provided."));
+            refuse(req, res, "Incorrect API key or invalid token provided.");
             return;
         }
         RequestContext.authenticated(principal.get());
         chain.proceed();
+    }
+
+    /** A 401; the request never reaches a route, so its metrics share one label whatever its path. */
+    private static void refuse(RoutingRequest req, RoutingResponse res, String message) {
+        RouteLabels.mark(req, RouteLabels.UNAUTHENTICATED);
+        ErrorMapping.send(res, ApiException.unauthorized(message));
     }
 }

@@ -1,7 +1,9 @@
 package dev.loopline.common.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.json.Json;
@@ -13,9 +15,13 @@ import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.Locale;
 
 /** Reading request bodies under a size cap, and writing JSON responses. */
 public final class JsonBodies {
+    /** Request bodies: one JSON value and nothing after it (trailing garbage is a 400, not ignored). */
+    private static final ObjectReader STRICT = Json.mapper().reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
     private JsonBodies() {
     }
 
@@ -47,8 +53,18 @@ public final class JsonBodies {
         }
     }
 
-    /** Reads a JSON object body: malformed JSON and non-object bodies are 400s. */
+    /**
+     * Reads a JSON object body: a body declared as something other than JSON, malformed JSON, JSON
+     * followed by anything but whitespace, and non-object bodies are 400s.
+     */
     public static ObjectNode readObject(ServerRequest req, long maxBytes) {
+        req.headers().contentType().ifPresent(type -> {
+            String media = type.mediaType().text().toLowerCase(Locale.ROOT);
+            if (!media.equals("application/json") && !media.endsWith("+json")) {
+                throw ApiException.badRequest(null, "The request body must be JSON, sent with 'Content-Type: application/json' (not "
+                        + media + ").", "invalid_content_type");
+            }
+        });
         return parseObject(readBytes(req, maxBytes));
     }
 
@@ -59,7 +75,7 @@ public final class JsonBodies {
         }
         JsonNode node;
         try {
-            node = Json.mapper().readTree(bytes);
+            node = STRICT.readTree(bytes);
         } catch (JsonProcessingException e) {
             throw ApiException.invalidJson();
         } catch (IOException e) {

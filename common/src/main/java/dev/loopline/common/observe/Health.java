@@ -19,9 +19,16 @@ import java.util.function.Supplier;
  */
 public final class Health implements HttpService {
     private final Map<String, Supplier<Boolean>> readiness = new ConcurrentSkipListMap<>();
+    private final Map<String, Supplier<ObjectNode>> details = new ConcurrentSkipListMap<>();
 
     public void addReadinessCheck(String name, Supplier<Boolean> check) {
         readiness.put(name, check);
+    }
+
+    /** A check whose {@code data} says more than up or down (e.g. a guarantee in force or not). */
+    public void addReadinessCheck(String name, Supplier<Boolean> check, Supplier<ObjectNode> data) {
+        readiness.put(name, check);
+        details.put(name, data);
     }
 
     @Override
@@ -42,7 +49,11 @@ public final class Health implements HttpService {
                 up = false;
             }
             allUp &= up;
-            checks.addObject().put("name", e.getKey()).put("status", up ? "UP" : "DOWN");
+            ObjectNode c = checks.addObject().put("name", e.getKey()).put("status", up ? "UP" : "DOWN");
+            Supplier<ObjectNode> data = details.get(e.getKey());
+            if (data != null) {
+                c.set("data", data.get());
+            }
         }
         JsonBodies.send(res, allUp ? 200 : 503, status(allUp ? "UP" : "DOWN", checks));
     }

@@ -5,10 +5,16 @@ import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
 
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
-/** Times every request. Routes are reduced to their family (e.g. /v1/responses) to bound label cardinality. */
+/**
+ * Times every request, labelled by the route that served it ({@link RouteLabels}: a template from
+ * the routing table), the method (the standard ones, else {@code other}) and the status. No label
+ * value comes from the client's path, so no client can make a series of its own.
+ */
 public final class HttpMetricsFilter implements Filter {
+    private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT");
     private final Metrics metrics;
 
     public HttpMetricsFilter(Metrics metrics) {
@@ -21,23 +27,9 @@ public final class HttpMetricsFilter implements Filter {
         try {
             chain.proceed();
         } finally {
-            metrics.httpTimer(routeFamily(req.path().path()), req.prologue().method().text(), res.status().code())
+            String method = req.prologue().method().text();
+            metrics.httpTimer(RouteLabels.of(req), METHODS.contains(method) ? method : "other", res.status().code())
                     .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }
     }
-
-    static String routeFamily(String path) {
-        if (path.startsWith("/v1/")) {
-            int end = path.indexOf('/', 4);
-            return end < 0 ? path : path.substring(0, end);
-        }
-        for (String family : FAMILIES) {
-            if (path.equals(family) || path.startsWith(family + "/")) {
-                return family;
-            }
-        }
-        return "other";
-    }
-
-    private static final String[] FAMILIES = {"/mcp", "/health", "/metrics"};
 }

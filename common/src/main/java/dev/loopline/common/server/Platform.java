@@ -29,7 +29,7 @@ public final class Platform implements AutoCloseable {
 
     private Platform(Settings settings) {
         this.settings = settings;
-        this.dataDir = Path.of(settings.string("LOOPLINE_DATA_DIR", "loopline.data-dir", "./data")).toAbsolutePath().normalize();
+        this.dataDir = DataDirectory.prepare(Path.of(settings.string("LOOPLINE_DATA_DIR", "loopline.data-dir", "./data")).toAbsolutePath().normalize());
         this.http = new OutboundHttp(
                 settings.duration("LOOPLINE_HTTP_CONNECT_TIMEOUT", "loopline.http.connect-timeout", Duration.ofSeconds(5)),
                 settings.duration("LOOPLINE_HTTP_READ_TIMEOUT", "loopline.http.read-timeout", Duration.ofSeconds(120)));

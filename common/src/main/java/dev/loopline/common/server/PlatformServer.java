@@ -3,8 +3,10 @@ package dev.loopline.common.server;
 import dev.loopline.common.auth.AuthFilter;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.errors.ErrorMapping;
+import dev.loopline.common.errors.TransportErrors;
 import dev.loopline.common.http.RequestIdFilter;
 import dev.loopline.common.observe.HttpMetricsFilter;
+import dev.loopline.common.observe.RouteLabels;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
@@ -39,6 +41,7 @@ public final class PlatformServer {
         }
         // Unknown paths get the OpenAI error shape too, never an HTML page.
         routing.any((req, res) -> {
+            RouteLabels.mark(req, RouteLabels.UNMATCHED);
             throw new ApiException(404, "invalid_request_error",
                     "Unknown request URL: " + req.prologue().method().text() + " " + req.path().path() + ".",
                     null, "unknown_url");
@@ -51,6 +54,8 @@ public final class PlatformServer {
                 .port(port)
                 // Streams are many small writes: Nagle would hold each event back for an ACK.
                 .connectionOptions(o -> o.tcpNoDelay(true))
+                // Errors before routing (bad HTTP, URI or headers too long, no Host) in the OpenAI error JSON too.
+                .directHandlers(TransportErrors.handlers())
                 .routing(r -> routing(r, platform, modules))
                 .build()
                 .start();

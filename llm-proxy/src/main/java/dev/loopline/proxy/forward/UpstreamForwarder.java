@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.errors.ErrorBody;
 import dev.loopline.common.http.ChunkedStream;
+import dev.loopline.common.http.ClientWatch;
 import dev.loopline.common.http.ServerTiming;
 import dev.loopline.common.json.Json;
 import dev.loopline.proxy.routing.Upstream;
@@ -29,6 +30,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Sends a request to a replica and relays the answer. Fails over to another replica only while
@@ -75,6 +77,21 @@ public final class UpstreamForwarder {
      */
     public RelayOutcome forward(String path, String model, byte[] body, boolean stream, boolean stripUsageChunk,
                                 String affinityKey, ServerRequest req, ServerResponse res) {
+        // A client that leaves while the model works cancels the upstream call at once (not at the deadline).
+        AtomicReference<Call> current = new AtomicReference<>();
+        try (ClientWatch.Watch watch = ClientWatch.watch(req, () -> {
+            Call c = current.get();
+            if (c != null) {
+                c.cancel();
+            }
+        })) {
+            return attempts(path, model, body, stream, stripUsageChunk, affinityKey, req, res, watch, current);
+        }
+    }
+
+    /** Tries replicas in turn (failover) until one answers, the deadline passes or the client leaves ({@code current}: the call in flight). */
+    private RelayOutcome attempts(String path, String model, byte[] body, boolean stream, boolean stripUsageChunk, String affinityKey,
+                                  ServerRequest req, ServerResponse res, ClientWatch.Watch watch, AtomicReference<Call> current) {
         Set<Upstream> tried = new HashSet<>();
         ApiException last = null;
         int retries = -1;
@@ -95,6 +112,10 @@ public final class UpstreamForwarder {
                 rb.header("Authorization", "Bearer " + pool.apiKey());
             }
             Call call = http.newCall(rb.build());
+            current.set(call);
+            if (watch.clientGone()) {
+                call.cancel();
+            }
             Deadlines.Armed timer = deadlines.arm(call, remaining);
             u.begin();
             long sent = System.nanoTime();
@@ -104,6 +125,10 @@ public final class UpstreamForwarder {
             } catch (IOException e) {
                 deadlines.disarm(timer);
                 u.end();
+                if (watch.clientGone()) {
+                    // Not the replica's fault: the client left and the call was cancelled for it.
+                    throw new ClientGone();
+                }
                 u.recordFailure(failureThreshold, coolDownMillis);
                 if (timer.expired()) {
                     // The deadline passed: no time is left for another replica.
@@ -139,6 +164,9 @@ public final class UpstreamForwarder {
                     if (timer.expired()) {
                         throw ApiException.gatewayTimeout("The model upstream did not finish before the deadline.");
                     }
+                    if (watch.clientGone()) {
+                        throw new ClientGone();
+                    }
                     throw ApiException.badGateway("The model upstream broke off its answer.");
                 }
                 UsageParser.Usage usage;
@@ -158,6 +186,13 @@ public final class UpstreamForwarder {
                 deadlines.disarm(timer);
                 u.end();
             }
+        }
+    }
+
+    /** The client closed its connection while the upstream worked; there is no one to answer. */
+    public static final class ClientGone extends RuntimeException {
+        ClientGone() {
+            super("the client went away; the upstream call was cancelled", null, false, false);
         }
     }
 

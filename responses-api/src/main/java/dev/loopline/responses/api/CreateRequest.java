@@ -93,6 +93,12 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                 throw ApiException.badRequest("text", "Invalid type for 'text': expected an object.");
             }
             JsonNode f = t.path("format");
+            if (!f.isMissingNode() && !f.isNull() && !f.isObject()) {
+                throw ApiException.badRequest("text.format", "Invalid type for 'text.format': expected an object.");
+            }
+            if (f.has("type") && !f.get("type").isTextual()) {
+                throw ApiException.badRequest("text.format.type", "Invalid type for 'text.format.type': expected a string.");
+            }
             String type = f.path("type").asText("text");
             switch (type) {
                 case "text" -> {
@@ -234,6 +240,19 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         if (items.isEmpty()) {
             throw ApiException.badRequest("input", "'input' must not be empty.");
         }
+        // An id names one item: a second item with it would make a later item_reference ambiguous.
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < items.size(); i++) {
+            JsonNode id = items.get(i).get("id");
+            if (id != null && !id.isNull()) {
+                if (!id.isTextual() || id.asText().isBlank()) {
+                    throw ApiException.badRequest("input[" + i + "].id", "Invalid type for 'input[" + i + "].id': expected a non-empty string.");
+                }
+                if (!items.get(i).path("type").asText().equals("item_reference") && !ids.add(id.asText())) {
+                    throw ApiException.badRequest("input[" + i + "].id", "Duplicate item id '" + id.asText() + "' in 'input'.");
+                }
+            }
+        }
         return items;
     }
 
@@ -306,8 +325,11 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
             JsonNode tool = t.get(i);
             String where = "tools[" + i + "]";
             String type = tool.path("type").asText("");
+            if (!tool.isObject()) {
+                throw ApiException.badRequest(where, "Invalid type for '" + where + "': expected a tool object.");
+            }
             if (type.equals("function")) {
-                String name = tool.path("name").asText("");
+                String name = tool.path("name").isTextual() ? tool.get("name").asText() : "";
                 if (!name.matches("[a-zA-Z0-9_-]{1,64}")) {
                     throw ApiException.badRequest(where + ".name", "Invalid '" + where + ".name': a function name of 1-64 letters, digits, '_' or '-' is required.");
                 }

@@ -1,5 +1,6 @@
 package dev.loopline.responses.background;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.auth.DelegationTokens;
@@ -26,6 +27,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -186,11 +188,42 @@ public final class BackgroundResponses implements AutoCloseable {
             return lifecycle.execute(p, lifecycle.context(p, bearer), bearer, loopEvents, store.toolLog(who.tenantId(), id), settlement);
         } catch (ApiException e) {
             // What it continues from (a conversation, a file) is gone since the response was queued.
-            return lifecycle.fail(queued, settlement, ResponseError.upstream(e.getMessage()));
+            return lifecycle.fail(queued, settlement, ResponseError.refused(e));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "background response " + id + " failed", e);
             return lifecycle.fail(queued, settlement, ResponseError.internal(id));
         }
+    }
+
+    /**
+     * The final events of a settled response whose stream has none, numbered after {@code last}:
+     * {@code error} and {@code response.failed} for a failed one, {@code response.completed} or
+     * {@code response.incomplete} otherwise. Not stored: every reader derives the same ones.
+     */
+    private List<EventLog.Event> finalEvents(Principal who, String id, int last) {
+        ObjectNode response = store.get(who.tenantId(), id).orElse(null);
+        if (response == null) {
+            return List.of();
+        }
+        String status = response.path("status").asText();
+        List<EventLog.Event> events = new ArrayList<>();
+        int seq = last;
+        if (status.equals("failed")) {
+            JsonNode error = response.path("error");
+            ObjectNode e = Json.object().put("type", "error").put("sequence_number", ++seq)
+                    .put("code", error.path("code").asText("server_error")).put("message", error.path("message").asText("The response failed."));
+            e.putNull("param");
+            events.add(new EventLog.Event(seq, "error", Json.string(e)));
+        }
+        String type = switch (status) {
+            case "failed" -> "response.failed";
+            case "incomplete" -> "response.incomplete";
+            default -> "response.completed";
+        };
+        ObjectNode f = Json.object().put("type", type).put("sequence_number", ++seq);
+        f.set("response", response);
+        events.add(new EventLog.Event(seq, type, Json.string(f)));
+        return events;
     }
 
     /**
@@ -223,6 +256,9 @@ public final class BackgroundResponses implements AutoCloseable {
                     }
                     finalSince = finalSince == 0 ? System.currentTimeMillis() : finalSince;
                     if (System.currentTimeMillis() - finalSince > 3000) {
+                        // Settled without its final event (its server died, and a reaper failed it):
+                        // the stream still ends the way every stream ends, from the stored response.
+                        finalEvents(who, id, last).forEach(e -> sse.event(e.type(), e.json()));
                         return;
                     }
                 }

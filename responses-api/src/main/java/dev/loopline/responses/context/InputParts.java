@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.json.Json;
+import dev.loopline.common.net.ImageUrls;
 import dev.loopline.responses.loop.ToolResults;
 
 import java.util.Base64;
@@ -51,15 +52,18 @@ public final class InputParts {
         public DocumentText text(ObjectNode request) {
             return new DocumentText(DocumentText.Outcome.UNREADABLE, null, null, "files cannot be read here", null);
         }
-    }, 0, 0);
+    }, null, 0, 0);
 
     private final Files files;
+    private final ImageUrls imageUrls;
     private final long maxImageBytes;
     private final int maxFileChars;
     private final Map<String, Fetched> fetched = new HashMap<>();
 
-    public InputParts(Files files, long maxImageBytes, int maxFileChars) {
+    /** @param imageUrls how http(s) image URLs reach the model (fetched by loopline, by default); null: passed on */
+    public InputParts(Files files, ImageUrls imageUrls, long maxImageBytes, int maxFileChars) {
         this.files = files;
+        this.imageUrls = imageUrls;
         this.maxImageBytes = maxImageBytes;
         this.maxFileChars = maxFileChars;
     }
@@ -83,7 +87,8 @@ public final class InputParts {
                 case "input_image" -> {
                     textOnly = false;
                     ObjectNode url = parts.addObject().put("type", "image_url").putObject("image_url");
-                    url.put("url", part.path("image_url").isTextual() ? part.get("image_url").asText() : imageDataUrl(part.path("file_id").asText(), at));
+                    url.put("url", part.path("image_url").isTextual() ? imageUrl(part.get("image_url").asText(), at)
+                            : imageDataUrl(part.path("file_id").asText(), at));
                     if (part.path("detail").isTextual()) {
                         url.put("detail", part.get("detail").asText());
                     }
@@ -107,6 +112,25 @@ public final class InputParts {
         return fetched.computeIfAbsent(fileId, id -> files.fetch(id, maxImageBytes));
     }
 
+    /**
+     * An image URL as the model gets it: fetched here and inlined ({@link ImageUrls}), so that the
+     * model server never fetches a user-given URL itself. In an earlier turn an image that cannot
+     * be fetched any more becomes a placeholder rather than a failure.
+     */
+    private String imageUrl(String url, String at) {
+        if (imageUrls == null) {
+            return url;
+        }
+        try {
+            return imageUrls.forModel(url, at == null ? "input" : at + ".image_url");
+        } catch (ApiException e) {
+            if (at == null) {
+                return "data:text/plain,image-no-longer-available";
+            }
+            throw e;
+        }
+    }
+
     private String imageDataUrl(String fileId, String at) {
         Fetched f = fetch(fileId);
         if (f == null) {
@@ -115,7 +139,7 @@ public final class InputParts {
         if (f.bytes().length > maxImageBytes) {
             throw ApiException.badRequest(at + ".file_id", "Image file '" + fileId + "' is larger than " + maxImageBytes + " bytes.");
         }
-        String type = imageType(f.bytes());
+        String type = ImageUrls.imageType(f.bytes());
         if (type == null) {
             if (at == null) {
                 return "data:text/plain,not-an-image";
@@ -165,22 +189,5 @@ public final class InputParts {
             return "file " + fileId + " is no longer available";
         }
         throw ApiException.badRequest(at + "." + field, "No file found with id '" + fileId + "'.", "file_not_found");
-    }
-
-    /** The image type by its magic bytes (the client's or upload's claim is not trusted). */
-    static String imageType(byte[] b) {
-        if (b.length >= 8 && (b[0] & 0xff) == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') {
-            return "image/png";
-        }
-        if (b.length >= 3 && (b[0] & 0xff) == 0xFF && (b[1] & 0xff) == 0xD8 && (b[2] & 0xff) == 0xFF) {
-            return "image/jpeg";
-        }
-        if (b.length >= 6 && b[0] == 'G' && b[1] == 'I' && b[2] == 'F' && b[3] == '8') {
-            return "image/gif";
-        }
-        if (b.length >= 12 && b[0] == 'R' && b[1] == 'I' && b[2] == 'F' && b[3] == 'F' && b[8] == 'W' && b[9] == 'E' && b[10] == 'B' && b[11] == 'P') {
-            return "image/webp";
-        }
-        return null;
     }
 }

@@ -7,6 +7,7 @@ import dev.loopline.common.auth.Principal;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.http.RequestContext;
 import dev.loopline.common.json.Json;
+import dev.loopline.common.net.ImageUrls;
 import dev.loopline.responses.api.CreateRequest;
 import dev.loopline.responses.api.Items;
 import dev.loopline.responses.api.ResponseError;
@@ -64,10 +65,11 @@ public final class ResponseLifecycle {
     private final McpSessionPool mcpSessions;
     private final McpToolsService.Definitions toolDefinitions = new McpToolsService.Definitions();
     private final FilesClient files;
+    private final ImageUrls imageUrls;
     private final int maxFileChars;
 
     public ResponseLifecycle(ResponseStore store, ConversationStore conversations, HostedTools hosted, ToolLoop loop,
-                             ChatCompletionsClient model, McpSessionPool mcpSessions, FilesClient files, int maxFileChars) {
+                             ChatCompletionsClient model, McpSessionPool mcpSessions, FilesClient files, ImageUrls imageUrls, int maxFileChars) {
         this.store = store;
         this.conversations = conversations;
         this.hosted = hosted;
@@ -76,6 +78,7 @@ public final class ResponseLifecycle {
         this.model = model;
         this.mcpSessions = mcpSessions;
         this.files = files;
+        this.imageUrls = imageUrls;
         this.maxFileChars = maxFileChars;
     }
 
@@ -103,12 +106,14 @@ public final class ResponseLifecycle {
     public ModelContext context(Prepared p, String bearer) {
         return modelMessages.build(p.request().instructions(), p.history(), p.input(),
                 itemId -> store.toolOutcome(p.who().tenantId(), itemId).orElse("(no stored result)"),
-                new InputParts(files.forCaller(bearer), MAX_IMAGE_BYTES, maxFileChars));
+                new InputParts(files.forCaller(bearer), imageUrls, MAX_IMAGE_BYTES, maxFileChars));
     }
 
-    /** Where a response run by one request is written. */
+    /** Where a response run by one request is written; it is readable ({@code in_progress}) from here on. */
     public Settlement foreground(Prepared p) {
-        return Settlement.foreground(store, p.who(), p.request().store());
+        Settlement s = Settlement.foreground(store, p.who(), p.request().store());
+        s.begin(p.begun("in_progress").toJson(), p.input());
+        return s;
     }
 
     /** Where a background response is written. */
@@ -139,9 +144,10 @@ public final class ResponseLifecycle {
             return fail(p, settlement, e.timeout() ? ResponseError.timeout(e.getMessage()) : ResponseError.upstream(e.getMessage()));
         } catch (ApiException e) {
             if (!settlement.storesRefusals()) {
+                settlement.discard(p.id());
                 return new Ending.Rejected(e);
             }
-            return fail(p, settlement, new ResponseError("server_error", e.getMessage(), e.status()));
+            return fail(p, settlement, ResponseError.refused(e));
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "response " + p.id() + " failed", e);
             return fail(p, settlement, ResponseError.internal(RequestContext.requestId()));

@@ -11,11 +11,17 @@ import dev.loopline.responses.store.ResponseStore;
  * request, or the {@code queued} row a background response replaces.
  */
 public interface Settlement {
+    /** The response starts: from here on it can be read ({@code in_progress}) and deleted. */
+    void begin(ObjectNode inProgress, ArrayNode input);
+
     /** Writes the final response and its items; false when it may no longer be written (cancelled meanwhile). */
     boolean write(ObjectNode response, ArrayNode input, ArrayNode output);
 
     /** The response was cancelled while it ran. */
     void cancelled(ObjectNode response, ArrayNode input);
+
+    /** The model service refused the request (the caller's 4xx): what {@link #begin} stored goes, as if never made. */
+    void discard(String responseId);
 
     /**
      * Whether a request the model service refused ends as a stored failure (a background response,
@@ -23,13 +29,25 @@ public interface Settlement {
      */
     boolean storesRefusals();
 
-    /** A response created and run by one request: stored (when {@code store} is true) only once settled. */
+    /**
+     * A response created and run by one request: stored (when {@code store} is true) as
+     * {@code in_progress} with its input when it starts, so that it can be read and deleted while
+     * it runs, and finished when settled. A response deleted while it ran stays deleted; its
+     * caller still gets the answer.
+     */
     static Settlement foreground(ResponseStore store, Principal who, boolean stored) {
         return new Settlement() {
             @Override
+            public void begin(ObjectNode inProgress, ArrayNode input) {
+                if (stored) {
+                    store.save(who.tenantId(), who.userId(), inProgress, input, Json.array());
+                }
+            }
+
+            @Override
             public boolean write(ObjectNode response, ArrayNode input, ArrayNode output) {
                 if (stored) {
-                    store.save(who.tenantId(), who.userId(), response, input, output);
+                    store.finish(who.tenantId(), response, output);
                 }
                 return true;
             }
@@ -37,7 +55,14 @@ public interface Settlement {
             @Override
             public void cancelled(ObjectNode response, ArrayNode input) {
                 if (stored) {
-                    store.save(who.tenantId(), who.userId(), response, input, Json.array());
+                    store.finish(who.tenantId(), response, Json.array());
+                }
+            }
+
+            @Override
+            public void discard(String responseId) {
+                if (stored) {
+                    store.delete(who.tenantId(), responseId);
                 }
             }
 
@@ -52,6 +77,11 @@ public interface Settlement {
     static Settlement background(ResponseStore store, Principal who) {
         return new Settlement() {
             @Override
+            public void begin(ObjectNode inProgress, ArrayNode input) {
+                // stored when queued; a worker's claim made it in_progress
+            }
+
+            @Override
             public boolean write(ObjectNode response, ArrayNode input, ArrayNode output) {
                 return store.finish(who.tenantId(), response, output);
             }
@@ -59,6 +89,11 @@ public interface Settlement {
             @Override
             public void cancelled(ObjectNode response, ArrayNode input) {
                 // the cancel request already wrote the cancelled state
+            }
+
+            @Override
+            public void discard(String responseId) {
+                // never: a background response's refusal is stored as its failure
             }
 
             @Override

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -56,7 +57,12 @@ public final class ChatCompletionsClient {
             b.header("Accept", "text/event-stream");
         }
         Call upstream = http.newCall(b.post(RequestBody.create(Json.bytes(body), JSON)).build());
-        hooks.onCancel().accept(upstream::cancel);
+        // okhttp reports its own call timeout as a cancel too: only this flag says the response was cancelled.
+        AtomicBoolean aborted = new AtomicBoolean();
+        hooks.onCancel().accept(() -> {
+            aborted.set(true);
+            upstream.cancel();
+        });
         try (Response res = upstream.execute()) {
             if (res.code() >= 400) {
                 throw refusal(res);
@@ -76,9 +82,12 @@ public final class ChatCompletionsClient {
             }
             return reply;
         } catch (InterruptedIOException e) {
-            throw new ModelFailure(upstream.isCanceled() ? "The response was cancelled." : "The model call timed out.", !upstream.isCanceled());
+            throw aborted.get() ? new ModelFailure("The response was cancelled.", false)
+                    : new ModelFailure("The model did not answer in time (LOOPLINE_LLM_TIMEOUT).", true);
         } catch (IOException e) {
-            throw new ModelFailure(upstream.isCanceled() ? "The response was cancelled." : "The model service could not be reached.", false);
+            throw aborted.get() ? new ModelFailure("The response was cancelled.", false)
+                    : upstream.isCanceled() ? new ModelFailure("The model did not answer in time (LOOPLINE_LLM_TIMEOUT).", true)
+                    : new ModelFailure("The model service could not be reached.", false);
         }
     }
 
@@ -86,11 +95,28 @@ public final class ChatCompletionsClient {
     private static RuntimeException refusal(Response res) throws IOException {
         byte[] body = res.body().bytes();
         if (res.code() >= 500) {
-            return new ModelFailure("The model call failed (HTTP " + res.code() + ").", res.code() == 504);
+            String why = "";
+            try {
+                why = Json.mapper().readTree(body).path("error").path("message").asText("");
+            } catch (IOException | RuntimeException ignored) {
+                // not JSON: the status says it
+            }
+            if (res.code() == 504) {
+                return new ModelFailure("The model did not answer in time (llm-proxy: HTTP 504" + (why.isEmpty() ? "" : ", " + why) + ").", true);
+            }
+            return new ModelFailure("The model call failed (HTTP " + res.code() + (why.isEmpty() ? "" : ": " + why) + ").", false);
         }
         JsonNode e = Json.mapper().readTree(body).path("error");
+        Long retryAfter = null;
+        try {
+            String header = res.header("Retry-After");
+            retryAfter = header == null ? null : Long.parseLong(header.trim()); // a rate limit's wait, passed on to the caller
+        } catch (NumberFormatException ignored) {
+            // an HTTP date: the caller is told no time
+        }
         return new ApiException(res.code(), e.path("type").asText("invalid_request_error"), e.path("message").asText("The model call was rejected."),
-                e.path("param").isTextual() ? e.path("param").asText() : null, e.path("code").isTextual() ? e.path("code").asText() : null);
+                e.path("param").isTextual() ? e.path("param").asText() : null, e.path("code").isTextual() ? e.path("code").asText() : null,
+                retryAfter);
     }
 
     /** A chat completion's first choice as a reply. */

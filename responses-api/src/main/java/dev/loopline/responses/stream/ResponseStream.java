@@ -64,6 +64,19 @@ public final class ResponseStream implements LoopEvents {
         cancellation.onCancel(abort);
     }
 
+    /** The client was seen to leave between events (a foreground stream's response is then cancelled). */
+    public void clientGone() {
+        lock.lock();
+        try {
+            clientGone = true;
+        } finally {
+            lock.unlock();
+        }
+        if (disconnectCancels) {
+            cancellation.cancel();
+        }
+    }
+
     /** Sends one event; when the client has left, the response is cancelled and later events are dropped. */
     public void emit(String type, ObjectNode body) {
         lock.lock(); // not a monitor: the write below blocks on the network

@@ -1,13 +1,15 @@
 package dev.loopline.sandbox.isolation;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One started sandbox process (used for exactly one run), the uid it holds, the readers of its
- * output pipes and the random boundary its bootstrap will mark the end of the run with.
+ * One started sandbox process (used for exactly one run), the uid it holds, its cgroup (the run's
+ * memory and task caps as a whole), the readers of its output pipes and the random boundary its
+ * bootstrap will mark the end of the run with.
  */
 public final class Sandbox {
     private final Process process;
@@ -16,12 +18,14 @@ public final class Sandbox {
     private final CappedPipe stdout;
     private final CappedPipe stderr;
     private final UidSlots slots;
+    private final RunCgroups.Group group;
     private final Runnable afterDestroy;
     private boolean released;
 
-    Sandbox(Process process, int uid, UidSlots slots, Runnable afterDestroy) {
+    Sandbox(Process process, int uid, UidSlots slots, RunCgroups.Group group, Runnable afterDestroy) {
         this.process = process;
         this.uid = uid;
+        this.group = group;
         byte[] b = new byte[16];
         ThreadLocalRandom.current().nextBytes(b);
         this.boundary = "--loopline-result-" + HexFormat.of().formatHex(b);
@@ -57,6 +61,16 @@ public final class Sandbox {
         return process.isAlive();
     }
 
+    /** Caps the memory of the run about to start (its processes and tmpfs pages together). */
+    public void limitMemory(long bytes) throws IOException {
+        group.limitMemory(bytes);
+    }
+
+    /** Whether the kernel killed one of the run's processes because the run hit its memory cap. */
+    public boolean outOfMemory() {
+        return group.outOfMemory();
+    }
+
     /**
      * Kills the sandbox (SIGKILL to bubblewrap: its PID namespace and every process in it go
      * with it), waits for it, and gives its uid back.
@@ -72,6 +86,7 @@ public final class Sandbox {
             Thread.currentThread().interrupt();
         }
         released = true;
+        group.close();
         slots.release(uid);
         afterDestroy.run();
     }

@@ -14,14 +14,24 @@ public final class SandboxPool implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SandboxPool.class.getName());
     private final Bubblewrap bwrap;
     private final UidSlots slots;
+    private final RunCgroups cgroups;
+    private final long maxMemoryBytes;
+    private final int maxTasks;
     private final int size;
     private final BlockingQueue<Sandbox> ready;
     private final Thread refiller;
     private volatile boolean running = true;
 
-    public SandboxPool(Bubblewrap bwrap, UidSlots slots, int size) {
+    /**
+     * @param maxMemoryBytes a waiting sandbox's memory cap (the most any run may be given; its run lowers it)
+     * @param maxTasks       the processes and threads one run may have
+     */
+    public SandboxPool(Bubblewrap bwrap, UidSlots slots, RunCgroups cgroups, long maxMemoryBytes, int maxTasks, int size) {
         this.bwrap = bwrap;
         this.slots = slots;
+        this.cgroups = cgroups;
+        this.maxMemoryBytes = maxMemoryBytes;
+        this.maxTasks = maxTasks;
         this.size = size;
         this.ready = new LinkedBlockingQueue<>();
         this.refiller = size > 0 ? Thread.ofVirtual().name("sandbox-pool-refill").start(this::refill) : null;
@@ -72,9 +82,14 @@ public final class SandboxPool implements AutoCloseable {
 
     private Sandbox startFresh() throws IOException, InterruptedException {
         int uid = slots.take();
+        RunCgroups.Group group = null;
         try {
-            return new Sandbox(bwrap.start(uid), uid, slots, this::wakeRefiller);
+            group = cgroups.create(maxMemoryBytes, maxTasks);
+            return new Sandbox(bwrap.start(uid, group.procsFiles()), uid, slots, group, this::wakeRefiller);
         } catch (IOException | RuntimeException e) {
+            if (group != null) {
+                group.close();
+            }
             slots.release(uid);
             throw e;
         }

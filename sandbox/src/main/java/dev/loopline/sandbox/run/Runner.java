@@ -110,6 +110,11 @@ public final class Runner {
         CappedPipe err = sandbox.stderr();
         out.limit(stdoutCap, kill);
         err.limit(limits.maxOutputBytes() + 1024, kill);
+        try {
+            sandbox.limitMemory((long) req.memoryLimitMb() * 1024 * 1024);
+        } catch (IOException e) {
+            return new RunResult("SandboxError", "could not cap the run's memory: " + e.getMessage(), null, 0, null, "", "", Map.of(), Map.of());
+        }
         long start = System.nanoTime();
         try (OutputStream in = p.getOutputStream()) {
             byte[] job = Json.bytes(job(req, boundary));
@@ -172,9 +177,9 @@ public final class Runner {
             runStatus = "OutputLimitExceeded";
         } else if (rc == 128 + 24 || rc == 128 + 9 && elapsed >= req.runTimeoutSeconds() * 0.9) {
             runStatus = "TimeLimitExceeded";   // SIGXCPU: the CPU-time limit
-        } else if (rc != 0 && (stderr.contains("MemoryError") || stderr.contains("Cannot allocate memory")
+        } else if (sandbox.outOfMemory() || rc != 0 && (stderr.contains("MemoryError") || stderr.contains("Cannot allocate memory")
                 || stderr.contains("std::bad_alloc"))) {
-            runStatus = "MemoryLimitExceeded";
+            runStatus = "MemoryLimitExceeded"; // the run's cgroup was out of memory, or a process hit its own address-space limit
         } else if (rc == 0) {
             runStatus = "Finished";
         } else {

@@ -10,6 +10,7 @@ import org.apache.james.mime4j.stream.NameValuePair;
 import org.apache.james.mime4j.stream.RawBody;
 import org.apache.james.mime4j.stream.RawFieldParser;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,6 +24,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A {@code multipart/form-data} upload read as a stream with Apache James mime4j: form fields are
@@ -55,7 +58,9 @@ public final class MultipartUpload implements AutoCloseable {
         MimeConfig config = new MimeConfig.Builder().setMaxLineLen(-1).setMaxHeaderLen(16 * 1024).setMaxHeaderCount(64)
                 .setMaxContentLen(-1).build();
         MimeTokenStream stream = new MimeTokenStream(config);
-        stream.parseHeadless(body, requestContentType);
+        String boundary = boundary(requestContentType);
+        ClosingDelimiter closing = new ClosingDelimiter(body, boundary);
+        stream.parseHeadless(closing, requestContentType);
         Map<String, String> fields = new HashMap<>();
         Path file = null;
         String filename = null;
@@ -135,10 +140,86 @@ public final class MultipartUpload implements AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+        if (!closing.seen()) {
+            // mime4j takes a body that just stops as if it ended there: the file would be stored cut short.
+            deleteQuietly(file);
+            throw ApiException.badRequest(null, "The multipart body ends before its closing boundary ('--" + boundary
+                    + "--'): the upload was cut short, and nothing was stored.", "invalid_multipart");
+        }
         if (file == null) {
             throw ApiException.badRequest("file", "Missing the 'file' part of the upload.", "missing_required_parameter");
         }
         return new MultipartUpload(fields, file, filename == null || filename.isBlank() ? "upload" : filename, partType, size, sha);
+    }
+
+    private static String boundary(String contentType) {
+        Matcher m = Pattern.compile("(?i)boundary=(?:\"([^\"]+)\"|([^;\\s]+))").matcher(contentType);
+        if (!m.find()) {
+            throw ApiException.badRequest(null, "The multipart Content-Type has no boundary.", "invalid_multipart");
+        }
+        return m.group(1) != null ? m.group(1) : m.group(2);
+    }
+
+    /**
+     * Passes the body through and notes whether its closing delimiter ({@code CRLF--boundary--})
+     * went by: a streaming matcher (KMP) over the bytes, as if a line break came before the first.
+     */
+    static final class ClosingDelimiter extends FilterInputStream {
+        private final byte[] pattern;
+        private final int[] fallback;
+        private int matched;
+        private boolean seen;
+
+        ClosingDelimiter(InputStream in, String boundary) {
+            super(in);
+            this.pattern = ("\n--" + boundary + "--").getBytes(StandardCharsets.ISO_8859_1);
+            this.fallback = new int[pattern.length];
+            for (int i = 1, k = 0; i < pattern.length; i++) {
+                while (k > 0 && pattern[i] != pattern[k]) {
+                    k = fallback[k - 1];
+                }
+                if (pattern[i] == pattern[k]) {
+                    k++;
+                }
+                fallback[i] = k;
+            }
+            this.matched = 1; // the line break before the first byte
+        }
+
+        boolean seen() {
+            return seen;
+        }
+
+        private void scan(byte b) {
+            while (matched > 0 && b != pattern[matched]) {
+                matched = fallback[matched - 1];
+            }
+            if (b == pattern[matched]) {
+                matched++;
+            }
+            if (matched == pattern.length) {
+                seen = true;
+                matched = fallback[matched - 1];
+            }
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                scan((byte) b);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) throws IOException {
+            int n = super.read(buf, off, len);
+            for (int i = 0; i < n; i++) {
+                scan(buf[off + i]);
+            }
+            return n;
+        }
     }
 
     private static void deleteQuietly(Path p) {

@@ -9,11 +9,15 @@ import org.apache.lucene.document.StringField;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.TermInSetQuery;
+import org.apache.lucene.util.BytesRef;
 import org.apache.lucene.search.MatchAllDocsQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.TermQuery;
 
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -82,10 +86,26 @@ final class LuceneFilters {
         };
     }
 
+    /**
+     * Set membership as one query per value type (a term set, a point set), not one clause per
+     * value: Lucene caps a query at 1,024 clauses, and a list that long is legitimate.
+     */
     private static Query anyOf(Filter.Comparison c) {
-        BooleanQuery.Builder b = new BooleanQuery.Builder().setMinimumNumberShouldMatch(1);
+        List<BytesRef> strings = new ArrayList<>();
+        List<Double> numbers = new ArrayList<>();
         for (Object v : c.values()) {
-            b.add(equal(c.key(), v), BooleanClause.Occur.SHOULD);
+            switch (v) {
+                case String s -> strings.add(new BytesRef(s));
+                case Double d -> numbers.add(d);
+                default -> throw new IllegalArgumentException(String.valueOf(v));
+            }
+        }
+        BooleanQuery.Builder b = new BooleanQuery.Builder().setMinimumNumberShouldMatch(1);
+        if (!strings.isEmpty()) {
+            b.add(new TermInSetQuery("s." + c.key(), strings), BooleanClause.Occur.SHOULD);
+        }
+        if (!numbers.isEmpty()) {
+            b.add(DoublePoint.newSetQuery("n." + c.key(), numbers.stream().mapToDouble(Double::doubleValue).toArray()), BooleanClause.Occur.SHOULD);
         }
         return b.build();
     }

@@ -16,9 +16,14 @@ import java.util.Set;
  * as numbers, so 2 equals 2.0); {@code ne}/{@code nin} are their exact complements, so they also
  * match files without the attribute; {@code gt/gte/lt/lte} need a number and match only numeric
  * attributes.
+ *
+ * <p>Bounds (a 400 past them): {@value #MAX_DEPTH} levels of nesting, {@value #MAX_COMPARISONS}
+ * comparisons in one filter, {@value #MAX_VALUES} values in one {@code in}/{@code nin}.
  */
 public sealed interface Filter {
     int MAX_DEPTH = 16;
+    int MAX_COMPARISONS = 256;
+    int MAX_VALUES = 10_000;
     Set<String> COMPARISONS = Set.of("eq", "ne", "gt", "gte", "lt", "lte", "in", "nin");
 
     /** A single value: String, Double or Boolean. */
@@ -32,10 +37,18 @@ public sealed interface Filter {
     }
 
     static Filter parse(JsonNode node, String param) {
-        return parse(node, param, 0);
+        return parse(node, param, 0, new Count());
     }
 
-    private static Filter parse(JsonNode node, String param, int depth) {
+    /** Comparisons seen so far in one filter. */
+    final class Count {
+        private int comparisons;
+
+        private Count() {
+        }
+    }
+
+    private static Filter parse(JsonNode node, String param, int depth, Count count) {
         if (!node.isObject()) {
             throw ApiException.badRequest(param, "A filter must be an object.");
         }
@@ -50,13 +63,16 @@ public sealed interface Filter {
             }
             List<Filter> children = new ArrayList<>();
             for (int i = 0; i < list.size(); i++) {
-                children.add(parse(list.get(i), param + ".filters[" + i + "]", depth + 1));
+                children.add(parse(list.get(i), param + ".filters[" + i + "]", depth + 1, count));
             }
             return new Compound(type, children);
         }
         if (!COMPARISONS.contains(type)) {
             throw ApiException.badRequest(param + ".type",
                     "Unknown filter type '" + type + "'; expected one of eq, ne, gt, gte, lt, lte, in, nin, and, or.");
+        }
+        if (++count.comparisons > MAX_COMPARISONS) {
+            throw ApiException.badRequest(param, "A filter holds at most " + MAX_COMPARISONS + " comparisons.");
         }
         JsonNode key = node.path("key");
         if (!key.isTextual() || key.asText().isEmpty()) {
@@ -67,6 +83,9 @@ public sealed interface Filter {
         if (type.equals("in") || type.equals("nin")) {
             if (!value.isArray() || value.isEmpty()) {
                 throw ApiException.badRequest(param + ".value", "'" + type + "' needs a non-empty array 'value'.");
+            }
+            if (value.size() > MAX_VALUES) {
+                throw ApiException.badRequest(param + ".value", "'" + type + "' takes at most " + MAX_VALUES + " values.");
             }
             for (JsonNode v : value) {
                 values.add(scalar(v, param + ".value", false));

@@ -17,6 +17,8 @@ import java.util.List;
  */
 public record SearchRequest(List<String> queries, int maxResults, Filter filter, String ranker, double scoreThreshold,
                             double embeddingWeight, double textWeight) {
+    /** The longest query: past ~256 tokens a query embeds as an average of windows, and a long one only costs time. */
+    public static final int MAX_QUERY_CHARS = 4096;
 
     public static SearchRequest parse(JsonNode body) {
         List<String> queries = new ArrayList<>();
@@ -36,6 +38,12 @@ public record SearchRequest(List<String> queries, int maxResults, Filter filter,
             throw ApiException.badRequest("query", "'query' must be a string or an array of strings.");
         }
         queries.removeIf(String::isBlank);
+        for (String query : queries) {
+            if (query.length() > MAX_QUERY_CHARS) {
+                throw ApiException.badRequest("query", "A query may be at most " + MAX_QUERY_CHARS + " characters (the embedding model reads "
+                        + "about the first 256 tokens of it anyway).", "query_too_long");
+            }
+        }
         if (queries.isEmpty()) {
             throw ApiException.badRequest("query", "'query' must not be empty.");
         }

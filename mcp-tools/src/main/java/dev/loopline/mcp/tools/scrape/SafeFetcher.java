@@ -20,6 +20,7 @@ import java.net.Proxy;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -44,6 +45,7 @@ public final class SafeFetcher {
     private final OkHttpClient http;
     private final long maxCompressedBytes;
     private final long maxBytes;
+    private final Duration callTimeout;
 
     public SafeFetcher(OkHttpClient base, AddressPolicy policy, Duration callTimeout, long maxCompressedBytes, long maxBytes) {
         OkHttpClient.Builder b = base.newBuilder();
@@ -67,21 +69,29 @@ public final class SafeFetcher {
                 .build();
         this.maxCompressedBytes = maxCompressedBytes;
         this.maxBytes = maxBytes;
+        this.callTimeout = callTimeout;
     }
 
     /** A fetched page: the final URL after redirects, its content type, charset (if declared) and bytes. */
     public record Page(String finalUrl, String mediaType, String charset, byte[] body) {
     }
 
+    /** Fetches a page; the timeout bounds the whole fetch, every redirect hop included, not each hop. */
     public Page fetch(String url, ToolContext ctx) throws Tool.ToolFailure {
         HttpUrl current = parse(url);
+        long deadline = System.nanoTime() + callTimeout.toNanos();
         for (int hop = 0; ; hop++) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new Tool.ToolFailure("The fetch took longer than " + callTimeout.toSeconds() + " s (redirects included).");
+            }
             Request req = new Request.Builder().url(current)
                     .header("User-Agent", "loopline-scrape/1.0 (+https://github.com/loopline)")
                     .header("Accept", "text/html,application/xhtml+xml,text/plain;q=0.8,*/*;q=0.1")
                     .header("Accept-Encoding", "gzip")
                     .build();
             Call call = http.newCall(req);
+            call.timeout().timeout(left, TimeUnit.NANOSECONDS); // what is left of the whole fetch's time
             ctx.onCancel(call::cancel);
             try (Response res = call.execute()) {
                 if (res.isRedirect()) {
@@ -122,6 +132,9 @@ public final class SafeFetcher {
             } catch (IOException e) {
                 if (ctx.cancelled()) {
                     throw new Tool.ToolFailure("The fetch was cancelled.");
+                }
+                if (System.nanoTime() - deadline >= 0) {
+                    throw new Tool.ToolFailure("The fetch took longer than " + callTimeout.toSeconds() + " s (redirects included).");
                 }
                 BlockedAddressException blocked = blocked(e, 0);
                 if (blocked != null) {

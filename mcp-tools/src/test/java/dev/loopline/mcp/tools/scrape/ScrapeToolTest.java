@@ -121,6 +121,17 @@ class ScrapeToolTest {
                 ex.getResponseHeaders().set("Location", "/loop");
                 send(ex, 301, null, new byte[0]);
             }
+            case "/slow1", "/slow2", "/slow3", "/slow4", "/slow5" -> {
+                // Each hop of this chain takes 0.6 s: under a per-hop timeout of 1.5 s the whole took 3 s.
+                try {
+                    Thread.sleep(600);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                int n = ex.getRequestURI().getPath().charAt(5) - '0';
+                ex.getResponseHeaders().set("Location", n < 5 ? "/slow" + (n + 1) : "/article");
+                send(ex, 302, null, new byte[0]);
+            }
             case "/hop1" -> {
                 ex.getResponseHeaders().set("Location", "/hop2");
                 send(ex, 302, null, new byte[0]);
@@ -286,6 +297,18 @@ class ScrapeToolTest {
         ctx.cancel();
         assertEquals("The fetch was cancelled.", running.get(5, TimeUnit.SECONDS));
         assertTrue(dripClosed.await(5, TimeUnit.SECONDS), "the server never saw the connection close");
+    }
+
+    /** The probe followed 5 hops of 8 s each under an 8 s timeout (48 s): the timeout is the whole fetch's. */
+    @Test
+    void theTimeoutBoundsTheWholeFetchRedirectsIncluded() {
+        ScrapeTool quick = tool(List.of("127.0.0.1/32"), Duration.ofMillis(1500), 1 << 20);
+        long began = System.nanoTime();
+        Tool.ToolFailure e = assertThrows(Tool.ToolFailure.class, () -> quick.call(Json.object().put("url", "http://127.0.0.1:" + port + "/slow1"),
+                ToolContext.none()));
+        long millis = (System.nanoTime() - began) / 1_000_000;
+        assertTrue(e.getMessage().contains("took longer than"), e.getMessage());
+        assertTrue(millis < 2_500, "stopped at the fetch's deadline, not after every hop: " + millis + " ms");
     }
 
     @Test

@@ -1,0 +1,43 @@
+package dev.loopline.responses.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.errors.ApiException;
+import dev.loopline.common.json.Json;
+import dev.loopline.responses.hosted.CodeInterpreterTool;
+import dev.loopline.responses.hosted.FileSearchTool;
+import dev.loopline.responses.hosted.HostedTools;
+import dev.loopline.responses.hosted.RemoteMcpTool;
+import dev.loopline.responses.hosted.WebSearchTool;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** Request checks the probe found missing: each a 400 naming the field, before anything is stored. */
+class CreateRequestTest {
+    private static final HostedTools HOSTED = new HostedTools().register(new WebSearchTool()).register(new FileSearchTool())
+            .register(new CodeInterpreterTool()).register(new RemoteMcpTool(true, entry -> null));
+
+    private static String refused(String body) {
+        ApiException e = assertThrows(ApiException.class, () -> CreateRequest.parse((ObjectNode) Json.parse(body), HOSTED));
+        assertEquals(400, e.status(), e.getMessage());
+        return e.param();
+    }
+
+    @Test
+    void wrongTypesAreRefusedNotCoerced() {
+        assertEquals("tools[0].name", refused("{\"model\":\"m\",\"input\":\"x\",\"tools\":[{\"type\":\"function\",\"name\":5}]}"));
+        assertEquals("tools[0]", refused("{\"model\":\"m\",\"input\":\"x\",\"tools\":[\"web_search\"]}"));
+        assertEquals("text.format", refused("{\"model\":\"m\",\"input\":\"x\",\"text\":{\"format\":5}}"));
+        assertEquals("text.format.type", refused("{\"model\":\"m\",\"input\":\"x\",\"text\":{\"format\":{\"type\":7}}}"));
+    }
+
+    @Test
+    void anItemIdNamesOneItem() {
+        assertEquals("input[1].id", refused("{\"model\":\"m\",\"input\":[{\"id\":\"msg_1\",\"role\":\"user\",\"content\":\"a\"},"
+                + "{\"id\":\"msg_1\",\"role\":\"user\",\"content\":\"b\"}]}"));
+        CreateRequest ok = CreateRequest.parse((ObjectNode) Json.parse("{\"model\":\"m\",\"input\":[{\"type\":\"item_reference\",\"id\":\"msg_1\"},"
+                + "{\"type\":\"item_reference\",\"id\":\"msg_1\"},{\"id\":\"msg_2\",\"role\":\"user\",\"content\":\"b\"}]}"), HOSTED);
+        assertEquals(3, ok.input().size(), "references may repeat; they are not items of their own");
+    }
+}
