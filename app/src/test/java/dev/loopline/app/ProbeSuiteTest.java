@@ -104,7 +104,7 @@ class ProbeSuiteTest {
                 new Probe("network", "import socket\ntry:\n    socket.create_connection(('1.1.1.1', 53), 2)\n    print('CONNECTED')\nexcept OSError:\n    print('no network')", "no network"),
                 new Probe("host files", "import os\nprint(os.path.exists('/etc/passwd'), os.path.exists('/home'), os.path.exists('/var'))", "False False False"),
                 new Probe("environment", "import os\nprint(sorted(k for k in os.environ if 'KEY' in k or 'SECRET' in k))", "[]"),
-                new Probe("keyrings", "import ctypes, errno\nlibc = ctypes.CDLL(None, use_errno=True)\nprint(libc.syscall(250 if __import__('platform').machine() == 'x86_64' else 219, 0, -3, 0), errno.errorcode[ctypes.get_errno()])", "-1 EPERM"),
+                new Probe("keyrings", "import ctypes, errno\nlibc = ctypes.CDLL(None, use_errno=True)\nprint(libc.syscall(250 if __import__('platform').machine() == 'x86_64' else 219, 0, -3, 0), errno.errorcode.get(ctypes.get_errno(), 'no error'))", "-1 EPERM"),
                 new Probe("mount", "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nprint(libc.mount(b'none', b'/tmp', b'tmpfs', 0, None))", "-1"),
                 new Probe("privileges", "import os\nprint(os.getuid() != 0, os.geteuid() != 0)", "True True"));
         List<String> broken = new ArrayList<>();
