@@ -15,7 +15,10 @@ import java.util.List;
 record ChatRequest(JsonNode messages, String prompt, JsonNode tools, ToolMode toolMode, String namedTool,
                    boolean stream, boolean includeUsage, boolean continuousUsage, Integer maxTokens, String maxTokensParam,
                    List<String> stop, int n, boolean logprobs, int topLogprobs, boolean parallelToolCalls,
-                   String cacheSalt, String requestId) {
+                   String cacheSalt, String requestId, String reasoningEffort, boolean includeReasoning) {
+
+    /** vLLM's {@code reasoning_effort} values (passed to the chat template; {@code none} turns reasoning off). */
+    static final List<String> REASONING_EFFORTS = List.of("none", "minimal", "low", "medium", "high", "xhigh", "max");
 
     static ChatRequest chat(ObjectNode body, SimConfig config) {
         JsonNode messages = body.get("messages");
@@ -87,7 +90,8 @@ record ChatRequest(JsonNode messages, String prompt, JsonNode tools, ToolMode to
         }
         boolean parallel = !body.has("parallel_tool_calls") || body.get("parallel_tool_calls").asBoolean(true);
         return new ChatRequest(messages, null, hasTools ? tools : null, mode, named, c.stream, c.includeUsage, c.continuousUsage,
-                c.maxTokens, c.maxTokensParam, c.stop, c.n, c.logprobs, c.topLogprobs, parallel, c.cacheSalt, c.requestId);
+                c.maxTokens, c.maxTokensParam, c.stop, c.n, c.logprobs, c.topLogprobs, parallel, c.cacheSalt, c.requestId,
+                reasoningEffort(body), bool(body, "include_reasoning", true));
     }
 
     static ChatRequest completion(ObjectNode body, SimConfig config) {
@@ -106,7 +110,7 @@ record ChatRequest(JsonNode messages, String prompt, JsonNode tools, ToolMode to
         Common c = common(body, config);
         Integer maxTokens = c.maxTokens == null ? 16 : c.maxTokens;
         return new ChatRequest(null, prompt, null, ToolMode.NONE, null, c.stream, c.includeUsage, c.continuousUsage,
-                maxTokens, c.maxTokensParam, c.stop, c.n, c.logprobs, c.topLogprobs, false, c.cacheSalt, c.requestId);
+                maxTokens, c.maxTokensParam, c.stop, c.n, c.logprobs, c.topLogprobs, false, c.cacheSalt, c.requestId, null, true);
     }
 
     private record Common(boolean stream, boolean includeUsage, boolean continuousUsage, Integer maxTokens, String maxTokensParam,
@@ -187,6 +191,18 @@ record ChatRequest(JsonNode messages, String prompt, JsonNode tools, ToolMode to
         String salt = body.path("cache_salt").isTextual() ? body.path("cache_salt").asText() : null;
         String requestId = body.path("request_id").isTextual() ? body.path("request_id").asText() : null;
         return new Common(stream, includeUsage, continuous, maxTokens, maxParam, stop, n, logprobs, top == null ? 0 : top, salt, requestId);
+    }
+
+    private static String reasoningEffort(ObjectNode body) {
+        JsonNode v = body.get("reasoning_effort");
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual() || !REASONING_EFFORTS.contains(v.asText())) {
+            throw VllmError.schema("reasoning_effort", "literal_error", "Input should be " + String.join(", ",
+                    REASONING_EFFORTS.stream().map(e -> "'" + e + "'").toList()));
+        }
+        return v.asText();
     }
 
     private static boolean bool(ObjectNode body, String field, boolean dflt) {

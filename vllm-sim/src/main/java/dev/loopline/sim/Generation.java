@@ -17,14 +17,18 @@ import java.util.concurrent.ThreadLocalRandom;
  * Turns a planned {@link Reply} into what vLLM would emit for one choice: the engine steps (one
  * token each; tag tokens of the hermes format produce no chunk), the finish reason after
  * {@code max_tokens} and {@code stop}, and the token counts (EOS included, as vLLM counts it).
+ * A reasoning model's reasoning comes first, between think tags that produce no chunk, as
+ * {@code reasoning} deltas (none when the request says {@code include_reasoning: false}; its tokens
+ * still count).
  */
 final class Generation {
     /** One engine step: the delta it streams, or null for a token that streams nothing. */
     record Step(ObjectNode delta, String piece) {
     }
 
+    /** @param reasoning what the message's {@code reasoning} says: null when the model did not reason or it is not included */
     record Choice(String content, List<ObjectNode> toolCalls, String finishReason, String stopReason,
-                  int completionTokens, List<Step> steps) {
+                  int completionTokens, List<Step> steps, String reasoning) {
     }
 
     private Generation() {
@@ -51,6 +55,24 @@ final class Generation {
             }
         }
         boolean guided = r.toolMode() == ToolMode.NAMED || r.toolMode() == ToolMode.REQUIRED;
+        int reasoningSteps = 0;
+        if (reply.reasoning() != null) {
+            for (String p : tok.pieces("<think>\n")) {
+                steps.add(new Step(null, p));
+            }
+            for (String piece : tok.pieces(reply.reasoning())) {
+                ObjectNode d = null;
+                if (r.includeReasoning()) {
+                    d = json.createObjectNode().put("reasoning", piece);
+                    d.set("tool_calls", json.createArrayNode());
+                }
+                steps.add(new Step(d, piece));
+            }
+            reasoningSteps = steps.size();
+            for (String p : tok.pieces("\n</think>\n\n")) {
+                steps.add(new Step(null, p));
+            }
+        }
         for (String piece : guided ? List.<String>of() : tok.pieces(content)) {
             ObjectNode d = json.createObjectNode().put("content", piece);
             if (parser) {
@@ -114,6 +136,7 @@ final class Generation {
             }
         }
         String finish;
+        String reasoning = reply.reasoning();
         if (steps.size() >= maxTokens) {
             List<Step> cut = new ArrayList<>(steps.subList(0, maxTokens));
             steps.clear();
@@ -122,8 +145,17 @@ final class Generation {
             stopReason = null;
             // What was generated before the cut, as raw text: a truncated call does not parse.
             StringBuilder raw = new StringBuilder();
-            steps.forEach(s -> raw.append(s.piece()));
+            StringBuilder thought = new StringBuilder();
+            int headerSteps = reply.reasoning() == null ? 0 : tok.pieces("<think>\n").size();
+            for (int i = 0; i < steps.size(); i++) {
+                if (reply.reasoning() == null || i >= reasoningSteps + tok.pieces("\n</think>\n\n").size()) {
+                    raw.append(steps.get(i).piece());
+                } else if (i >= headerSteps && i < reasoningSteps) {
+                    thought.append(steps.get(i).piece());
+                }
+            }
             content = guided ? "" : raw.toString();
+            reasoning = reply.reasoning() == null ? null : thought.toString();
             calls.clear();
         } else {
             finish = calls.isEmpty() || r.toolMode() == ToolMode.NAMED ? "stop" : "tool_calls";
@@ -141,7 +173,7 @@ final class Generation {
         } else {
             finalContent = content;
         }
-        return new Choice(finalContent, calls, finish, stopReason, steps.size(), steps);
+        return new Choice(finalContent, calls, finish, stopReason, steps.size(), steps, r.includeReasoning() ? reasoning : null);
     }
 
     static Choice completion(ObjectMapper json, Tokenizer tok, String text, ChatRequest r, int maxTokens) {
@@ -169,7 +201,7 @@ final class Generation {
         } else {
             steps.add(new Step(json.createObjectNode().put("text", ""), ""));
         }
-        return new Choice(content, List.of(), finish, stopReason, steps.size(), steps);
+        return new Choice(content, List.of(), finish, stopReason, steps.size(), steps, null);
     }
 
     /** Deterministic synthetic log-probabilities (there is no model to ask). */

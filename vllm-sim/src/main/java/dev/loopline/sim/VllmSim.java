@@ -276,7 +276,11 @@ public final class VllmSim implements AutoCloseable {
         int maxTokens = checkContext(prompt.length, r);
         Reply reply = planner.plan(r.messages(), r.tools(), r.toolMode(), r.namedTool(), req.headers().first(SCRIPT).orElse(null));
         reply = structuredOutput(body.get("response_format"), reply);
-        Generation.Choice choice = Generation.chat(json, tokenizer, reply, r, config.toolParser() != null, maxTokens);
+        // A reasoning model thinks first, unless the chat template was told not to (reasoning_effort "none").
+        boolean reasons = config.reasoningParser() != null && !"none".equals(r.reasoningEffort());
+        reply = reply.withReasoning(reasons ? planner.reasoning(r.messages(), reply, r.reasoningEffort()) : null);
+        boolean parser = config.toolParser() != null || config.reasoningParser() != null;
+        Generation.Choice choice = Generation.chat(json, tokenizer, reply, r, parser, maxTokens);
         serve(req, res, r, fault, prompt, choice, "chatcmpl-" + requestId(req, r), true);
     }
 
@@ -295,7 +299,8 @@ public final class VllmSim implements AutoCloseable {
                 return reply;
             }
             case "json_object" -> {
-                return reply.toolCalls().isEmpty() ? Reply.text(json.createObjectNode().put("answer", reply.content()).toString()) : reply;
+                return reply.toolCalls().isEmpty()
+                        ? Reply.text(json.createObjectNode().put("answer", reply.content()).toString()).withReasoning(reply.reasoning()) : reply;
             }
             case "json_schema" -> {
                 JsonNode js = format.get("json_schema");
@@ -308,7 +313,7 @@ public final class VllmSim implements AutoCloseable {
                 JsonNode schema = js.path("schema");
                 return Reply.text(schema.path("type").asText("object").equals("object")
                         ? planner.structured(schema, reply.content()).toString()
-                        : json.getNodeFactory().textNode(reply.content()).toString());
+                        : json.getNodeFactory().textNode(reply.content()).toString()).withReasoning(reply.reasoning());
             }
             default -> throw VllmError.badParam("response_format", format, "response_format.type must be text, json_object or json_schema");
         }
@@ -417,7 +422,7 @@ public final class VllmSim implements AutoCloseable {
             m.putNull("refusal").putNull("annotations").putNull("audio").putNull("function_call");
             ArrayNode tcs = m.putArray("tool_calls");
             c.toolCalls().forEach(tcs::add);
-            m.putNull("reasoning");
+            putNullable(m, "reasoning", c.reasoning());
             if (r.logprobs() && c.content() != null) {
                 ArrayNode lps = ch.putObject("logprobs").putArray("content");
                 int k = 0;

@@ -15,7 +15,8 @@ public final class VllmSimMain {
             System.err.println("vllm-sim: " + e.getMessage());
             System.err.println("flags: --host H --port P --served-model-name NAME [NAME…] --max-model-len N --ttft-ms N "
                     + "--prefill-ms-per-1k N --itl-ms N --instant --max-num-seqs N --block-size N --api-key K "
-                    + "--embedding-dims N --no-tool-parser --disable-prompt-tokens-details --enable-request-id-headers");
+                    + "--embedding-dims N --no-tool-parser --disable-prompt-tokens-details --enable-request-id-headers "
+                    + "--reasoning-parser NAME");
             System.exit(2);
             return;
         }

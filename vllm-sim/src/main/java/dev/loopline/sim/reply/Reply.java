@@ -2,15 +2,27 @@ package dev.loopline.sim.reply;
 
 import java.util.List;
 
-/** What the simulated model "generates": text, tool calls, or both (text before the calls). */
-public record Reply(String content, List<ToolCall> toolCalls) {
+/**
+ * What the simulated model "generates": text, tool calls, or both (text before the calls), and,
+ * for a reasoning model, the reasoning that comes first (null when the reply gives none: the
+ * simulator then makes it up, see {@link ReplyPlanner#reasoning}).
+ */
+public record Reply(String content, List<ToolCall> toolCalls, String reasoning) {
     public Reply {
         content = content == null ? "" : content;
         toolCalls = List.copyOf(toolCalls);
     }
 
+    public Reply(String content, List<ToolCall> toolCalls) {
+        this(content, toolCalls, null);
+    }
+
     public static Reply text(String content) {
         return new Reply(content, List.of());
+    }
+
+    public Reply withReasoning(String r) {
+        return new Reply(content, toolCalls, r);
     }
 
     public record ToolCall(String name, String arguments) {

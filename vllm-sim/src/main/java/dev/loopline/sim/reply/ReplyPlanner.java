@@ -82,6 +82,35 @@ public final class ReplyPlanner {
                 + abbreviate(lastUser.strip(), 160) + "\"");
     }
 
+    /**
+     * What a reasoning model thinks before {@code reply}: the reply's own (a script's), or a
+     * made-up, deterministic one that says it is simulated, names what the user asked and what the
+     * reply does. Longer for more effort ({@code low}: one sentence, {@code medium} (the default):
+     * two, {@code high} and above: three).
+     */
+    public String reasoning(JsonNode messages, Reply reply, String effort) {
+        if (reply.reasoning() != null) {
+            return reply.reasoning();
+        }
+        List<JsonNode> msgs = new ArrayList<>();
+        messages.forEach(msgs::add);
+        StringBuilder sb = new StringBuilder("(simulated reasoning) The user asked: \"")
+                .append(abbreviate(lastUserText(msgs).strip(), 120)).append("\".");
+        int sentences = switch (effort == null ? "medium" : effort) {
+            case "minimal", "low" -> 1;
+            case "medium" -> 2;
+            default -> 3;
+        };
+        if (sentences >= 2) {
+            sb.append(reply.toolCalls().isEmpty() ? " I can answer that directly."
+                    : " I will call " + String.join(" and ", reply.toolCalls().stream().map(Reply.ToolCall::name).toList()) + ".");
+        }
+        if (sentences >= 3) {
+            sb.append(" Checking the request once more before I answer.");
+        }
+        return sb.toString();
+    }
+
     private static String lastUserText(List<JsonNode> msgs) {
         for (int i = msgs.size() - 1; i >= 0; i--) {
             if ("user".equals(msgs.get(i).path("role").asText())) {

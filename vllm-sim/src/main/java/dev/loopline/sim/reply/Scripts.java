@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <pre>{"name":"weather","match":"weather in Paris","turns":[
  *   {"tool_calls":[{"name":"get_weather","arguments":{"city":"Paris"}}]},
  *   {"content":"It is sunny."}]}</pre>
+ * A turn may carry {@code "reasoning"}: what a reasoning model (a {@code --reasoning-parser}) thinks first.
  */
 public final class Scripts {
     private final Map<String, Script> byName = new ConcurrentHashMap<>();
@@ -48,7 +49,7 @@ public final class Scripts {
                 String argText = args.isTextual() ? args.asText() : PythonJson.dumps(args.isMissingNode() ? mapper.createObjectNode() : args);
                 calls.add(new Reply.ToolCall(c.path("name").asText(), argText));
             }
-            turns.add(new Reply(t.path("content").asText(""), calls));
+            turns.add(new Reply(t.path("content").asText(""), calls, t.path("reasoning").isTextual() ? t.get("reasoning").asText() : null));
         }
         String match = spec.path("match").isTextual() ? spec.path("match").asText() : null;
         Script s = new Script(name, match, List.copyOf(turns));

@@ -29,7 +29,17 @@ public final class PromptRenderer {
         for (int i = systemDone ? 1 : 0; i < messages.size(); i++) {
             JsonNode m = messages.get(i);
             String role = m.path("role").asText("user");
-            sb.append("<|im_start|>").append(role).append('\n').append(content(m));
+            sb.append("<|im_start|>").append(role).append('\n');
+            // Reasoning handed back with an assistant turn (vLLM reads `reasoning`, and the older
+            // `reasoning_content`) is rendered in think tags. Real templates keep it where the model
+            // needs it (gpt-oss between tool calls, Qwen3 after the last user message); the simulator
+            // always keeps it, so handing it back costs prompt tokens as it can on a real model.
+            String thought = m.path("reasoning").isTextual() ? m.get("reasoning").asText()
+                    : m.path("reasoning_content").isTextual() ? m.get("reasoning_content").asText() : null;
+            if ("assistant".equals(role) && thought != null && !thought.isEmpty()) {
+                sb.append("<think>\n").append(thought).append("\n</think>\n\n");
+            }
+            sb.append(content(m));
             JsonNode calls = m.path("tool_calls");
             if (calls.isArray()) {
                 for (JsonNode c : calls) {
