@@ -35,6 +35,7 @@ import dev.loopline.responses.loop.Cancellation;
 import dev.loopline.responses.loop.LoopEvents;
 import dev.loopline.responses.loop.LoopLimits;
 import dev.loopline.responses.loop.ToolLoop;
+import dev.loopline.responses.reasoning.ReasoningSeal;
 import dev.loopline.responses.mcp.McpSessionPool;
 import dev.loopline.responses.mcp.RemoteMcpServers;
 import dev.loopline.responses.model.ChatCompletionsClient;
@@ -100,7 +101,7 @@ public final class ResponsesModule implements ServiceModule {
         this.lifecycle = new ResponseLifecycle(store, conversations, hosted, loop,
                 new ChatCompletionsClient(platform.http().withTimeouts(modelTimeout, modelTimeout), platform.urls()::llmProxy), mcpSessions,
                 new FilesClient(platform.http().client(), platform.urls()::vectorStore), ImageUrls.fromSettings(s, platform.http().client()),
-                limits.toolResultMaxChars());
+                new ReasoningSeal(platform.delegation().derivedKey("reasoning encrypted_content")), limits.toolResultMaxChars());
         this.background = new BackgroundResponses(platform.database(), store, platform.delegation(),
                 s.integer("LOOPLINE_BACKGROUND_WORKERS", "loopline.responses.background-workers", 32),
                 s.duration("LOOPLINE_BACKGROUND_STALE_AFTER", "loopline.responses.background-stale-after", Duration.ofSeconds(60)),

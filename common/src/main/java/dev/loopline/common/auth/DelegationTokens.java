@@ -104,11 +104,19 @@ public final class DelegationTokens {
         return Optional.of(new Principal(p.get("t").asText(), p.get("u").asText(), "delegated"));
     }
 
+    /**
+     * A 256-bit key for another use of the same shared secret (so replicas agree on it too),
+     * separated from the tokens' MAC and from other uses by {@code purpose}.
+     */
+    public byte[] derivedKey(String purpose) {
+        return mac("loopline derived key: " + purpose);
+    }
+
     private byte[] mac(String payload) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-            return mac.doFinal(payload.getBytes(StandardCharsets.US_ASCII));
+            return mac.doFinal(payload.getBytes(StandardCharsets.UTF_8));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }

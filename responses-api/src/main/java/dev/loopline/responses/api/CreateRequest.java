@@ -30,11 +30,11 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                             boolean stream, boolean background, Double temperature, Double topP, Integer maxOutputTokens,
                             ObjectNode metadata, String user, String truncation, ObjectNode text, Set<String> include,
                             String conversation, Double presencePenalty, Double frequencyPenalty, String safetyIdentifier,
-                            String promptCacheKey) {
+                            String promptCacheKey, ReasoningOptions reasoning) {
 
     /** {@code include} values this server honours; others are refused with a 400 naming them. */
     public static final Set<String> INCLUDABLE = Set.of("file_search_call.results", "code_interpreter_call.outputs",
-            "web_search_call.action.sources", "web_search_call.results", "message.output_text.logprobs");
+            "web_search_call.action.sources", "web_search_call.results", "message.output_text.logprobs", "reasoning.encrypted_content");
 
     public static CreateRequest parse(ObjectNode b, HostedTools hosted) {
         String model = requiredString(b, "model");
@@ -141,7 +141,8 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         }
         return new CreateRequest(model, input, instructions, tools, echoed, secrets, toolChoice, parallel, maxToolCalls, previous, store,
                 stream, background, temperature, topP, maxOutput, metadata, user, truncation == null ? "disabled" : truncation, text,
-                Set.copyOf(include), conversation, presencePenalty, frequencyPenalty, safetyIdentifier, promptCacheKey);
+                Set.copyOf(include), conversation, presencePenalty, frequencyPenalty, safetyIdentifier, promptCacheKey,
+                ReasoningOptions.parse(b.get("reasoning")));
     }
 
     /** Conversation items, checked as response input items are (messages, function calls and outputs). */
@@ -227,6 +228,7 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                     }
                     items.add(item.deepCopy());
                 }
+                case "reasoning" -> items.add(reasoning(item, where));
                 case "item_reference" -> {
                     if (!item.path("id").isTextual() || item.get("id").asText().isBlank()) {
                         throw ApiException.badRequest(where + ".id", "Missing required parameter: '" + where + ".id'.");
@@ -254,6 +256,33 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
             }
         }
         return items;
+    }
+
+    /**
+     * A reasoning item sent back: its text ({@code content}), or the sealed form
+     * ({@code encrypted_content}) a {@code store: false} client keeps; {@code summary} is kept as given.
+     */
+    private static ObjectNode reasoning(JsonNode item, String where) {
+        if (!item.path("summary").isArray()) {
+            throw ApiException.badRequest(where + ".summary", "Missing required parameter: '" + where + ".summary' (an array, possibly empty).");
+        }
+        JsonNode content = item.get("content");
+        if (content != null && !content.isNull()) {
+            if (!content.isArray()) {
+                throw ApiException.badRequest(where + ".content", "Invalid type for '" + where + ".content': expected an array.");
+            }
+            for (int k = 0; k < content.size(); k++) {
+                if (!"reasoning_text".equals(content.get(k).path("type").asText()) || !content.get(k).path("text").isTextual()) {
+                    throw ApiException.badRequest(where + ".content[" + k + "]", "'" + where + ".content[" + k
+                            + "]' must be a reasoning_text part with a 'text'.");
+                }
+            }
+        }
+        JsonNode sealed = item.get("encrypted_content");
+        if (sealed != null && !sealed.isNull() && !sealed.isTextual()) {
+            throw ApiException.badRequest(where + ".encrypted_content", "Invalid type for '" + where + ".encrypted_content': expected a string.");
+        }
+        return (ObjectNode) item.deepCopy();
     }
 
     private static ObjectNode message(JsonNode item, String where) {

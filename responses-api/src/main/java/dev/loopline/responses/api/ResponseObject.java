@@ -61,7 +61,7 @@ public record ResponseObject(String id, long createdAt, CreateRequest request, S
             r.putObject("conversation").put("id", req.conversation());
         }
         nullable(r, "previous_response_id", req.previousResponseId());
-        r.putObject("reasoning").putNull("effort").putNull("summary");
+        r.set("reasoning", req.reasoning().toJson());
         r.put("service_tier", "default");
         r.put("store", req.store());
         r.put("temperature", req.temperature() == null ? 1.0 : req.temperature());

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
 import dev.loopline.responses.hosted.HostedTool;
 import dev.loopline.responses.hosted.HostedTools;
+import dev.loopline.responses.reasoning.ReasoningItems;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,7 +21,10 @@ import java.util.function.Function;
  * message, then every earlier item of the conversation (messages, function calls and their
  * outputs, hosted tool calls replayed with what they returned), then the new input. A hosted
  * tool's item is replayed as its {@link HostedTool} says; remote MCP items follow the approval
- * protocol (a request, its answer, the call that ran after it).
+ * protocol (a request, its answer, the call that ran after it). A reasoning item's text goes back
+ * on the assistant message that follows it ({@code reasoning}, which vLLM's chat templates read),
+ * for the current turn only (the items after the last user message) unless the request asks for
+ * {@code reasoning.context: all_turns}.
  */
 public final class ModelMessages {
     private final HostedTools tools;
@@ -34,7 +38,7 @@ public final class ModelMessages {
      * @param parts       turns message content (images, files) into what the model takes
      */
     public ModelContext build(String instructions, List<JsonNode> history, ArrayNode input, Function<String, String> toolOutcome,
-                              InputParts parts) {
+                              InputParts parts, ReasoningItems reasoning) {
         ArrayNode messages = Json.array();
         if (instructions != null && !instructions.isBlank()) {
             messages.addObject().put("role", "system").put("content", instructions);
@@ -43,13 +47,83 @@ public final class ModelMessages {
         history.forEach(approvals::note);
         input.forEach(approvals::note);
         List<ModelContext.PendingApproval> pending = new ArrayList<>();
+        Thoughts thoughts = new Thoughts(reasoning, lastUserMessage(history, input));
+        int at = 0;
         for (JsonNode item : history) {
-            add(messages, item, toolOutcome, approvals, parts, null, pending);
+            next(messages, item, toolOutcome, approvals, parts, null, pending, thoughts, at++);
         }
         for (int i = 0; i < input.size(); i++) {
-            add(messages, input.get(i), toolOutcome, approvals, parts, "input[" + i + "]", pending);
+            next(messages, input.get(i), toolOutcome, approvals, parts, "input[" + i + "]", pending, thoughts, at++);
         }
         return new ModelContext(messages, pending);
+    }
+
+    /** One item of the context, at this position: reasoning waits for the assistant message it goes with. */
+    private void next(ArrayNode messages, JsonNode item, Function<String, String> toolOutcome, Approvals approvals, InputParts parts,
+                      String where, List<ModelContext.PendingApproval> pending, Thoughts thoughts, int position) {
+        if (item.path("type").asText().equals("reasoning")) {
+            thoughts.note(item, where, position);
+            return;
+        }
+        int before = messages.size();
+        add(messages, item, toolOutcome, approvals, parts, where, pending);
+        for (int m = before; m < messages.size(); m++) {
+            if ("assistant".equals(messages.get(m).path("role").asText())) {
+                thoughts.attach((ObjectNode) messages.get(m));
+                break;
+            }
+        }
+    }
+
+    /** The position of the last user message in history followed by input; -1 when there is none. */
+    private static int lastUserMessage(List<JsonNode> history, ArrayNode input) {
+        int last = -1;
+        int at = 0;
+        for (JsonNode item : history) {
+            last = isUserMessage(item) ? at : last;
+            at++;
+        }
+        for (JsonNode item : input) {
+            last = isUserMessage(item) ? at : last;
+            at++;
+        }
+        return last;
+    }
+
+    private static boolean isUserMessage(JsonNode item) {
+        return item.path("type").asText("message").equals("message") && item.path("role").asText().equals("user");
+    }
+
+    /** Reasoning on its way to the next assistant message. */
+    private static final class Thoughts {
+        final ReasoningItems reasoning;
+        final int lastUser;
+        final StringBuilder waiting = new StringBuilder();
+
+        Thoughts(ReasoningItems reasoning, int lastUser) {
+            this.reasoning = reasoning;
+            this.lastUser = lastUser;
+        }
+
+        /** A reasoning item: kept for the next assistant message when it belongs to the current turn (or all turns go back). */
+        void note(JsonNode item, String where, int position) {
+            boolean handedBack = reasoning.options().allTurns() || position > lastUser;
+            if (!handedBack && where == null) {
+                return; // a stored earlier turn's reasoning: not needed
+            }
+            String text = reasoning.text(item, where); // input items are always opened: a bad seal is the caller's 400
+            if (handedBack && !text.isBlank()) {
+                waiting.append(waiting.isEmpty() ? "" : "\n\n").append(text);
+            }
+        }
+
+        /** Puts the waiting reasoning on this assistant message. */
+        void attach(ObjectNode assistant) {
+            if (!waiting.isEmpty()) {
+                assistant.put("reasoning", waiting.toString());
+                waiting.setLength(0);
+            }
+        }
     }
 
     /** MCP approval requests, their answers, and the calls that ran after an approval, across the context. */

@@ -24,6 +24,8 @@ import dev.loopline.responses.loop.LoopResult;
 import dev.loopline.responses.loop.ModelFailure;
 import dev.loopline.responses.loop.StopReason;
 import dev.loopline.responses.loop.ToolLoop;
+import dev.loopline.responses.reasoning.ReasoningItems;
+import dev.loopline.responses.reasoning.ReasoningSeal;
 import dev.loopline.responses.mcp.McpSessionPool;
 import dev.loopline.responses.mcp.McpToolsService;
 import dev.loopline.responses.model.ChatCompletionsClient;
@@ -66,10 +68,12 @@ public final class ResponseLifecycle {
     private final McpToolsService.Definitions toolDefinitions = new McpToolsService.Definitions();
     private final FilesClient files;
     private final ImageUrls imageUrls;
+    private final ReasoningSeal seal;
     private final int maxFileChars;
 
     public ResponseLifecycle(ResponseStore store, ConversationStore conversations, HostedTools hosted, ToolLoop loop,
-                             ChatCompletionsClient model, McpSessionPool mcpSessions, FilesClient files, ImageUrls imageUrls, int maxFileChars) {
+                             ChatCompletionsClient model, McpSessionPool mcpSessions, FilesClient files, ImageUrls imageUrls,
+                             ReasoningSeal seal, int maxFileChars) {
         this.store = store;
         this.conversations = conversations;
         this.hosted = hosted;
@@ -79,6 +83,7 @@ public final class ResponseLifecycle {
         this.mcpSessions = mcpSessions;
         this.files = files;
         this.imageUrls = imageUrls;
+        this.seal = seal;
         this.maxFileChars = maxFileChars;
     }
 
@@ -106,7 +111,12 @@ public final class ResponseLifecycle {
     public ModelContext context(Prepared p, String bearer) {
         return modelMessages.build(p.request().instructions(), p.history(), p.input(),
                 itemId -> store.toolOutcome(p.who().tenantId(), itemId).orElse("(no stored result)"),
-                new InputParts(files.forCaller(bearer), imageUrls, MAX_IMAGE_BYTES, maxFileChars));
+                new InputParts(files.forCaller(bearer), imageUrls, MAX_IMAGE_BYTES, maxFileChars), reasoning(p));
+    }
+
+    /** How this response's reasoning items are made and read (sealed for its tenant). */
+    private ReasoningItems reasoning(Prepared p) {
+        return new ReasoningItems(p.request().reasoning(), p.request().include().contains("reasoning.encrypted_content"), seal, p.who().tenantId());
     }
 
     /** Where a response run by one request is written; it is readable ({@code in_progress}) from here on. */
@@ -164,7 +174,7 @@ public final class ResponseLifecycle {
              ToolBindings tools = hosted.bind(r.tools(), toolService, p.context(), functionNames(r))) {
             events.onCancel(toolService::cancel);
             events.onCancel(tools::cancel);
-            LoopResult result = loop.run(model.forCaller(bearer), r, context, tools, writes, events);
+            LoopResult result = loop.run(model.forCaller(bearer), r, context, tools, writes, events, reasoning(p));
             joined = true;
             writes.awaitWritten();
             ObjectNode metadata = r.metadata().deepCopy();

@@ -50,6 +50,17 @@ public interface LoopEvents {
     default void messageDone(int outputIndex, ObjectNode item) {
     }
 
+    /** A reasoning item begins at this output index (its text follows as deltas). */
+    default void reasoningStarted(int outputIndex, ObjectNode item) {
+    }
+
+    default void reasoningDelta(int outputIndex, String itemId, String delta) {
+    }
+
+    /** A reasoning item is complete (its text, summary and sealed form are in it). */
+    default void reasoningDone(int outputIndex, ObjectNode item) {
+    }
+
     /** A tool call item (built-in, or a function call ending the response) is complete. */
     default void toolItemDone(int outputIndex, ObjectNode item) {
     }

@@ -20,11 +20,17 @@ public interface Model {
     ModelReply complete(ObjectNode request, Hooks hooks);
 
     /**
-     * @param onText     null for a plain call; else the call is streamed and text deltas arrive here as they come
-     * @param onCancel   receives how to abort the call (the response may be cancelled while it runs)
-     * @param modelNanos told how long the model server itself took, when the path says so ({@code Server-Timing})
+     * @param onText      null for a plain call; else the call is streamed and text deltas arrive here as they come
+     * @param onReasoning when streamed, a reasoning model's reasoning deltas (they come before the text)
+     * @param onCancel    receives how to abort the call (the response may be cancelled while it runs)
+     * @param modelNanos  told how long the model server itself took, when the path says so ({@code Server-Timing})
      */
-    record Hooks(Consumer<String> onText, Consumer<Runnable> onCancel, LongConsumer modelNanos) {
+    record Hooks(Consumer<String> onText, Consumer<String> onReasoning, Consumer<Runnable> onCancel, LongConsumer modelNanos) {
+        /** A plain (not streamed) call. */
+        public static Hooks plain(Consumer<Runnable> onCancel, LongConsumer modelNanos) {
+            return new Hooks(null, null, onCancel, modelNanos);
+        }
+
         public boolean streamed() {
             return onText != null;
         }

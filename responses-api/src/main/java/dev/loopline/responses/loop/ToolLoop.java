@@ -18,6 +18,7 @@ import dev.loopline.responses.hosted.ToolBinding;
 import dev.loopline.responses.hosted.ToolBindings;
 import dev.loopline.responses.hosted.ToolCall;
 import dev.loopline.responses.hosted.ToolOutcome;
+import dev.loopline.responses.reasoning.ReasoningItems;
 import dev.loopline.responses.store.ToolExecutionLog;
 
 import java.time.Duration;
@@ -80,12 +81,13 @@ public final class ToolLoop {
      * @param model   the model, called as the response's caller
      * @param context the messages so far and the approved calls to run first
      * @param tools   the request's hosted tools, readied for this response
-     * @param log     where each tool execution is written as it finishes
+     * @param log       where each tool execution is written as it finishes
+     * @param reasoning how a reasoning model's reasoning becomes output items
      * @throws ModelFailure when a model call fails (and the response was not cancelled)
      */
     public LoopResult run(Model model, CreateRequest req, ModelContext context, ToolBindings tools, ToolExecutionLog log,
-                          LoopEvents events) {
-        Run run = new Run(model, req, context.messages(), tools, log, events);
+                          LoopEvents events, ReasoningItems reasoning) {
+        Run run = new Run(model, req, context.messages(), tools, log, events, reasoning);
         try {
             open(run, context.pending());
             for (int round = 0; ; round++) {
@@ -202,37 +204,80 @@ public final class ToolLoop {
         if (req.user() != null) {
             call.put("user", req.user());
         }
+        if (req.reasoning().effort() != null) {
+            call.put("reasoning_effort", req.reasoning().effort());
+        }
         return call;
     }
 
     /**
-     * One model call, fitted to the context ({@link #fitting}); when streaming, its text is relayed
-     * as it arrives into a message item that starts with the first delta.
+     * One model call, fitted to the context ({@link #fitting}); when streaming, a reasoning model's
+     * reasoning is relayed into a reasoning item, then the text into a message item that starts
+     * with the first text delta. A reasoning item is in the output, before what the reply says or
+     * calls, once the call returns.
      */
     private Turn call(Run run, ObjectNode call, boolean stream) {
         if (!stream) {
-            ModelReply reply = fitting(run, () -> run.model.complete(call, new Model.Hooks(null, run.events::onCancel, run.clock::model)));
+            ModelReply reply = fitting(run, () -> run.model.complete(call, Model.Hooks.plain(run.events::onCancel, run.clock::model)));
             run.usage = run.usage.plus(reply.usage());
+            if (reply.reasoned()) {
+                Streamed announced = new Streamed();
+                if (run.events.streaming()) {
+                    announced.reasoning(run, reply.reasoning()); // the whole reasoning as one delta
+                }
+                announced.endReasoning(run, reply.reasoning(), reply.cutOff() && reply.text().isEmpty() ? "incomplete" : "completed");
+            }
             return new Turn(reply, null, call);
         }
-        int index = run.output.size();
-        ObjectNode pending = messageItem("", "in_progress");
-        String itemId = pending.get("id").asText();
-        StreamStart started = new StreamStart();
+        Streamed streamed = new Streamed();
+        StringBuilder thought = new StringBuilder();
         ModelReply reply = fitting(run, () -> run.model.complete(call, new Model.Hooks(delta -> {
-            if (!started.started) {
-                started.started = true;
-                run.events.messageStarted(index, pending);
+            if (streamed.message == null) {
+                streamed.endReasoning(run, thought.toString(), "completed");
+                streamed.message = messageItem("", "in_progress");
+                streamed.messageIndex = run.output.size();
+                run.events.messageStarted(streamed.messageIndex, streamed.message);
             }
-            run.events.textDelta(index, itemId, delta);
+            run.events.textDelta(streamed.messageIndex, streamed.message.get("id").asText(), delta);
+        }, delta -> {
+            thought.append(delta);
+            streamed.reasoning(run, delta);
         }, run.events::onCancel, run.clock::model)));
         run.usage = run.usage.plus(reply.usage());
-        return new Turn(reply, started.started ? pending : null, call);
+        streamed.endReasoning(run, reply.reasoning(), reply.cutOff() && reply.text().isEmpty() ? "incomplete" : "completed");
+        return new Turn(reply, streamed.message, call);
     }
 
-    /** Whether a streamed call's message item was announced (set by the first delta). */
-    private static final class StreamStart {
-        boolean started;
+    /** What one streamed call has announced: its reasoning item while it grows, then its message item. */
+    private static final class Streamed {
+        ObjectNode reasoning;
+        int reasoningIndex;
+        boolean reasoningDone;
+        ObjectNode message;
+        int messageIndex;
+
+        /** A reasoning delta: the item is announced with the first one. */
+        void reasoning(Run run, String delta) {
+            if (reasoning == null) {
+                reasoning = run.reasoning.started();
+                reasoningIndex = run.output.size();
+                run.events.reasoningStarted(reasoningIndex, reasoning);
+            }
+            run.events.reasoningDelta(reasoningIndex, reasoning.get("id").asText(), delta);
+        }
+
+        /** The reasoning is whole (the text began, or the call ended): its item goes into the output. */
+        void endReasoning(Run run, String text, String status) {
+            if (reasoningDone || text.isEmpty()) {
+                return;
+            }
+            reasoningDone = true;
+            ObjectNode item = run.reasoning.finished(reasoning, text, status);
+            run.add(item);
+            if (run.events.streaming()) {
+                run.events.reasoningDone(run.output.size() - 1, item);
+            }
+        }
     }
 
     /**
@@ -312,6 +357,9 @@ public final class ToolLoop {
             assistant.putNull("content");
         } else {
             assistant.put("content", reply.text());
+        }
+        if (reply.reasoned()) {
+            assistant.put("reasoning", reply.reasoning()); // a reasoning model continues from its reasoning after the tools (gpt-oss needs it)
         }
         ArrayNode calls = assistant.putArray("tool_calls");
         List<ToolCall> hostedCalls = new ArrayList<>();
@@ -420,6 +468,7 @@ public final class ToolLoop {
         final ToolBindings tools;
         final ToolExecutionLog log;
         final LoopEvents events;
+        final ReasoningItems reasoning;
         final long deadline;
         final List<FunctionOffer> offered;
         final ObjectNode responseFormat;
@@ -433,8 +482,10 @@ public final class ToolLoop {
         long roundStart;
         boolean ranTools;
 
-        Run(Model model, CreateRequest req, ArrayNode messages, ToolBindings tools, ToolExecutionLog log, LoopEvents events) {
+        Run(Model model, CreateRequest req, ArrayNode messages, ToolBindings tools, ToolExecutionLog log, LoopEvents events,
+            ReasoningItems reasoning) {
             this.model = model;
+            this.reasoning = reasoning;
             this.req = req;
             this.messages = messages;
             this.tools = tools;

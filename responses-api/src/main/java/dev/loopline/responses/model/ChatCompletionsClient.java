@@ -129,12 +129,25 @@ public final class ChatCompletionsClient {
                     tc.path("function").path("arguments").asText("{}")));
         }
         return new ModelReply(msg.path("content").isTextual() ? msg.get("content").asText() : "", calls,
-                choice.path("finish_reason").asText("stop"), usage(completion.path("usage")));
+                choice.path("finish_reason").asText("stop"), usage(completion.path("usage"), -1), reasoning(msg));
     }
 
-    static Usage usage(JsonNode u) {
+    /** A reasoning model's reasoning on a message or delta: vLLM's {@code reasoning}, or {@code reasoning_content} before 2025-11. */
+    private static String reasoning(JsonNode m) {
+        JsonNode r = m.path("reasoning").isTextual() ? m.get("reasoning") : m.path("reasoning_content");
+        return r.isTextual() ? r.asText() : "";
+    }
+
+    /**
+     * @param streamedReasoningTokens the reasoning deltas of a streamed call (vLLM streams one per
+     *                                engine step, a token as a rule), or -1; used when the usage does
+     *                                not say ({@code completion_tokens_details} came with vLLM 0.23)
+     */
+    static Usage usage(JsonNode u, long streamedReasoningTokens) {
+        JsonNode reported = u.path("completion_tokens_details").path("reasoning_tokens");
+        long reasoning = reported.isIntegralNumber() ? reported.asLong() : Math.max(0, streamedReasoningTokens);
         return new Usage(u.path("prompt_tokens").asLong(), u.path("prompt_tokens_details").path("cached_tokens").asLong(0),
-                u.path("completion_tokens").asLong(), 0);
+                u.path("completion_tokens").asLong(), reasoning);
     }
 
     /** A tool call as its chunks arrive: the id once, name and arguments in pieces. */
@@ -147,6 +160,8 @@ public final class ChatCompletionsClient {
     /** Reads a chat completion stream to its end: text deltas to {@code onText}, tool calls assembled by index. */
     private static ModelReply assemble(BufferedSource in, Model.Hooks hooks) throws IOException {
         StringBuilder content = new StringBuilder();
+        StringBuilder reasoning = new StringBuilder();
+        long reasoningDeltas = 0;
         Map<Integer, PartialCall> calls = new TreeMap<>(); // by the chunks' tool-call index
         String finish = null;
         JsonNode usage = Json.object();
@@ -167,6 +182,12 @@ public final class ChatCompletionsClient {
             }
             JsonNode choice = chunk.path("choices").path(0);
             JsonNode delta = choice.path("delta");
+            String thought = reasoning(delta);
+            if (!thought.isEmpty()) {
+                reasoning.append(thought);
+                reasoningDeltas++;
+                hooks.onReasoning().accept(thought);
+            }
             if (delta.path("content").isTextual() && !delta.get("content").asText().isEmpty()) {
                 content.append(delta.get("content").asText());
                 hooks.onText().accept(delta.get("content").asText());
@@ -185,6 +206,7 @@ public final class ChatCompletionsClient {
         }
         List<ToolCall> toolCalls = new ArrayList<>();
         calls.values().forEach(c -> toolCalls.add(new ToolCall(c.id, c.name.toString(), c.arguments.isEmpty() ? "{}" : c.arguments.toString())));
-        return new ModelReply(content.toString(), toolCalls, finish == null ? "stop" : finish, usage(usage));
+        return new ModelReply(content.toString(), toolCalls, finish == null ? "stop" : finish, usage(usage, reasoningDeltas),
+                reasoning.toString());
     }
 }

@@ -1,5 +1,6 @@
 package dev.loopline.responses.stream;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.sse.SseWriter;
@@ -153,6 +154,51 @@ public final class ResponseStream implements LoopEvents {
         ObjectNode pd = Json.object().put("item_id", id).put("output_index", outputIndex).put("content_index", 0);
         pd.set("part", part.deepCopy());
         emit("response.content_part.done", pd);
+        ObjectNode b = Json.object().put("output_index", outputIndex);
+        b.set("item", item.deepCopy());
+        emit("response.output_item.done", b);
+    }
+
+    @Override
+    public void reasoningStarted(int outputIndex, ObjectNode item) {
+        ObjectNode a = Json.object().put("output_index", outputIndex);
+        a.set("item", item.deepCopy());
+        emit("response.output_item.added", a);
+        ObjectNode p = Json.object().put("item_id", item.get("id").asText()).put("output_index", outputIndex).put("content_index", 0);
+        p.putObject("part").put("type", "reasoning_text").put("text", "");
+        emit("response.content_part.added", p);
+    }
+
+    @Override
+    public void reasoningDelta(int outputIndex, String itemId, String delta) {
+        emit("response.reasoning_text.delta", Json.object().put("item_id", itemId).put("output_index", outputIndex).put("content_index", 0)
+                .put("delta", delta));
+    }
+
+    /** The text's done events, then the summary parts' (each part's text as one delta), then the whole item. */
+    @Override
+    public void reasoningDone(int outputIndex, ObjectNode item) {
+        String id = item.get("id").asText();
+        String text = item.path("content").path(0).path("text").asText();
+        emit("response.reasoning_text.done", Json.object().put("item_id", id).put("output_index", outputIndex).put("content_index", 0)
+                .put("text", text));
+        ObjectNode pd = Json.object().put("item_id", id).put("output_index", outputIndex).put("content_index", 0);
+        pd.putObject("part").put("type", "reasoning_text").put("text", text);
+        emit("response.content_part.done", pd);
+        JsonNode summary = item.path("summary");
+        for (int i = 0; i < summary.size(); i++) {
+            String part = summary.get(i).path("text").asText();
+            ObjectNode added = Json.object().put("item_id", id).put("output_index", outputIndex).put("summary_index", i);
+            added.putObject("part").put("type", "summary_text").put("text", "");
+            emit("response.reasoning_summary_part.added", added);
+            emit("response.reasoning_summary_text.delta", Json.object().put("item_id", id).put("output_index", outputIndex)
+                    .put("summary_index", i).put("delta", part));
+            emit("response.reasoning_summary_text.done", Json.object().put("item_id", id).put("output_index", outputIndex)
+                    .put("summary_index", i).put("text", part));
+            ObjectNode done = Json.object().put("item_id", id).put("output_index", outputIndex).put("summary_index", i);
+            done.putObject("part").put("type", "summary_text").put("text", part);
+            emit("response.reasoning_summary_part.done", done);
+        }
         ObjectNode b = Json.object().put("output_index", outputIndex);
         b.set("item", item.deepCopy());
         emit("response.output_item.done", b);

@@ -20,6 +20,8 @@ import dev.loopline.responses.hosted.ToolService;
 import dev.loopline.responses.hosted.WebSearchTool;
 import dev.loopline.responses.mcp.McpServer;
 import dev.loopline.responses.mcp.McpToolClient.ToolCallFailed;
+import dev.loopline.responses.reasoning.ReasoningItems;
+import dev.loopline.responses.reasoning.ReasoningSeal;
 import dev.loopline.responses.store.ToolExecutionLog;
 
 import java.time.Duration;
@@ -45,6 +47,9 @@ import java.util.function.LongConsumer;
  */
 final class LoopFixture {
     static final Usage USAGE = new Usage(10, 2, 5, 0);
+    static final String TENANT = "tenant-1";
+    /** Seals reasoning with a key of this test run. */
+    static final ReasoningSeal SEAL = new ReasoningSeal(new java.security.SecureRandom().generateSeed(32));
 
     final FakeModel model = new FakeModel();
     final FakeTools toolService = new FakeTools();
@@ -62,8 +67,9 @@ final class LoopFixture {
         ArrayNode input = Items.withIds(r.input().deepCopy());
         List<JsonNode> context = new ArrayList<>(List.of(history));
         input.forEach(context::add);
+        ReasoningItems reasoning = new ReasoningItems(r.reasoning(), r.include().contains("reasoning.encrypted_content"), SEAL, TENANT);
         ModelContext ctx = new ModelMessages(hosted).build(r.instructions(), List.of(history), input, id -> "stored result of " + id,
-                InputParts.TEXT_ONLY);
+                InputParts.TEXT_ONLY, reasoning);
         Set<String> functions = new HashSet<>();
         r.tools().forEach(t -> {
             if ("function".equals(t.path("type").asText())) {
@@ -74,7 +80,7 @@ final class LoopFixture {
         try (ToolBindings tools = hosted.bind(r.tools(), toolService, context, functions)) {
             events.onCancel(tools::cancel);
             events.onCancel(toolService::cancel);
-            return loop.run(model, r, ctx, tools, executions::add, events);
+            return loop.run(model, r, ctx, tools, executions::add, events, reasoning);
         }
     }
 
@@ -116,6 +122,11 @@ final class LoopFixture {
             int i = Math.min(requests.size() - 1, script.size() - 1);
             ModelReply reply = script.get(i).apply(request);
             if (hooks.streamed()) {
+                if (reply.reasoned()) {
+                    for (String piece : reply.reasoning().split("(?<= )")) {
+                        hooks.onReasoning().accept(piece);
+                    }
+                }
                 deltas.forEach(hooks.onText());
             }
             return reply;
@@ -276,6 +287,21 @@ final class LoopFixture {
         @Override
         public void toolItemDone(int outputIndex, ObjectNode item) {
             heard.add("item " + outputIndex + " " + item.path("type").asText());
+        }
+
+        @Override
+        public void reasoningStarted(int outputIndex, ObjectNode item) {
+            heard.add("reasoning started " + outputIndex);
+        }
+
+        @Override
+        public void reasoningDelta(int outputIndex, String itemId, String delta) {
+            heard.add("reasoning delta " + outputIndex + " " + delta);
+        }
+
+        @Override
+        public void reasoningDone(int outputIndex, ObjectNode item) {
+            heard.add("reasoning " + outputIndex + " " + item.path("content").path(0).path("text").asText());
         }
     }
 }

@@ -65,7 +65,7 @@ class ChatCompletionsClientTest {
     @Test
     void aRateLimitKeepsItsRetryAfter() {
         ApiException e = assertThrows(ApiException.class, () -> model(Duration.ofSeconds(5))
-                .complete(Json.object().put("model", "limited"), new Model.Hooks(null, abort -> { }, n -> { })));
+                .complete(Json.object().put("model", "limited"), Model.Hooks.plain(abort -> { }, n -> { })));
         assertEquals(429, e.status());
         assertEquals(7L, e.retryAfterSeconds());
         assertEquals("rate_limit_exceeded", e.code());
@@ -75,7 +75,7 @@ class ChatCompletionsClientTest {
     @Test
     void aHungModelIsATimeoutNotACancellation() {
         ModelFailure e = assertThrows(ModelFailure.class, () -> model(Duration.ofMillis(300))
-                .complete(Json.object().put("model", "m"), new Model.Hooks(null, abort -> { }, n -> { })));
+                .complete(Json.object().put("model", "m"), Model.Hooks.plain(abort -> { }, n -> { })));
         assertTrue(e.timeout());
         assertTrue(e.getMessage().contains("did not answer in time"), e.getMessage());
     }
@@ -92,7 +92,7 @@ class ChatCompletionsClientTest {
             cancellation.cancel();
         });
         ModelFailure e = assertThrows(ModelFailure.class, () -> model(Duration.ofSeconds(5))
-                .complete(Json.object().put("model", "m"), new Model.Hooks(null, cancellation::onCancel, n -> { })));
+                .complete(Json.object().put("model", "m"), Model.Hooks.plain(cancellation::onCancel, n -> { })));
         assertFalse(e.timeout());
         assertEquals("The response was cancelled.", e.getMessage());
     }
