@@ -95,6 +95,13 @@ public final class Main {
             if (settings.bool("LOOPLINE_SIM_INSTANT", "loopline.sim.instant", false)) {
                 cfg = cfg.instant();
             }
+            String reasoningParser = settings.optional("LOOPLINE_SIM_REASONING_PARSER", "loopline.sim.reasoning-parser").orElse(null);
+            if (reasoningParser != null && !reasoningParser.equals("none")) {
+                if (!SimConfig.REASONING_PARSERS.contains(reasoningParser)) {
+                    throw new IllegalArgumentException("LOOPLINE_SIM_REASONING_PARSER must be one of " + String.join(", ", SimConfig.REASONING_PARSERS));
+                }
+                cfg = cfg.withReasoningParser(reasoningParser);
+            }
             sim = new VllmSim(cfg).start();
             // vLLM serves one model per server: embeddings come from a second one, as they would.
             embeddingSim = new VllmSim(SimConfig.defaults()

@@ -7,6 +7,9 @@ import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
 import dev.loopline.responses.api.ReasoningOptions;
 
+import java.util.Arrays;
+import java.util.List;
+
 /**
  * Reasoning items of one response: built from what a reasoning model (vLLM's {@code reasoning})
  * thought before it answered or called tools, and read back when a later request hands them in.
@@ -56,11 +59,11 @@ public final class ReasoningItems {
     }
 
     /** The summary parts for this text: none unless asked for; paragraphs of the reasoning itself. */
-    public java.util.List<String> summaryParts(String text) {
+    public List<String> summaryParts(String text) {
         if (options.summary() == null || text.isBlank()) {
-            return java.util.List.of();
+            return List.of();
         }
-        java.util.List<String> paragraphs = java.util.Arrays.stream(text.strip().split("\\n\\s*\\n")).map(String::strip)
+        List<String> paragraphs = Arrays.stream(text.strip().split("\\n\\s*\\n")).map(String::strip)
                 .filter(p -> !p.isEmpty()).toList();
         return options.summary().equals("concise") ? paragraphs.subList(0, 1) : paragraphs;
     }

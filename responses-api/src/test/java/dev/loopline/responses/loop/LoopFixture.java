@@ -24,6 +24,7 @@ import dev.loopline.responses.reasoning.ReasoningItems;
 import dev.loopline.responses.reasoning.ReasoningSeal;
 import dev.loopline.responses.store.ToolExecutionLog;
 
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -49,7 +50,7 @@ final class LoopFixture {
     static final Usage USAGE = new Usage(10, 2, 5, 0);
     static final String TENANT = "tenant-1";
     /** Seals reasoning with a key of this test run. */
-    static final ReasoningSeal SEAL = new ReasoningSeal(new java.security.SecureRandom().generateSeed(32));
+    static final ReasoningSeal SEAL = new ReasoningSeal(new SecureRandom().generateSeed(32));
 
     final FakeModel model = new FakeModel();
     final FakeTools toolService = new FakeTools();
