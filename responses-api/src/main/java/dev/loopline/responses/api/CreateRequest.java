@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.json.Json;
+import dev.loopline.responses.client.ClientTools;
 import dev.loopline.responses.hosted.HostedTool;
 import dev.loopline.responses.hosted.HostedTools;
 
@@ -46,7 +47,7 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         boolean secrets = false;
         for (JsonNode t : tools) {
             HostedTool tool = hosted.forType(t.path("type").asText()).orElse(null);
-            echoed.add(tool != null ? tool.echo(t) : echoedFunction(t));
+            echoed.add(tool != null ? tool.echo(t) : t); // a client tool's entry is kept as the response shows it
             secrets |= tool != null && tool.holdsSecrets(t);
         }
         boolean parallel = bool(b, "parallel_tool_calls", true);
@@ -178,24 +179,6 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
             String type = item.path("type").asText(item.has("role") ? "message" : "");
             switch (type) {
                 case "message" -> items.add(message(item, where));
-                case "function_call_output" -> {
-                    if (!item.path("call_id").isTextual()) {
-                        throw ApiException.badRequest(where + ".call_id", "Missing required parameter: '" + where + ".call_id'.");
-                    }
-                    JsonNode out = item.get("output");
-                    if (out == null || !(out.isTextual() || out.isArray())) {
-                        throw ApiException.badRequest(where + ".output", "Invalid type for '" + where + ".output': expected a string.");
-                    }
-                    items.add(item.deepCopy());
-                }
-                case "function_call" -> {
-                    for (String f : new String[]{"call_id", "name", "arguments"}) {
-                        if (!item.path(f).isTextual()) {
-                            throw ApiException.badRequest(where + "." + f, "Missing required parameter: '" + where + "." + f + "'.");
-                        }
-                    }
-                    items.add(item.deepCopy());
-                }
                 case "mcp_approval_response" -> {
                     if (!item.path("approval_request_id").isTextual()) {
                         throw ApiException.badRequest(where + ".approval_request_id", "Missing required parameter: '" + where + ".approval_request_id'.");
@@ -235,8 +218,7 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                     }
                     items.add(Json.object().put("type", "item_reference").put("id", item.get("id").asText()));
                 }
-                default -> throw ApiException.badRequest(where + ".type",
-                        "Invalid value for '" + where + ".type': '" + type + "' items are not supported by this server yet.");
+                default -> items.add(clientItem(item, type, where));
             }
         }
         if (items.isEmpty()) {
@@ -256,6 +238,15 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
             }
         }
         return items;
+    }
+
+    /** A client tool's call or result ({@code function_call}, {@code shell_call_output}…), checked by its tool. */
+    private static ObjectNode clientItem(JsonNode item, String type, String where) {
+        ClientTools clients = ClientTools.STANDARD;
+        return clients.forCall(type).map(t -> t.parseCall(item, where))
+                .or(() -> clients.forOutput(type).map(t -> t.parseOutput(item, where)))
+                .orElseThrow(() -> ApiException.badRequest(where + ".type",
+                        "Invalid value for '" + where + ".type': '" + type + "' items are not supported by this server yet."));
     }
 
     /**
@@ -348,7 +339,7 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         if (!t.isArray()) {
             throw ApiException.badRequest("tools", "Invalid type for 'tools': expected an array.");
         }
-        Set<String> names = new HashSet<>();
+        Set<String> reserved = new HashSet<>();
         Map<HostedTool, List<JsonNode>> earlier = new HashMap<>();
         for (int i = 0; i < t.size(); i++) {
             JsonNode tool = t.get(i);
@@ -357,39 +348,20 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
             if (!tool.isObject()) {
                 throw ApiException.badRequest(where, "Invalid type for '" + where + "': expected a tool object.");
             }
-            if (type.equals("function")) {
-                String name = tool.path("name").isTextual() ? tool.get("name").asText() : "";
-                if (!name.matches("[a-zA-Z0-9_-]{1,64}")) {
-                    throw ApiException.badRequest(where + ".name", "Invalid '" + where + ".name': a function name of 1-64 letters, digits, '_' or '-' is required.");
-                }
-                if (tool.has("parameters") && !tool.get("parameters").isObject() && !tool.get("parameters").isNull()) {
-                    throw ApiException.badRequest(where + ".parameters", "Invalid type for '" + where + ".parameters': expected an object.");
-                }
-                if (!names.add(name)) {
-                    throw ApiException.badRequest(where + ".name", "Duplicate tool name '" + name + "'.");
-                }
-                out.add(tool.deepCopy());
+            if (ClientTools.STANDARD.handles(type)) {
+                out.add(ClientTools.STANDARD.parse(tool, where));
                 continue;
             }
             HostedTool h = hosted.forType(type).orElseThrow(() -> ApiException.badRequest(where + ".type",
                     "Tool type '" + type + "' is not supported by this server yet.", "unsupported_parameter"));
+            reserved.addAll(h.reservedNames());
             List<JsonNode> same = earlier.computeIfAbsent(h, k -> new ArrayList<>());
             JsonNode kept = h.parse(tool, where, same);
             same.add(kept);
             out.add(kept);
         }
+        ClientTools.STANDARD.offers(out, reserved); // each name the model sees is one tool's: a 400 otherwise
         return out;
-    }
-
-    /** A function as the response object shows it: {@code parameters} and {@code strict} always present (null when not given), as the schema requires. */
-    private static JsonNode echoedFunction(JsonNode t) {
-        ObjectNode copy = t.deepCopy();
-        for (String f : new String[]{"parameters", "strict"}) {
-            if (!copy.has(f)) {
-                copy.putNull(f);
-            }
-        }
-        return copy;
     }
 
     private static JsonNode toolChoice(JsonNode c, ArrayNode tools, HostedTools hosted) {
@@ -399,13 +371,9 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         if (c.isTextual() && Set.of("none", "auto", "required").contains(c.asText())) {
             return c;
         }
-        if (c.isObject() && c.path("type").asText().equals("function") && c.path("name").isTextual()) {
-            boolean known = false;
-            for (JsonNode t : tools) {
-                known |= t.path("type").asText().equals("function") && t.path("name").asText().equals(c.path("name").asText());
-            }
-            if (!known) {
-                throw ApiException.badRequest("tool_choice", "Tool choice '" + c.path("name").asText() + "' is not one of the given tools.");
+        if (c.isObject() && ClientTools.STANDARD.handles(c.path("type").asText()) && !c.path("type").asText().equals("namespace")) {
+            if (ClientTools.STANDARD.named(c, tools).size() != 1) {
+                throw ApiException.badRequest("tool_choice", "Tool choice " + c + " is not one of the given tools.");
             }
             return c;
         }
@@ -441,8 +409,11 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         throw ApiException.badRequest("tool_choice", "Invalid value for 'tool_choice'.");
     }
 
-    /** Whether an allowed_tools entry names one of the request's tools (functions by name, hosted tools by type). */
+    /** Whether an allowed_tools entry names one of the request's tools (client tools by name or type, hosted tools by type or label). */
     private static boolean isGiven(JsonNode ref, ArrayNode tools, HostedTools hosted) {
+        if (!ClientTools.STANDARD.named(ref, tools).isEmpty()) {
+            return true;
+        }
         for (JsonNode t : tools) {
             if (hosted.sameTool(ref, t)) {
                 return true;

@@ -16,7 +16,8 @@ public record Usage(long inputTokens, long cachedTokens, long outputTokens, long
     public ObjectNode toJson() {
         ObjectNode usage = Json.object();
         usage.put("input_tokens", inputTokens);
-        usage.putObject("input_tokens_details").put("cached_tokens", cachedTokens);
+        // vLLM reports prefix-cache hits, not what a request adds to the cache: cache_write_tokens is 0 (unknown).
+        usage.putObject("input_tokens_details").put("cached_tokens", cachedTokens).put("cache_write_tokens", 0);
         usage.put("output_tokens", outputTokens);
         usage.putObject("output_tokens_details").put("reasoning_tokens", reasoningTokens);
         usage.put("total_tokens", inputTokens + outputTokens);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
+import dev.loopline.responses.client.ClientTools;
 import dev.loopline.responses.hosted.HostedTool;
 import dev.loopline.responses.hosted.HostedTools;
 import dev.loopline.responses.reasoning.ReasoningItems;
@@ -162,13 +163,6 @@ public final class ModelMessages {
                 String role = item.path("role").asText();
                 messages.addObject().put("role", role.equals("developer") ? "system" : role).set("content", parts.content(item, where));
             }
-            case "function_call" -> toolCall(messages, item.path("call_id").asText(), item.path("name").asText(),
-                    item.path("arguments").asText("{}"));
-            case "function_call_output" -> {
-                JsonNode out = item.path("output");
-                messages.addObject().put("role", "tool").put("tool_call_id", item.path("call_id").asText())
-                        .put("content", out.isTextual() ? out.asText() : out.toString());
-            }
             case "mcp_call" -> {
                 String id = item.path("id").asText();
                 String outcome = item.path("error").isTextual() ? "Tool error: " + item.get("error").asText() : item.path("output").asText("");
@@ -199,7 +193,11 @@ public final class ModelMessages {
                 }
             }
             default -> {
-                // mcp_list_tools and items this server does not produce are not replayed.
+                // A client tool's call, as the model made it, or its result; mcp_list_tools is not replayed.
+                ClientTools.STANDARD.forCall(type).map(t -> t.asModelCall(item))
+                        .ifPresent(c -> toolCall(messages, c.callId(), c.function(), c.arguments()));
+                ClientTools.STANDARD.forOutput(type).map(t -> t.asModelResult(item))
+                        .ifPresent(r -> messages.addObject().put("role", "tool").put("tool_call_id", r.callId()).put("content", r.text()));
             }
         }
     }

@@ -10,6 +10,8 @@ import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
 import dev.loopline.responses.api.CreateRequest;
 import dev.loopline.responses.api.Usage;
+import dev.loopline.responses.client.ClientOffer;
+import dev.loopline.responses.client.ClientTool;
 import dev.loopline.responses.context.ModelContext;
 import dev.loopline.responses.hosted.FunctionOffer;
 import dev.loopline.responses.hosted.HostedTools;
@@ -23,7 +25,9 @@ import dev.loopline.responses.store.ToolExecutionLog;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,9 +41,10 @@ import java.util.function.Supplier;
  *       limit is reached ({@link #limitReached}: the round limit, the response's deadline,
  *       {@code max_tool_calls}) so that one final synthesis call answers from what was gathered;</li>
  *   <li><b>sort the calls</b> ({@link #sort}): hosted calls to run now, remote MCP calls that wait for
- *       approval, client functions to hand back;</li>
+ *       approval, client tools' calls to hand back (a call whose arguments do not make one is a tool
+ *       error the model reads);</li>
  *   <li><b>run the hosted calls</b> ({@link #runHosted}, in parallel when allowed; a failing tool is a
- *       tool error the model reads), then <b>hand back</b> functions or <b>pause</b> for approval
+ *       tool error the model reads), then <b>hand back</b> client calls or <b>pause</b> for approval
  *       ({@link #handBack}), or</li>
  *   <li><b>decide the next round</b> ({@link #nextToolChoice}).</li>
  * </ol>
@@ -102,7 +107,7 @@ public final class ToolLoop {
                 }
                 Sorted calls = sort(run, turn);
                 runHosted(run, round, calls.hosted());
-                if (!calls.functions().isEmpty() || !calls.approvals().isEmpty()) {
+                if (!calls.client().isEmpty() || !calls.approvals().isEmpty()) {
                     return handBack(run, calls);
                 }
                 nextToolChoice(run, round);
@@ -337,7 +342,8 @@ public final class ToolLoop {
     }
 
     /** A round's calls by what happens to them. */
-    private record Sorted(List<ToolCall> hosted, List<ToolCall> approvals, List<ToolCall> functions) {
+    /** @param client the client tools' call items, in call order */
+    private record Sorted(List<ToolCall> hosted, List<ToolCall> approvals, List<ObjectNode> client) {
     }
 
     /**
@@ -364,12 +370,20 @@ public final class ToolLoop {
         ArrayNode calls = assistant.putArray("tool_calls");
         List<ToolCall> hostedCalls = new ArrayList<>();
         List<ToolCall> approvals = new ArrayList<>();
-        List<ToolCall> functions = new ArrayList<>();
+        List<ObjectNode> client = new ArrayList<>();
         for (ToolCall c : reply.toolCalls()) {
             calls.addObject().put("id", c.id()).put("type", "function").putObject("function")
                     .put("name", c.function()).put("arguments", c.arguments());
             ToolBinding b = run.tools.forFunction(c.function());
-            (b == null ? functions : b.needsApproval(c.function()) ? approvals : hostedCalls).add(c);
+            if (b != null) {
+                (b.needsApproval(c.function()) ? approvals : hostedCalls).add(c);
+                continue;
+            }
+            try {
+                client.add(clientCall(run, c));
+            } catch (ClientTool.BadCall bad) {
+                run.messages.addObject().put("role", "tool").put("tool_call_id", c.id()).put("content", "Tool error: " + bad.getMessage());
+            }
         }
         if (run.req.maxToolCalls() != null) {
             int room = Math.max(0, run.req.maxToolCalls() - run.hostedCalls);
@@ -379,7 +393,17 @@ public final class ToolLoop {
                         .put("content", "Not run: the max_tool_calls limit of this response was reached.");
             }
         }
-        return new Sorted(hostedCalls, approvals, functions);
+        return new Sorted(hostedCalls, approvals, client);
+    }
+
+    /** The call item of a client tool; a function the request did not offer is handed back as the function call the model made. */
+    private static ObjectNode clientCall(Run run, ToolCall c) {
+        ClientOffer offer = run.clientOffers.get(c.function());
+        if (offer == null) {
+            return Json.object().put("id", Ids.next("fc")).put("type", "function_call").put("status", "completed")
+                    .put("call_id", c.id()).put("name", c.function()).put("arguments", c.arguments());
+        }
+        return offer.tool().callItem(offer, c);
     }
 
     /**
@@ -444,13 +468,11 @@ public final class ToolLoop {
             run.add(request);
             run.events.toolItemDone(run.output.size() - 1, request);
         }
-        for (ToolCall f : calls.functions()) {
-            ObjectNode fc = Json.object().put("id", Ids.next("fc")).put("type", "function_call").put("status", "completed")
-                    .put("call_id", f.id()).put("name", f.function()).put("arguments", f.arguments());
-            run.add(fc);
-            run.events.toolItemDone(run.output.size() - 1, fc);
+        for (ObjectNode item : calls.client()) {
+            run.add(item);
+            run.events.toolItemDone(run.output.size() - 1, item);
         }
-        return run.end(calls.functions().isEmpty() ? StopReason.APPROVAL_REQUIRED : StopReason.FUNCTION_CALLS, false);
+        return run.end(calls.client().isEmpty() ? StopReason.APPROVAL_REQUIRED : StopReason.FUNCTION_CALLS, false);
     }
 
     /** A forced tool ({@code required}, or a named tool) is forced for the first round only; then the model chooses. */
@@ -471,6 +493,7 @@ public final class ToolLoop {
         final ReasoningItems reasoning;
         final long deadline;
         final List<FunctionOffer> offered;
+        final Map<String, ClientOffer> clientOffers;
         final ObjectNode responseFormat;
         final ArrayNode output = Json.array();
         final List<ToolOutcome.Passage> passages = new ArrayList<>();
@@ -493,7 +516,9 @@ public final class ToolLoop {
             this.events = events;
             this.deadline = System.nanoTime() + limits.deadline().toNanos();
             this.offered = ToolOffers.offered(req, tools, hosted);
-            this.toolChoice = ToolOffers.chatToolChoice(req.toolChoice(), tools);
+            this.toolChoice = ToolOffers.chatToolChoice(req.toolChoice(), tools, req.tools());
+            this.clientOffers = new HashMap<>();
+            ToolOffers.clientOffers(req).forEach(o -> clientOffers.put(o.modelName(), o));
             this.responseFormat = responseFormat(req.text().path("format"));
         }
 

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.loopline.common.json.Json;
 import dev.loopline.responses.api.CreateRequest;
+import dev.loopline.responses.client.ClientOffer;
+import dev.loopline.responses.client.ClientTools;
 import dev.loopline.responses.hosted.FunctionOffer;
 import dev.loopline.responses.hosted.HostedTools;
 import dev.loopline.responses.hosted.ToolBindings;
@@ -16,7 +18,7 @@ import java.util.Set;
 
 /**
  * What the model is offered in a response, and how it is told to choose: the request's client
- * functions and its hosted tools' functions in the order the request lists the tools, narrowed by
+ * tools ({@link ClientTools}) and its hosted tools' functions in the order the request lists the tools, narrowed by
  * {@code tool_choice} ({@code allowed_tools}, or an {@code mcp} choice without a tool name), and
  * {@code tool_choice} as the chat API takes it.
  */
@@ -26,26 +28,29 @@ final class ToolOffers {
 
     static List<FunctionOffer> offered(CreateRequest req, ToolBindings tools, HostedTools hosted) {
         JsonNode allowed = allowed(req.toolChoice());
+        List<ClientOffer> clientOffers = clientOffers(req);
         Set<FunctionOffer> ordered = new LinkedHashSet<>();
         for (JsonNode t : req.tools()) {
-            if ("function".equals(t.path("type").asText())) {
-                ordered.add(new FunctionOffer(t.path("name").asText(), t.hasNonNull("description") ? t.get("description").asText() : null,
-                        t.hasNonNull("parameters") ? t.get("parameters") : Json.object().put("type", "object"), t));
+            if (ClientTools.STANDARD.handles(t.path("type").asText())) {
+                for (ClientOffer o : clientOffers) {
+                    if (o.entry() == t && (allowed == null || allowed.valueStream().anyMatch(ref -> ClientTools.STANDARD.allows(ref, o)))) {
+                        ordered.add(o.asFunction());
+                    }
+                }
                 continue;
             }
             for (FunctionOffer o : tools.offers()) {
-                if (hosted.sameTool(o.entry(), t)) {
+                if (hosted.sameTool(o.entry(), t) && (allowed == null || isAllowed(allowed, o.entry(), hosted))) {
                     ordered.add(o);
                 }
             }
         }
-        List<FunctionOffer> out = new ArrayList<>();
-        for (FunctionOffer o : ordered) {
-            if (allowed == null || isAllowed(allowed, o.entry(), hosted)) {
-                out.add(o);
-            }
-        }
-        return out;
+        return new ArrayList<>(ordered);
+    }
+
+    /** The request's client tools as the model is offered them (each by the function name it sees). */
+    static List<ClientOffer> clientOffers(CreateRequest req) {
+        return ClientTools.STANDARD.offers(req.tools(), Set.of());
     }
 
     /** The tools {@code tool_choice} narrows the offer to, or null when it does not. */
@@ -74,7 +79,7 @@ final class ToolOffers {
      * mode, a named function or hosted tool as that function, and an MCP server without a tool
      * that can be named as {@code required} (its tools alone are offered).
      */
-    static JsonNode chatToolChoice(JsonNode c, ToolBindings tools) {
+    static JsonNode chatToolChoice(JsonNode c, ToolBindings tools, JsonNode requestTools) {
         if (c.isTextual()) {
             return c;
         }
@@ -82,7 +87,8 @@ final class ToolOffers {
         if (type.equals("allowed_tools")) {
             return TextNode.valueOf(c.path("mode").asText("auto"));
         }
-        String function = type.equals("function") ? c.path("name").asText() : tools.forcedFunction(c);
+        List<String> client = ClientTools.STANDARD.handles(type) ? ClientTools.STANDARD.named(c, requestTools) : List.of();
+        String function = client.size() == 1 ? client.getFirst() : tools.forcedFunction(c);
         if (function == null) {
             return TextNode.valueOf("required");
         }

@@ -4,12 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.sse.SseWriter;
+import dev.loopline.responses.client.ClientTool;
+import dev.loopline.responses.client.ClientTools;
 import dev.loopline.responses.hosted.HostedTool;
 import dev.loopline.responses.hosted.HostedTools;
 import dev.loopline.responses.lifecycle.Ending;
 import dev.loopline.responses.loop.Cancellation;
 import dev.loopline.responses.loop.LoopEvents;
 
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -208,7 +211,8 @@ public final class ResponseStream implements LoopEvents {
     public void toolItemDone(int outputIndex, ObjectNode item) {
         String type = item.path("type").asText();
         String id = item.path("id").asText();
-        HostedTool tool = type.equals("function_call") ? null : tools.forItem(type).orElse(null);
+        ClientTool client = ClientTools.STANDARD.forCall(type).orElse(null);
+        HostedTool tool = client != null ? null : tools.forItem(type).orElse(null);
         ObjectNode added = item.deepCopy();
         if (tool != null) {
             tool.asAdded(added);
@@ -218,17 +222,11 @@ public final class ResponseStream implements LoopEvents {
         ObjectNode a = Json.object().put("output_index", outputIndex);
         a.set("item", added);
         emit("response.output_item.added", a);
-        if (type.equals("function_call")) {
-            emit("response.function_call_arguments.delta", Json.object().put("item_id", id).put("output_index", outputIndex)
-                    .put("delta", item.path("arguments").asText()));
-            emit("response.function_call_arguments.done", Json.object().put("item_id", id).put("output_index", outputIndex)
-                    .put("name", item.path("name").asText()).put("arguments", item.path("arguments").asText()));
-        } else if (tool != null) {
-            for (HostedTool.ProgressEvent e : tool.progress(item)) {
-                ObjectNode body = Json.object().put("output_index", outputIndex).put("item_id", id);
-                body.setAll(e.fields());
-                emit(e.type(), body);
-            }
+        List<HostedTool.ProgressEvent> progress = client != null ? client.progress(item) : tool != null ? tool.progress(item) : List.of();
+        for (HostedTool.ProgressEvent e : progress) {
+            ObjectNode body = Json.object().put("output_index", outputIndex).put("item_id", id);
+            body.setAll(e.fields());
+            emit(e.type(), body);
         }
         ObjectNode b = Json.object().put("output_index", outputIndex);
         b.set("item", item.deepCopy());
