@@ -42,10 +42,12 @@ import dev.loopline.responses.model.ChatCompletionsClient;
 import dev.loopline.responses.store.ResponseStore;
 import dev.loopline.responses.store.ToolExecutionLog;
 import dev.loopline.responses.stream.ResponseStream;
+import dev.loopline.responses.websocket.ResponsesSocket;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.helidon.webserver.websocket.WsRouting;
 import io.micrometer.core.instrument.Timer;
 
 import java.time.Duration;
@@ -149,6 +151,12 @@ public final class ResponsesModule implements ServiceModule {
                 .post("/v1/responses/{id}/cancel", this::cancel)
                 .get("/v1/responses/{id}/input_items", this::inputItems);
         conversationsApi.routing(routing);
+    }
+
+    /** The Responses API's WebSocket mode: one {@link ResponsesSocket} per connection. */
+    @Override
+    public void webSockets(WsRouting.Builder routing) {
+        routing.endpoint("/v1/responses", () -> new ResponsesSocket(platform.authenticator(), lifecycle, store, hosted, platform.maxBodyBytes()));
     }
 
     private void create(ServerRequest req, ServerResponse res) {

@@ -10,6 +10,8 @@ import dev.loopline.common.observe.RouteLabels;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.websocket.WsConfig;
+import io.helidon.webserver.websocket.WsRouting;
 
 import java.util.List;
 
@@ -48,6 +50,12 @@ public final class PlatformServer {
         });
     }
 
+    public static WsRouting.Builder webSockets(List<? extends ServiceModule> modules) {
+        WsRouting.Builder ws = WsRouting.builder();
+        modules.forEach(m -> m.webSockets(ws));
+        return ws;
+    }
+
     public static WebServer start(Platform platform, List<? extends ServiceModule> modules, String host, int port) {
         WebServer server = WebServer.builder()
                 .host(host)
@@ -57,6 +65,9 @@ public final class PlatformServer {
                 // Errors before routing (bad HTTP, URI or headers too long, no Host) in the OpenAI error JSON too.
                 .directHandlers(TransportErrors.handlers())
                 .routing(r -> routing(r, platform, modules))
+                .addRouting(webSockets(modules))
+                // A WebSocket message may be as large as a request body (an agent's whole context).
+                .addProtocol(WsConfig.builder().maxFrameLength((int) Math.min(Integer.MAX_VALUE, platform.maxBodyBytes())).build())
                 .build()
                 .start();
         platform.urls().selfPort(server.port());

@@ -2,6 +2,7 @@ package dev.loopline.common.server;
 
 import dev.loopline.common.observe.Health;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.websocket.WsRouting;
 
 /**
  * One loopline service (responses-api, llm-proxy, mcp-tools, …) as the launcher sees it: a name,
@@ -12,6 +13,10 @@ public interface ServiceModule extends AutoCloseable {
     String name();
 
     void routing(HttpRouting.Builder routing);
+
+    /** Its WebSocket endpoints, if it has any (absolute paths; a WebSocket upgrade bypasses the HTTP routing and its filters). */
+    default void webSockets(WsRouting.Builder routing) {
+    }
 
     default void readiness(Health health) {
     }

@@ -93,7 +93,24 @@ public final class ResponseLifecycle {
      * 4xx; nothing is stored.
      */
     public Prepared prepare(Principal who, CreateRequest r, String id, long createdAt) {
-        List<JsonNode> history = history(who, r);
+        return prepare(who, r, id, createdAt, HeldResponses.NONE);
+    }
+
+    /**
+     * Earlier responses a WebSocket connection holds in memory (so that {@code store: false}
+     * responses can be continued with {@code previous_response_id} on it): by id, everything the
+     * response continued from followed by its output.
+     */
+    public interface HeldResponses {
+        HeldResponses NONE = id -> Optional.empty();
+
+        Optional<List<JsonNode>> context(String responseId);
+    }
+
+    /** {@link #prepare}, continuing from a held response when {@code previous_response_id} names one. */
+    public Prepared prepare(Principal who, CreateRequest r, String id, long createdAt, HeldResponses held) {
+        List<JsonNode> history = r.previousResponseId() == null ? history(who, r)
+                : held.context(r.previousResponseId()).orElseGet(() -> history(who, r));
         ArrayNode input = resolveReferences(who, r, r.input().deepCopy());
         Items.withIds(input);
         checkApprovals(history, input);
