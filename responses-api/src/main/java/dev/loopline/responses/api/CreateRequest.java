@@ -31,7 +31,7 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                             boolean stream, boolean background, Double temperature, Double topP, Integer maxOutputTokens,
                             ObjectNode metadata, String user, String truncation, ObjectNode text, Set<String> include,
                             String conversation, Double presencePenalty, Double frequencyPenalty, String safetyIdentifier,
-                            String promptCacheKey, ReasoningOptions reasoning) {
+                            String promptCacheKey, ReasoningOptions reasoning, ModelOptions options) {
 
     /** {@code include} values this server honours; others are refused with a 400 naming them. */
     public static final Set<String> INCLUDABLE = Set.of("file_search_call.results", "code_interpreter_call.outputs",
@@ -126,6 +126,9 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
             }
         }
         text.set("format", format);
+        if (t != null && t.path("verbosity").isTextual()) {
+            text.set("verbosity", t.get("verbosity")); // checked with the other model options
+        }
         Set<String> include = new HashSet<>();
         JsonNode inc = b.get("include");
         if (inc != null && !inc.isNull()) {
@@ -143,7 +146,7 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
         return new CreateRequest(model, input, instructions, tools, echoed, secrets, toolChoice, parallel, maxToolCalls, previous, store,
                 stream, background, temperature, topP, maxOutput, metadata, user, truncation == null ? "disabled" : truncation, text,
                 Set.copyOf(include), conversation, presencePenalty, frequencyPenalty, safetyIdentifier, promptCacheKey,
-                ReasoningOptions.parse(b.get("reasoning")));
+                ReasoningOptions.parse(b.get("reasoning")), ModelOptions.parse(b));
     }
 
     /** Conversation items, checked as response input items are (messages, function calls and outputs). */

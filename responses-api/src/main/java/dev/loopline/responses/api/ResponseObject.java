@@ -62,13 +62,13 @@ public record ResponseObject(String id, long createdAt, CreateRequest request, S
         }
         nullable(r, "previous_response_id", req.previousResponseId());
         r.set("reasoning", req.reasoning().toJson());
-        r.put("service_tier", "default");
+        r.put("service_tier", req.options().echoedTier());
         r.put("store", req.store());
         r.put("temperature", req.temperature() == null ? 1.0 : req.temperature());
         r.set("text", req.text());
         r.set("tool_choice", req.toolChoice());
         r.set("tools", req.echoedTools());
-        r.put("top_logprobs", 0);
+        r.put("top_logprobs", req.options().topLogprobs() == null ? 0 : req.options().topLogprobs());
         r.put("presence_penalty", req.presencePenalty() == null ? 0.0 : req.presencePenalty());
         r.put("frequency_penalty", req.frequencyPenalty() == null ? 0.0 : req.frequencyPenalty());
         // OpenAI's schema types these as strings and Open Responses as required-but-nullable;

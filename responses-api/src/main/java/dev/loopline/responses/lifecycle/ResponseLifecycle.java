@@ -126,7 +126,10 @@ public final class ResponseLifecycle {
 
     /** The model's messages for the response; files are read as the caller (a missing file is the caller's 400). */
     public ModelContext context(Prepared p, String bearer) {
-        return modelMessages.build(p.request().instructions(), p.history(), p.input(),
+        String verbosity = p.request().options().verbosityInstruction();
+        String instructions = verbosity == null ? p.request().instructions()
+                : p.request().instructions() == null ? verbosity : p.request().instructions() + "\n\n" + verbosity;
+        return modelMessages.build(instructions, p.history(), p.input(),
                 itemId -> store.toolOutcome(p.who().tenantId(), itemId).orElse("(no stored result)"),
                 new InputParts(files.forCaller(bearer), imageUrls, MAX_IMAGE_BYTES, maxFileChars), reasoning(p));
     }

@@ -212,6 +212,12 @@ public final class ToolLoop {
         if (req.reasoning().effort() != null) {
             call.put("reasoning_effort", req.reasoning().effort());
         }
+        if (req.options().vllmPriority() != null) {
+            call.put("priority", req.options().vllmPriority());
+        }
+        if (wantsLogprobs(req)) {
+            call.put("logprobs", true).put("top_logprobs", req.options().topLogprobs() == null ? 0 : req.options().topLogprobs());
+        }
         return call;
     }
 
@@ -333,12 +339,20 @@ public final class ToolLoop {
         ModelReply reply = turn.reply();
         ObjectNode answer = finishMessage(turn.streamed(), reply.text(), reply.cutOff() ? "incomplete" : "completed");
         ((ObjectNode) answer.path("content").get(0)).set("annotations", Citations.forAnswer(reply.text(), run.passages));
+        if (wantsLogprobs(run.req)) {
+            ((ObjectNode) answer.path("content").get(0)).set("logprobs", reply.logprobs());
+        }
         if (run.events.streaming() && turn.streamed() == null) {
             run.events.messageStarted(run.output.size(), answer);
         }
         run.add(answer);
         run.events.messageDone(run.output.size() - 1, answer);
         return run.end(limit == null ? StopReason.ANSWERED : limit, reply.cutOff());
+    }
+
+    /** The answer's token log-probabilities are asked for ({@code include}, or {@code top_logprobs}). */
+    private static boolean wantsLogprobs(CreateRequest req) {
+        return req.include().contains("message.output_text.logprobs") || req.options().topLogprobs() != null;
     }
 
     /** A round's calls by what happens to them. */

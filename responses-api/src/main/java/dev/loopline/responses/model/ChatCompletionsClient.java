@@ -1,6 +1,7 @@
 package dev.loopline.responses.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.http.ServerTiming;
@@ -129,7 +130,15 @@ public final class ChatCompletionsClient {
                     tc.path("function").path("arguments").asText("{}")));
         }
         return new ModelReply(msg.path("content").isTextual() ? msg.get("content").asText() : "", calls,
-                choice.path("finish_reason").asText("stop"), usage(completion.path("usage"), -1), reasoning(msg));
+                choice.path("finish_reason").asText("stop"), usage(completion.path("usage"), -1), reasoning(msg), logprobs(choice, Json.array()));
+    }
+
+    /** A choice's (or chunk's) token log-probabilities, added to {@code into}. */
+    private static ArrayNode logprobs(JsonNode choice, ArrayNode into) {
+        for (JsonNode lp : choice.path("logprobs").path("content")) {
+            into.add(lp);
+        }
+        return into;
     }
 
     /** A reasoning model's reasoning on a message or delta: vLLM's {@code reasoning}, or {@code reasoning_content} before 2025-11. */
@@ -161,6 +170,7 @@ public final class ChatCompletionsClient {
     private static ModelReply assemble(BufferedSource in, Model.Hooks hooks) throws IOException {
         StringBuilder content = new StringBuilder();
         StringBuilder reasoning = new StringBuilder();
+        ArrayNode logprobs = Json.array();
         long reasoningDeltas = 0;
         Map<Integer, PartialCall> calls = new TreeMap<>(); // by the chunks' tool-call index
         String finish = null;
@@ -182,6 +192,9 @@ public final class ChatCompletionsClient {
             }
             JsonNode choice = chunk.path("choices").path(0);
             JsonNode delta = choice.path("delta");
+            if (delta.path("content").isTextual()) {
+                logprobs(choice, logprobs);
+            }
             String thought = reasoning(delta);
             if (!thought.isEmpty()) {
                 reasoning.append(thought);
@@ -207,6 +220,6 @@ public final class ChatCompletionsClient {
         List<ToolCall> toolCalls = new ArrayList<>();
         calls.values().forEach(c -> toolCalls.add(new ToolCall(c.id, c.name.toString(), c.arguments.isEmpty() ? "{}" : c.arguments.toString())));
         return new ModelReply(content.toString(), toolCalls, finish == null ? "stop" : finish, usage(usage, reasoningDeltas),
-                reasoning.toString());
+                reasoning.toString(), logprobs);
     }
 }

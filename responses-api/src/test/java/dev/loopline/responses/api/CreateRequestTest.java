@@ -40,4 +40,26 @@ class CreateRequestTest {
                 + "{\"type\":\"item_reference\",\"id\":\"msg_1\"},{\"id\":\"msg_2\",\"role\":\"user\",\"content\":\"b\"}]}"), HOSTED);
         assertEquals(3, ok.input().size(), "references may repeat; they are not items of their own");
     }
+
+    /** Every field of OpenAI's create body is honoured, or refused naming it: none is dropped silently. */
+    @Test
+    void knownFieldsThisServerCannotHonourAreRefused() {
+        for (String field : new String[]{"\"prompt\":{\"id\":\"pmpt_1\"}", "\"moderation\":{\"model\":\"omni-moderation-latest\"}",
+                "\"prompt_cache_options\":{\"mode\":\"explicit\"}", "\"prompt_cache_retention\":\"24h\""}) {
+            ApiException e = assertThrows(ApiException.class, () -> CreateRequest.parse((ObjectNode) Json.parse("{\"model\":\"m\",\"input\":\"x\","
+                    + field + "}"), HOSTED));
+            assertEquals("unsupported_parameter", e.code(), field);
+            assertEquals(field.substring(1, field.indexOf('"', 1)), e.param());
+        }
+        assertEquals("top_logprobs", refused("{\"model\":\"m\",\"input\":\"x\",\"top_logprobs\":21}"));
+        assertEquals("service_tier", refused("{\"model\":\"m\",\"input\":\"x\",\"service_tier\":\"turbo\"}"));
+        assertEquals("text.verbosity", refused("{\"model\":\"m\",\"input\":\"x\",\"text\":{\"verbosity\":\"loud\"}}"));
+        assertEquals("reasoning.effort", refused("{\"model\":\"m\",\"input\":\"x\",\"reasoning\":{\"effort\":\"huge\"}}"));
+        assertEquals("reasoning.mode", refused("{\"model\":\"m\",\"input\":\"x\",\"reasoning\":{\"mode\":\"pro\"}}"));
+        CreateRequest ok = CreateRequest.parse((ObjectNode) Json.parse("{\"model\":\"m\",\"input\":\"x\",\"prompt_cache_retention\":\"in_memory\","
+                + "\"service_tier\":\"fast\",\"top_logprobs\":3,\"text\":{\"verbosity\":\"low\"},\"stream_options\":{\"include_obfuscation\":false}}"), HOSTED);
+        assertEquals("priority", ok.options().echoedTier(), "fast shows as priority, as OpenAI shows it");
+        assertEquals(-1, ok.options().vllmPriority());
+        assertEquals("low", ok.text().path("verbosity").asText());
+    }
 }
