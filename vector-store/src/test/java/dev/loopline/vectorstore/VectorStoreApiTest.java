@@ -3,16 +3,10 @@ package dev.loopline.vectorstore;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.loopline.common.testing.TestServer;
 import dev.loopline.vectorstore.testing.VectorStoreClient;
-import org.apache.pdfbox.pdmodel.PDDocument;
-import org.apache.pdfbox.pdmodel.PDPage;
-import org.apache.pdfbox.pdmodel.PDPageContentStream;
-import org.apache.pdfbox.pdmodel.font.PDType1Font;
-import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -117,8 +111,11 @@ class VectorStoreApiTest {
                 "{\"topic\":\"bread\",\"body\":\"Sourdough needs a starter of flour and water.\"}".getBytes(StandardCharsets.UTF_8), "assistants")).path("id").asText());
         ids.add(api.ok(api.upload("table.csv", "text/csv", "city,country\nReykjavik,Iceland\nNairobi,Kenya\n".getBytes(StandardCharsets.UTF_8),
                 "assistants")).path("id").asText());
-        ids.add(api.ok(api.upload("doc.pdf", "application/pdf", pdf("Photosynthesis turns sunlight into sugar in chloroplasts."),
+        ids.add(api.ok(api.upload("doc.pdf", "application/pdf", TestDocuments.pdf("Photosynthesis turns sunlight into sugar in chloroplasts."),
                 "assistants")).path("id").asText());
+        // Named and typed as nothing (openai-java's file(byte[])): read by its bytes.
+        ids.add(api.ok(api.upload("upload", "application/octet-stream", "Glaciers carve fjords over thousands of years."
+                .getBytes(StandardCharsets.UTF_8), "assistants")).path("id").asText());
         String exe = api.ok(api.upload("tool.exe", "application/octet-stream", new byte[]{0x4d, 0x5a, 0, 1, 2, 3}, "assistants")).path("id").asText();
         JsonNode vs = api.ok(api.post("/v1/vector_stores", "{\"name\":\"types\"}"));
         String vsId = vs.path("id").asText();
@@ -127,11 +124,11 @@ class VectorStoreApiTest {
         JsonNode batch = api.ok(api.post("/v1/vector_stores/" + vsId + "/file_batches",
                 "{\"file_ids\":[\"" + String.join("\",\"", all) + "\"],\"attributes\":{\"kind\":\"mixed\"}}"));
         assertEquals("vector_store.files_batch", batch.path("object").asText());
-        assertEquals(5, batch.path("file_counts").path("total").asInt());
+        assertEquals(6, batch.path("file_counts").path("total").asInt());
         api.awaitIdle(vsId, 60_000);
         JsonNode finished = api.ok(api.get("/v1/vector_stores/" + vsId + "/file_batches/" + batch.path("id").asText()));
         assertEquals("completed", finished.path("status").asText(), finished.toString());
-        assertEquals(4, finished.path("file_counts").path("completed").asInt());
+        assertEquals(5, finished.path("file_counts").path("completed").asInt());
         assertEquals(1, finished.path("file_counts").path("failed").asInt());
         JsonNode failed = api.ok(api.get("/v1/vector_stores/" + vsId + "/files/" + exe));
         assertEquals("failed", failed.path("status").asText());
@@ -143,28 +140,13 @@ class VectorStoreApiTest {
         assertEquals(ids.get(0), search(vsId, "{\"query\":\"castling rules\"}").path("data").get(0).path("file_id").asText());
         assertEquals(ids.get(3), search(vsId, "{\"query\":\"how plants make sugar from light\"}").path("data").get(0).path("file_id").asText());
         assertEquals(ids.get(2), search(vsId, "{\"query\":\"capital of Kenya\"}").path("data").get(0).path("file_id").asText());
+        assertEquals(ids.get(4), search(vsId, "{\"query\":\"how fjords form\"}").path("data").get(0).path("file_id").asText());
         // HTML scripts and navigation are not indexed; the title is.
         JsonNode html = api.ok(api.get("/v1/vector_stores/" + vsId + "/files/" + ids.get(0) + "/content"));
         String text = html.path("data").get(0).path("text").asText();
         assertTrue(text.startsWith("Chess") && text.contains("castles"), text);
         assertFalse(text.contains("var x") || text.contains("menu"), text);
         assertEquals("mixed", search(vsId, "{\"query\":\"castling\"}").path("data").get(0).path("attributes").path("kind").asText());
-    }
-
-    static byte[] pdf(String line) throws IOException {
-        try (PDDocument doc = new PDDocument(); ByteArrayOutputStream out = new ByteArrayOutputStream()) {
-            PDPage page = new PDPage();
-            doc.addPage(page);
-            try (PDPageContentStream cs = new PDPageContentStream(doc, page)) {
-                cs.beginText();
-                cs.setFont(new PDType1Font(Standard14Fonts.FontName.HELVETICA), 12);
-                cs.newLineAtOffset(50, 700);
-                cs.showText(line);
-                cs.endText();
-            }
-            doc.save(out);
-            return out.toByteArray();
-        }
     }
 
     @Test

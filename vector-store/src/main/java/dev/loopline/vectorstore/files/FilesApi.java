@@ -73,8 +73,25 @@ public final class FilesApi {
             long now = System.currentTimeMillis() / 1000;
             Long expiresAt = expiresAt(up, now);
             FileRecord saved = store.save(new FileRecord(Ids.next("file", "-"), who.tenantId(), who.userId(), up.filename(), purpose,
-                    up.bytes(), up.contentType(), up.sha256(), now, expiresAt), up.file());
+                    up.bytes(), contentType(up), up.sha256(), now, expiresAt), up.file());
             JsonBodies.send(res, saved.toJson());
+        }
+    }
+
+    /**
+     * The content type kept with the file: as declared, unless neither it nor the name says what the
+     * file is (openai-java sends {@code upload}, {@code application/octet-stream}): then what its
+     * first bytes show, so file search and {@code input_file} read it as what it is.
+     */
+    private static String contentType(MultipartUpload up) {
+        if (!DocumentParser.uninformative(up.filename(), up.contentType())) {
+            return up.contentType();
+        }
+        try (InputStream in = Files.newInputStream(up.file())) {
+            String sniffed = DocumentParser.sniff(in.readNBytes(64 * 1024));
+            return sniffed == null ? up.contentType() : DocumentParser.mediaType(sniffed);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -1,6 +1,9 @@
 package dev.loopline.vectorstore.parse;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.loopline.common.json.Json;
 import org.apache.commons.csv.CSVFormat;
@@ -23,6 +26,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -31,7 +35,9 @@ import java.util.Set;
 
 /**
  * Turns an uploaded file into plain text with paragraph breaks ({@code \n\n}) kept, so the chunker
- * can split on them. The type comes from the file name's extension, then the declared content type.
+ * can split on them. The type comes from the file name's extension, then the declared content type,
+ * then the bytes themselves ({@link #sniff}: a file uploaded as {@code upload},
+ * {@code application/octet-stream} is still read when it is a PDF, JSON, HTML or text).
  * Supported: plain text and source code, Markdown, HTML (jsoup), JSON, CSV (commons-csv) and PDF
  * (PDFBox). Anything else is {@link UnsupportedFile}; a file of a supported type whose bytes are
  * not what it claims is {@link InvalidFile}.
@@ -62,11 +68,86 @@ public final class DocumentParser {
         return null;
     }
 
+    /**
+     * The kind of a file whose name and declared type say nothing useful, from its first bytes: a PDF
+     * by its signature, HTML by its opening tag, JSON when it opens like JSON and the head parses as
+     * far as it goes, text when the head is UTF-8 (or has a UTF-16 BOM) without NULs; null (not
+     * readable) otherwise.
+     */
+    public static String sniff(byte[] head) {
+        if (head.length == 0) {
+            return null;
+        }
+        String start = new String(head, 0, Math.min(head.length, 1024), StandardCharsets.ISO_8859_1).stripLeading();
+        if (start.startsWith("%PDF-")) {
+            return "pdf";
+        }
+        String text = null;
+        for (int cut = 0; text == null && cut <= Math.min(3, head.length - 1); cut++) {
+            try {
+                text = decode(Arrays.copyOf(head, head.length - cut)); // the head may end inside a character
+            } catch (InvalidFile e) {
+                // try a byte shorter
+            }
+        }
+        if (text == null) {
+            return null;
+        }
+        long control = text.chars().filter(c -> c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' || c == 0x7f).count();
+        if (control > text.length() / 100) {
+            return null; // binary, though it decodes
+        }
+        String lower = text.stripLeading().toLowerCase(Locale.ROOT);
+        if (lower.startsWith("<!doctype html") || lower.startsWith("<html")) {
+            return "html";
+        }
+        if ((lower.startsWith("{") || lower.startsWith("[")) && looksLikeJson(text)) {
+            return "json";
+        }
+        return "txt";
+    }
+
+    /** Whether text parses as JSON up to where it ends (the head of a longer file may be cut). */
+    private static boolean looksLikeJson(String text) {
+        try (JsonParser parser = new JsonFactory().createParser(text)) {
+            while (parser.nextToken() != null) {
+                // read on: an error is thrown where it is not JSON
+            }
+            return true;
+        } catch (JsonEOFException e) {
+            return true; // cut off, not wrong
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Neither the name (no extension) nor the declared type (none, or a generic binary type) says what the file is. */
+    public static boolean uninformative(String filename, String contentType) {
+        if (extension(filename) != null) {
+            return false;
+        }
+        String media = contentType == null ? "" : contentType.split(";")[0].trim().toLowerCase(Locale.ROOT);
+        return media.isEmpty() || media.equals("application/octet-stream") || media.equals("binary/octet-stream");
+    }
+
+    /** The media type recorded for a sniffed kind. */
+    public static String mediaType(String kind) {
+        return switch (kind) {
+            case "pdf" -> "application/pdf";
+            case "html" -> "text/html";
+            case "json" -> "application/json";
+            default -> "text/plain";
+        };
+    }
+
     public static String parse(String filename, String contentType, byte[] bytes) throws UnsupportedFile, InvalidFile {
         String kind = kind(filename, contentType);
+        if (kind == null && uninformative(filename, contentType)) {
+            kind = sniff(Arrays.copyOf(bytes, Math.min(bytes.length, 64 * 1024)));
+        }
         if (kind == null) {
             throw new UnsupportedFile("Files of type '" + (extension(filename) == null ? String.valueOf(contentType) : "." + extension(filename))
-                    + "' are not supported; supported: text, Markdown, HTML, JSON, CSV, PDF and source code.");
+                    + "' are not supported, and this one's bytes are not text or PDF; supported: text, Markdown, HTML, JSON, CSV, PDF and source code.");
         }
         if (bytes.length == 0) {
             throw new InvalidFile("The file is empty.");

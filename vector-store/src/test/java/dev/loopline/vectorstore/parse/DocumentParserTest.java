@@ -1,5 +1,6 @@
 package dev.loopline.vectorstore.parse;
 
+import dev.loopline.vectorstore.TestDocuments;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.encryption.AccessPermission;
@@ -61,6 +62,23 @@ class DocumentParserTest {
         assertTrue(encrypted.getMessage().contains("password"), encrypted.getMessage());
         // The content type decides when there is no extension.
         assertFalse(DocumentParser.parse("noext", "text/markdown; charset=utf-8", "# hi".getBytes(StandardCharsets.UTF_8)).isEmpty());
+    }
+
+    /** A file whose name and type say nothing (openai-java's {@code upload}, {@code application/octet-stream}) is read by its bytes. */
+    @Test
+    void aFileThatSaysNothingIsReadByItsBytes() throws Exception {
+        String octet = "application/octet-stream";
+        assertEquals("plain words here", DocumentParser.parse("upload", octet, "plain words here".getBytes(StandardCharsets.UTF_8)));
+        assertEquals("pdf words", DocumentParser.parse("upload", octet, TestDocuments.pdf("pdf words")).strip());
+        assertEquals("json", DocumentParser.sniff("{\"a\": [1, 2".getBytes(StandardCharsets.UTF_8)), "a cut head of JSON is JSON");
+        assertEquals("html", DocumentParser.sniff("  <!DOCTYPE html><html><p>x</p>".getBytes(StandardCharsets.UTF_8)));
+        assertEquals("txt", DocumentParser.sniff("caf\u00e9 \u2014 ok".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(null, DocumentParser.sniff(new byte[]{1, 2, 3, 4, 5, (byte) 0x89, 'P', 'N', 'G'}));
+        DocumentParser.UnsupportedFile binary = assertThrows(DocumentParser.UnsupportedFile.class,
+                () -> DocumentParser.parse("upload", octet, new byte[]{(byte) 0x89, 'P', 'N', 'G', 0, 0, 0, 13}));
+        assertTrue(binary.getMessage().contains("not text or PDF"), binary.getMessage());
+        assertThrows(DocumentParser.UnsupportedFile.class, () -> DocumentParser.parse("a.docx", octet, "words".getBytes(StandardCharsets.UTF_8)),
+                "a name that says what it is is believed");
     }
 
     static byte[] encryptedPdf() throws Exception {
