@@ -26,6 +26,7 @@ public record ModelOptions(String serviceTier, Integer topLogprobs, String verbo
         refused(b, "prompt", "Stored prompt templates ('prompt') need a Prompts API, which this server does not have yet; "
                 + "send 'instructions' and 'input' instead.");
         refused(b, "moderation", "'moderation' is not supported by this server yet.");
+        refused(b, "context_management", "'context_management' (server-side compaction) is not supported by this server yet.");
         refused(b, "prompt_cache_options", "'prompt_cache_options' (explicit cache breakpoints) has no equivalent on vLLM, "
                 + "whose prefix cache is automatic; leave it out.");
         JsonNode retention = b.get("prompt_cache_retention");

@@ -45,7 +45,8 @@ class CreateRequestTest {
     @Test
     void knownFieldsThisServerCannotHonourAreRefused() {
         for (String field : new String[]{"\"prompt\":{\"id\":\"pmpt_1\"}", "\"moderation\":{\"model\":\"omni-moderation-latest\"}",
-                "\"prompt_cache_options\":{\"mode\":\"explicit\"}", "\"prompt_cache_retention\":\"24h\""}) {
+                "\"prompt_cache_options\":{\"mode\":\"explicit\"}", "\"prompt_cache_retention\":\"24h\"",
+                "\"context_management\":[{\"type\":\"compaction\"}]"}) {
             ApiException e = assertThrows(ApiException.class, () -> CreateRequest.parse((ObjectNode) Json.parse("{\"model\":\"m\",\"input\":\"x\","
                     + field + "}"), HOSTED));
             assertEquals("unsupported_parameter", e.code(), field);
