@@ -17,6 +17,9 @@ public record Reply(String content, List<ToolCall> toolCalls, String reasoning) 
         this(content, toolCalls, null);
     }
 
+    /** A script turn that leaves this turn to the rules ({@code {"rules": true}}). */
+    public static final Reply RULES = new Reply("", List.of(), null);
+
     public static Reply text(String content) {
         return new Reply(content, List.of());
     }

@@ -58,7 +58,7 @@ public final class ReplyPlanner {
         var script = scripts.find(scriptHeader, firstUser);
         if (script.isPresent()) {
             int turn = (int) msgs.stream().filter(m -> "assistant".equals(m.path("role").asText())).count();
-            if (turn < script.get().turns().size()) {
+            if (turn < script.get().turns().size() && script.get().turns().get(turn) != Reply.RULES) {
                 return script.get().turns().get(turn);
             }
         }

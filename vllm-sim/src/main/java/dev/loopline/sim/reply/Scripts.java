@@ -19,7 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <pre>{"name":"weather","match":"weather in Paris","turns":[
  *   {"tool_calls":[{"name":"get_weather","arguments":{"city":"Paris"}}]},
  *   {"content":"It is sunny."}]}</pre>
- * A turn may carry {@code "reasoning"}: what a reasoning model (a {@code --reasoning-parser}) thinks first.
+ * A turn may carry {@code "reasoning"}: what a reasoning model (a {@code --reasoning-parser}) thinks first;
+ * {@code {"rules": true}} leaves a turn to the rules (an answer quoting the tool results, say).
  */
 public final class Scripts {
     private final Map<String, Script> byName = new ConcurrentHashMap<>();
@@ -43,6 +44,10 @@ public final class Scripts {
         }
         List<Reply> turns = new ArrayList<>();
         for (JsonNode t : turnsNode) {
+            if (t.path("rules").asBoolean(false)) {
+                turns.add(Reply.RULES);
+                continue;
+            }
             List<Reply.ToolCall> calls = new ArrayList<>();
             for (JsonNode c : t.path("tool_calls")) {
                 JsonNode args = c.path("arguments");
