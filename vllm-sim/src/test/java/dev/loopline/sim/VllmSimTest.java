@@ -314,6 +314,13 @@ class VllmSimTest {
         assertEquals("{\"city\": \"Oslo\"}", t1.get("choices").get(0).get("message").get("tool_calls").get(0).get("function").get("arguments").asText());
         JsonNode t2 = JSON.readTree(post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"please plan my trip\"},{\"role\":\"assistant\",\"content\":\"x\"},{\"role\":\"user\",\"content\":\"and?\"}]}").body());
         assertEquals("Pack a coat.", t2.get("choices").get(0).get("message").get("content").asText());
+        // A turn may leave the answer to the rules: here, quoting the tool result.
+        sim.scripts().load(JSON.readTree("{\"name\":\"ruled\",\"match\":\"ruled trip\",\"turns\":[{\"tool_calls\":[{\"name\":\"get_weather\","
+                + "\"arguments\":{\"city\":\"Oslo\"}}]},{\"rules\":true}]}"));
+        JsonNode ruled = JSON.readTree(post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"a ruled trip\"},"
+                + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
+                + "\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"sleet in Oslo\"}]}").body());
+        assertTrue(ruled.get("choices").get(0).get("message").get("content").asText().contains("sleet in Oslo"));
     }
 
     @Test
