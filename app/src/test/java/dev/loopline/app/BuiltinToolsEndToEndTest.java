@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -67,6 +68,27 @@ class BuiltinToolsEndToEndTest {
             assertEquals("5050\n", ci.path("outputs").get(0).path("logs").asText());
             assertTrue(code.path("output_text").asText().contains("5050"), code.path("output_text").asText());
             assertEquals(0, code.path("output").get(1).path("content").get(0).path("annotations").size(), "no files, no citations");
+
+            // Streamed: the code arrives as deltas that add up to it, before code.done; a file citation as annotation.added.
+            List<TestApp.Event> codeEvents = TestApp.events(TestApp.post(base, KEY, """
+                    {"model":"loopline-sim","input":"Run this:\\n```python\\nx = 6\\ny = 7\\nprint(x * y)\\n```","stream":true,
+                     "tools":[{"type":"code_interpreter","container":{"type":"auto"}}]}""").body());
+            List<String> codeTypes = codeEvents.stream().map(TestApp.Event::name).toList();
+            StringBuilder deltas = new StringBuilder();
+            codeEvents.stream().filter(ev -> ev.name().equals("response.code_interpreter_call_code.delta"))
+                    .forEach(ev -> deltas.append(ev.data().get("delta").asText()));
+            assertTrue(codeTypes.stream().filter("response.code_interpreter_call_code.delta"::equals).count() >= 3, codeTypes.toString());
+            JsonNode codeDone = codeEvents.get(codeTypes.indexOf("response.code_interpreter_call_code.done")).data();
+            assertEquals(codeDone.get("code").asText(), deltas.toString());
+            assertTrue(codeTypes.lastIndexOf("response.code_interpreter_call_code.delta") < codeTypes.indexOf("response.code_interpreter_call_code.done"));
+            assertTrue(codeEvents.getLast().data().path("response").path("output_text").asText().contains("42"));
+            List<TestApp.Event> fileEvents = TestApp.events(TestApp.post(base, KEY, """
+                    {"model":"loopline-sim","input":"Where is the spare lighthouse lens kept?","stream":true,
+                     "tools":[{"type":"file_search","vector_store_ids":["%s"]}]}""".formatted(vs)).body());
+            JsonNode added = fileEvents.stream().filter(ev -> ev.name().equals("response.output_text.annotation.added")).findFirst()
+                    .orElseThrow().data();
+            assertEquals("file_citation", added.path("annotation").path("type").asText());
+            assertEquals(file, added.path("annotation").path("file_id").asText());
 
             // ranking_options reach the vector store: keyword-heavy hybrid weights and no ranker still find the passage.
             JsonNode ranked = Json.parse(TestApp.post(base, KEY, """

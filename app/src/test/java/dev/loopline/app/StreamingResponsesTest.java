@@ -3,11 +3,13 @@ package dev.loopline.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.loopline.common.config.Settings;
 import dev.loopline.common.json.Json;
+import dev.loopline.common.testing.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -67,6 +69,63 @@ class StreamingResponsesTest {
             List<TestApp.Event> bad = TestApp.events(TestApp.post(base, KEY, "{\"model\":\"no-such-model\",\"input\":\"x\",\"stream\":true}").body());
             assertEquals("error", bad.getLast().name());
             assertEquals("model_not_found", bad.getLast().data().get("code").asText());
+        }
+    }
+
+    @Test
+    void webSearchAnswersCiteTheirSourcesAsTheyStreamAndTheRequestsFiltersBindTheSearch(@TempDir Path dir) throws Exception {
+        Map<String, String> env = TestApp.env(dir, "LOOPLINE_SANDBOX", "off");
+        try (Main.Running app = Main.start(Settings.of(env), null)) {
+            String base = "http://127.0.0.1:" + app.port();
+            List<TestApp.Event> events = TestApp.events(TestApp.post(base, KEY, """
+                    {"model":"loopline-sim","input":"How does vLLM continuous batching work?","stream":true,"tools":[{"type":"web_search"}]}""").body());
+            JsonNode response = events.getLast().data().get("response");
+            assertEquals("completed", response.get("status").asText(), response.toString());
+            JsonNode call = response.get("output").get(0);
+            JsonNode message = response.get("output").get(1);
+            String text = message.get("content").get(0).get("text").asText();
+            JsonNode annotations = message.get("content").get(0).get("annotations");
+            assertTrue(annotations.size() > 0, "the answer repeats a found page, so it cites it: " + response);
+            List<String> found = new ArrayList<>();
+            call.get("action").get("sources").forEach(s -> found.add(s.get("url").asText()));
+            for (JsonNode a : annotations) {
+                assertEquals("url_citation", a.get("type").asText());
+                assertTrue(found.contains(a.get("url").asText()), "cites only pages the search found: " + a);
+                assertTrue(a.get("title").asText().length() > 0);
+                int start = a.get("start_index").asInt();
+                int end = a.get("end_index").asInt();
+                assertTrue(0 <= start && start < end && end <= text.length(), a.toString());
+            }
+            List<TestApp.Event> added = events.stream().filter(e -> e.name().equals("response.output_text.annotation.added")).toList();
+            assertEquals(annotations.size(), added.size());
+            for (int i = 0; i < added.size(); i++) {
+                assertEquals(i, added.get(i).data().get("annotation_index").asInt());
+                assertEquals(message.get("id").asText(), added.get(i).data().get("item_id").asText());
+                assertEquals(annotations.get(i), added.get(i).data().get("annotation"));
+            }
+            List<String> types = events.stream().map(TestApp.Event::name).toList();
+            assertTrue(types.lastIndexOf("response.output_text.delta") < types.indexOf("response.output_text.annotation.added")
+                    && types.lastIndexOf("response.output_text.annotation.added") < types.indexOf("response.output_text.done"), types.toString());
+
+            // filters.allowed_domains binds every search: nothing outside it is found (or cited); a parent domain allows its subdomains.
+            JsonNode elsewhere = Json.parse(TestApp.post(base, KEY, """
+                    {"model":"loopline-sim","input":"How does vLLM continuous batching work?",
+                     "tools":[{"type":"web_search","filters":{"allowed_domains":["example.org"]},"search_context_size":"low",
+                               "user_location":{"type":"approximate","country":"NO","city":"Oslo"}}]}""").body());
+            assertEquals(0, elsewhere.get("output").get(0).get("action").get("sources").size(), elsewhere.toString());
+            assertEquals(0, elsewhere.get("output").get(1).get("content").get(0).get("annotations").size());
+            JsonNode inside = Json.parse(TestApp.post(base, KEY, """
+                    {"model":"loopline-sim","input":"How does vLLM continuous batching work?",
+                     "tools":[{"type":"web_search","filters":{"allowed_domains":["https://loopline.invalid/"]},"search_context_size":"low"}]}""").body());
+            JsonNode sources = inside.get("output").get(0).get("action").get("sources");
+            assertTrue(sources.size() > 0 && sources.size() <= 3, "search_context_size low reads at most 3 results: " + inside);
+            assertEquals("loopline.invalid", inside.get("tools").get(0).get("filters").get("allowed_domains").get(0).asText());
+            for (String bad : List.of("{\"type\":\"web_search\",\"filters\":{\"allowed_domains\":[\"not a domain\"]}}",
+                    "{\"type\":\"web_search\",\"user_location\":{\"country\":\"Norway\"}}",
+                    "{\"type\":\"web_search\",\"search_context_size\":\"huge\"}")) {
+                JsonNode e = TestServer.error(TestApp.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"x\",\"tools\":[" + bad + "]}"), 400);
+                assertTrue(e.path("param").asText().startsWith("tools[0]."), e.toString());
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
 import dev.loopline.responses.mcp.McpToolClient.ToolCallFailed;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -113,11 +114,23 @@ public final class CodeInterpreterTool implements HostedTool {
         return new Replay(FUNCTION, Json.string(Json.object().put("code", item.path("code").asText(""))));
     }
 
+    /**
+     * in_progress, the code as deltas (a line each: the item is announced after the model's call is
+     * whole, so the deltas replay its code rather than race the model), code.done, interpreting, completed.
+     */
     @Override
     public List<ProgressEvent> progress(JsonNode item) {
-        return List.of(new ProgressEvent("response.code_interpreter_call.in_progress", Json.object()),
-                new ProgressEvent("response.code_interpreter_call_code.done", Json.object().put("code", item.path("code").asText())),
-                new ProgressEvent("response.code_interpreter_call.interpreting", Json.object()),
-                new ProgressEvent("response.code_interpreter_call.completed", Json.object()));
+        List<ProgressEvent> out = new ArrayList<>();
+        out.add(new ProgressEvent("response.code_interpreter_call.in_progress", Json.object()));
+        String code = item.path("code").asText();
+        for (String line : code.split("(?<=\n)")) {
+            if (!line.isEmpty()) {
+                out.add(new ProgressEvent("response.code_interpreter_call_code.delta", Json.object().put("delta", line)));
+            }
+        }
+        out.add(new ProgressEvent("response.code_interpreter_call_code.done", Json.object().put("code", code)));
+        out.add(new ProgressEvent("response.code_interpreter_call.interpreting", Json.object()));
+        out.add(new ProgressEvent("response.code_interpreter_call.completed", Json.object()));
+        return out;
     }
 }

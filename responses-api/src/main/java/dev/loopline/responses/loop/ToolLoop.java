@@ -338,7 +338,7 @@ public final class ToolLoop {
     private LoopResult answer(Run run, Turn turn, StopReason limit) {
         ModelReply reply = turn.reply();
         ObjectNode answer = finishMessage(turn.streamed(), reply.text(), reply.cutOff() ? "incomplete" : "completed");
-        ((ObjectNode) answer.path("content").get(0)).set("annotations", Citations.forAnswer(reply.text(), run.passages));
+        ((ObjectNode) answer.path("content").get(0)).set("annotations", Citations.forAnswer(reply.text(), run.sources));
         if (wantsLogprobs(run.req)) {
             ((ObjectNode) answer.path("content").get(0)).set("logprobs", reply.logprobs());
         }
@@ -458,7 +458,7 @@ public final class ToolLoop {
         for (int i = 0; i < calls.size(); i++) {
             ToolOutcome o = outcomes.get(i);
             run.messages.addObject().put("role", "tool").put("tool_call_id", calls.get(i).id()).put("content", o.modelText());
-            run.passages.addAll(o.passages());
+            run.sources.addAll(o.sources());
             run.add(o.item());
             run.events.toolItemDone(run.output.size() - 1, o.item());
         }
@@ -510,7 +510,7 @@ public final class ToolLoop {
         final Map<String, ClientOffer> clientOffers;
         final ObjectNode responseFormat;
         final ArrayNode output = Json.array();
-        final List<ToolOutcome.Passage> passages = new ArrayList<>();
+        final List<ToolOutcome.Source> sources = new ArrayList<>();
         final RoundClock clock = new RoundClock();
         JsonNode toolChoice;
         Usage usage = Usage.ZERO;

@@ -18,7 +18,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * A streamed response as OpenAI's Responses API streams it: {@code event: <type>} with a JSON
  * {@code data:} carrying {@code type} and an increasing {@code sequence_number}. Message text is
- * relayed delta by delta as the model produces it (content_part / output_text events); built-in
+ * relayed delta by delta as the model produces it (content_part / output_text events, its
+ * citations as output_text.annotation.added before the text's done event); built-in
  * tool calls are announced when they finish (output_item.added, their in_progress / searching or
  * interpreting / completed events, output_item.done), function calls with their arguments, remote
  * MCP work as mcp_list_tools.* and mcp_call_arguments / mcp_call.* events.
@@ -146,10 +147,17 @@ public final class ResponseStream implements LoopEvents {
         emit("response.output_text.delta", d);
     }
 
+    /** Each annotation of the text (url and file citations) as {@code annotation.added}, then the text's, part's and item's done events. */
     @Override
     public void messageDone(int outputIndex, ObjectNode item) {
         ObjectNode part = (ObjectNode) item.path("content").get(0);
         String id = item.get("id").asText();
+        JsonNode annotations = part.path("annotations");
+        for (int i = 0; i < annotations.size(); i++) {
+            ObjectNode a = Json.object().put("item_id", id).put("output_index", outputIndex).put("content_index", 0).put("annotation_index", i);
+            a.set("annotation", annotations.get(i).deepCopy());
+            emit("response.output_text.annotation.added", a);
+        }
         ObjectNode done = Json.object().put("item_id", id).put("output_index", outputIndex).put("content_index", 0)
                 .put("text", part.path("text").asText());
         done.putArray("logprobs");

@@ -29,7 +29,8 @@ public interface ResultCache extends AutoCloseable {
 
     static String key(SearchBackend.Query q) {
         String canonical = q.text().strip().toLowerCase(Locale.ROOT).replaceAll("\\s+", " ") + "\n" + q.maxResults() + "\n"
-                + String.join(",", q.allowedDomains().stream().sorted().toList()) + "\n" + q.timeRange();
+                + String.join(",", q.allowedDomains().stream().sorted().toList()) + "\n" + q.timeRange()
+                + "\n" + q.location();
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {

@@ -5,6 +5,7 @@ import dev.loopline.mcp.tools.ToolContext;
 import java.net.URI;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Stream;
 
 /** One place web_search can ask: SearXNG, Serper or the local corpus. */
 public interface SearchBackend {
@@ -12,8 +13,15 @@ public interface SearchBackend {
 
     List<Result> search(Query q, ToolContext ctx) throws Failure;
 
-    /** {@code timeRange}: null, day, week, month or year. {@code allowedDomains}: empty means any. */
-    record Query(String text, int maxResults, List<String> allowedDomains, String timeRange) {
+    /**
+     * {@code timeRange}: null, day, week, month or year. {@code allowedDomains}: empty means any.
+     * {@code location}: where the user is, for backends that localise results; null when unknown.
+     */
+    record Query(String text, int maxResults, List<String> allowedDomains, String timeRange, Location location) {
+        public Query(String text, int maxResults, List<String> allowedDomains, String timeRange) {
+            this(text, maxResults, allowedDomains, timeRange, null);
+        }
+
         /** Whether a result URL is on one of the allowed domains (or a subdomain of one). */
         public boolean allows(String url) {
             if (allowedDomains.isEmpty()) {
@@ -35,6 +43,19 @@ public interface SearchBackend {
                 }
             }
             return false;
+        }
+    }
+
+    /** The user's approximate location (OpenAI's {@code user_location}); any field may be null. */
+    record Location(String country, String region, String city, String timezone) {
+        /** "city, region, country" from the parts that are there. */
+        public String place() {
+            return String.join(", ", Stream.of(city, region, country).filter(s -> s != null && !s.isBlank()).toList());
+        }
+
+        @Override
+        public String toString() {
+            return place() + "|" + (timezone == null ? "" : timezone);
         }
     }
 

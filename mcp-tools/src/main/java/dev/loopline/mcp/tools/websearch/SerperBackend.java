@@ -14,10 +14,12 @@ import okhttp3.Response;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
- * Serper (Google results): {@code POST /search} with {@code X-API-KEY}, JSON {@code {q, num, tbs}}.
+ * Serper (Google results): {@code POST /search} with {@code X-API-KEY}, JSON {@code {q, num, tbs, gl, location}}
+ * ({@code gl} and {@code location} from the user's location).
  * Its errors come as {@code {"message": …, "statusCode": …}} (400 for a bad query or plan, 403 for
  * a wrong key or no credits); the message is passed on.
  */
@@ -48,6 +50,14 @@ public final class SerperBackend implements SearchBackend {
         ObjectNode body = Json.object().put("q", text).put("num", Math.min(100, Math.max(10, q.maxResults())));
         if (q.timeRange() != null) {
             body.put("tbs", TBS.get(q.timeRange()));
+        }
+        if (q.location() != null) {
+            if (q.location().country() != null && q.location().country().matches("[A-Za-z]{2}")) {
+                body.put("gl", q.location().country().toLowerCase(Locale.ROOT));
+            }
+            if (!q.location().place().isBlank()) {
+                body.put("location", q.location().place());
+            }
         }
         Call call = http.newCall(new Request.Builder().url(baseUrl + "/search").header("X-API-KEY", apiKey)
                 .post(RequestBody.create(Json.bytes(body), JSON)).build());

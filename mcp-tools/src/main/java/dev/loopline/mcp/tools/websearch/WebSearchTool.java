@@ -47,6 +47,14 @@ public final class WebSearchTool implements Tool {
                 .put("description", "Only results from these domains (and their subdomains).").putObject("items").put("type", "string");
         props.putObject("time_range").put("type", "string").put("description", "Only results published within this period.")
                 .putArray("enum").add("day").add("week").add("month").add("year");
+        ObjectNode loc = props.putObject("user_location").put("type", "object")
+                .put("description", "Where the user is, to localise results (backends that cannot localise ignore it).");
+        ObjectNode lp = loc.putObject("properties");
+        lp.putObject("country").put("type", "string").put("description", "Two-letter ISO country code, e.g. US.");
+        lp.putObject("region").put("type", "string");
+        lp.putObject("city").put("type", "string");
+        lp.putObject("timezone").put("type", "string").put("description", "IANA time zone, e.g. America/Los_Angeles.");
+        loc.put("additionalProperties", true);
         in.putArray("required").add("query");
         in.put("additionalProperties", false);
         ObjectNode out = t.putObject("outputSchema").put("type", "object");
@@ -63,6 +71,32 @@ public final class WebSearchTool implements Tool {
         t.putObject("annotations").put("title", "Web search").put("readOnlyHint", true).put("destructiveHint", false)
                 .put("idempotentHint", true).put("openWorldHint", true);
         return t;
+    }
+
+    /** The user's location from the arguments: null when absent; each field a short string or nothing. */
+    private static SearchBackend.Location location(JsonNode l) throws ToolFailure {
+        if (l.isMissingNode() || l.isNull()) {
+            return null;
+        }
+        if (!l.isObject()) {
+            throw new ToolFailure("Invalid arguments: 'user_location' must be an object.");
+        }
+        String[] v = new String[4];
+        String[] names = {"country", "region", "city", "timezone"};
+        for (int i = 0; i < names.length; i++) {
+            JsonNode f = l.path(names[i]);
+            if (f.isMissingNode() || f.isNull()) {
+                continue;
+            }
+            if (!f.isTextual() || f.asText().length() > 100) {
+                throw new ToolFailure("Invalid arguments: 'user_location." + names[i] + "' must be a string of at most 100 characters.");
+            }
+            v[i] = f.asText().strip();
+        }
+        if (v[0] != null && !v[0].matches("[A-Za-z]{2}")) {
+            throw new ToolFailure("Invalid arguments: 'user_location.country' must be a two-letter ISO country code.");
+        }
+        return new SearchBackend.Location(v[0], v[1], v[2], v[3]);
     }
 
     @Override
@@ -100,7 +134,7 @@ public final class WebSearchTool implements Tool {
                 throw new ToolFailure("Invalid arguments: 'time_range' must be one of day, week, month, year.");
             }
         }
-        SearchBackend.Query query = new SearchBackend.Query(q.asText().strip(), max, List.copyOf(domains), range);
+        SearchBackend.Query query = new SearchBackend.Query(q.asText().strip(), max, List.copyOf(domains), range, location(args.path("user_location")));
         String key = ResultCache.key(query);
         Optional<String> hit = cache.get(key);
         if (hit.isPresent()) {

@@ -155,6 +155,23 @@ class WebSearchBackendsTest {
     }
 
     @Test
+    void theUsersLocationReachesSerperAsCountryAndPlaceAndSeparatesCachedResults() throws Exception {
+        searxngMode.set("blocked");
+        WebSearchTool t = tool(ResultCache.inProcess(Duration.ofMinutes(5), 100));
+        search(t, "{\"query\":\"tide tables\",\"user_location\":{\"country\":\"GB\",\"city\":\"Brighton\",\"region\":\"East Sussex\"}}");
+        JsonNode body = Json.parse(lastSerperBody.get());
+        assertEquals("gb", body.get("gl").asText());
+        assertEquals("Brighton, East Sussex, GB", body.get("location").asText());
+        int hits = serperHits.get();
+        ObjectNode elsewhere = search(t, "{\"query\":\"tide tables\",\"user_location\":{\"country\":\"FR\"}}");
+        assertEquals(false, elsewhere.get("cached").asBoolean(), "another place is another search");
+        assertEquals(hits + 1, serperHits.get());
+        assertEquals("fr", Json.parse(lastSerperBody.get()).get("gl").asText());
+        search(t, "{\"query\":\"tide tables\"}");
+        assertFalse(Json.parse(lastSerperBody.get()).has("gl"), "no location, no gl");
+    }
+
+    @Test
     void whenEveryRemoteBackendFailsTheLocalCorpusAnswersAndReasonsAreKept() throws Exception {
         searxngMode.set("blocked");
         serperMode.set("badkey");
@@ -202,7 +219,8 @@ class WebSearchBackendsTest {
     void argumentsAreValidated() {
         WebSearchTool t = tool(ResultCache.inProcess(Duration.ofMinutes(5), 100));
         for (String bad : List.of("{}", "{\"query\":\"\"}", "{\"query\":\"x\",\"max_results\":0}", "{\"query\":\"x\",\"time_range\":\"decade\"}",
-                "{\"query\":\"x\",\"allowed_domains\":[\"not a domain\"]}", "{\"query\":\"x\",\"allowed_domains\":\"example.com\"}")) {
+                "{\"query\":\"x\",\"allowed_domains\":[\"not a domain\"]}", "{\"query\":\"x\",\"allowed_domains\":\"example.com\"}",
+                "{\"query\":\"x\",\"user_location\":\"Paris\"}", "{\"query\":\"x\",\"user_location\":{\"country\":\"France\"}}")) {
             assertThrows(Tool.ToolFailure.class, () -> search(t, bad), bad);
         }
     }
