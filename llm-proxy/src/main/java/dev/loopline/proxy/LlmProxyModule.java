@@ -1,12 +1,12 @@
 package dev.loopline.proxy;
 
-import dev.loopline.common.config.SharedSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.auth.AuthenticatedUser;
 import dev.loopline.common.auth.Principal;
 import dev.loopline.common.config.Settings;
+import dev.loopline.common.config.SharedSettings;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.http.JsonBodies;
 import dev.loopline.common.http.RequestContext;
@@ -112,6 +112,7 @@ public final class LlmProxyModule implements ServiceModule {
         routing.post("/v1/chat/completions", (req, res) -> relay(req, res, "/v1/chat/completions", "messages"))
                 .post("/v1/completions", (req, res) -> relay(req, res, "/v1/completions", "prompt"))
                 .post("/v1/embeddings", (req, res) -> relay(req, res, "/v1/embeddings", "input"))
+                .post("/v1/tokenize", this::tokenize)
                 .get("/v1/models", this::models)
                 .get("/v1/usage", new UsageApi(platform.database(), limits)::handle);
     }
@@ -218,6 +219,30 @@ public final class LlmProxyModule implements ServiceModule {
         limits.charge(who, o.promptTokens() + o.completionTokens());
         if (cacheKey != null && o.status() == 200 && o.body() != null) {
             cache.put(cacheKey, o.body());
+        }
+    }
+
+    /**
+     * vLLM's {@code POST /tokenize} ({@code prompt}, or {@code messages} with the chat template,
+     * {@code add_generation_prompt} and {@code tools}) on a replica serving the model, so callers
+     * count tokens with the model's own tokenizer and template. Authenticated like every route here;
+     * no rate limit, budget or admission (it runs no generation) and no usage row.
+     */
+    private void tokenize(ServerRequest req, ServerResponse res) {
+        AuthenticatedUser.require();
+        ObjectNode body = JsonBodies.parseObject(JsonBodies.readBytes(req, platform.maxBodyBytes()));
+        String model = validate(body, body.has("messages") ? "messages" : "prompt", "/tokenize");
+        if (body.has("prompt") && !body.get("prompt").isTextual()) {
+            throw ApiException.badRequest("prompt", "Invalid type for 'prompt': expected a string.");
+        }
+        String resolved = pool.resolve(model).orElseThrow(() -> new ApiException(404, "invalid_request_error",
+                "The model `" + model + "` does not exist or you do not have access to it.", "model", "model_not_found"));
+        body.put("model", resolved);
+        body.remove("stream");
+        try {
+            forwarder.forward("/tokenize", resolved, Json.bytes(body), false, false, null, req, res);
+        } catch (UpstreamForwarder.ClientGone e) {
+            LOG.log(System.Logger.Level.DEBUG, "client went away during a tokenize call");
         }
     }
 

@@ -122,6 +122,23 @@ class LlmProxyTest {
     }
 
     @Test
+    void tokenizeCountsWithTheServingReplicasTokenizerUnderAnAlias() {
+        JsonNode direct = TestServer.json(proxy.send(HttpRequest.newBuilder(URI.create(a.baseUrl() + "/tokenize"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"qwen-7b\",\"prompt\":\"Hello tokenizer world\"}")).build()));
+        JsonNode prompt = TestServer.json(proxy.post("/v1/tokenize", "{\"model\":\"gpt-4o-mini\",\"prompt\":\"Hello tokenizer world\"}"));
+        assertEquals(direct.get("count"), prompt.get("count"));
+        assertEquals(direct.get("tokens"), prompt.get("tokens"));
+        assertEquals(8192, prompt.get("max_model_len").asInt());
+        JsonNode chat = TestServer.json(proxy.post("/v1/tokenize",
+                "{\"model\":\"qwen-7b\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello tokenizer world\"}],\"add_generation_prompt\":true}"));
+        assertTrue(chat.get("count").asInt() > prompt.get("count").asInt(), "the chat template adds its tokens: " + chat);
+        assertEquals("prompt", TestServer.error(proxy.post("/v1/tokenize", "{\"model\":\"qwen-7b\"}"), 400).get("param").asText());
+        assertEquals("model_not_found", TestServer.error(proxy.post("/v1/tokenize", "{\"model\":\"nope\",\"prompt\":\"x\"}"), 404).get("code").asText());
+        assertEquals(401, proxy.send(HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/v1/tokenize"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"qwen-7b\",\"prompt\":\"x\"}")).build()).statusCode());
+    }
+
+    @Test
     void badInputIsRejectedBeforeAnyUpstreamCall() {
         long before = a.requestCount() + b.requestCount();
         assertEquals("model", TestServer.error(proxy.post("/v1/chat/completions", "{\"messages\":[]}"), 400).get("param").asText());

@@ -1,13 +1,13 @@
 package dev.loopline.responses;
 
-import dev.loopline.common.config.SharedSettings;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.auth.AuthenticatedUser;
 import dev.loopline.common.auth.Principal;
 import dev.loopline.common.config.Settings;
+import dev.loopline.common.config.SharedSettings;
 import dev.loopline.common.errors.ApiException;
-import dev.loopline.common.http.JsonBodies;
 import dev.loopline.common.http.ClientWatch;
+import dev.loopline.common.http.JsonBodies;
 import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.net.AddressPolicy;
@@ -34,11 +34,12 @@ import dev.loopline.responses.lifecycle.Settlement;
 import dev.loopline.responses.loop.Cancellation;
 import dev.loopline.responses.loop.LoopEvents;
 import dev.loopline.responses.loop.LoopLimits;
+import dev.loopline.responses.loop.ModelFailure;
 import dev.loopline.responses.loop.ToolLoop;
-import dev.loopline.responses.reasoning.ReasoningSeal;
 import dev.loopline.responses.mcp.McpSessionPool;
 import dev.loopline.responses.mcp.RemoteMcpServers;
 import dev.loopline.responses.model.ChatCompletionsClient;
+import dev.loopline.responses.seal.ContentSeal;
 import dev.loopline.responses.store.ResponseStore;
 import dev.loopline.responses.store.ToolExecutionLog;
 import dev.loopline.responses.stream.ResponseStream;
@@ -52,7 +53,9 @@ import io.micrometer.core.instrument.Timer;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * responses-api: {@code /v1/responses/**} and {@code /v1/conversations/**}. This class wires the
@@ -103,7 +106,7 @@ public final class ResponsesModule implements ServiceModule {
         this.lifecycle = new ResponseLifecycle(store, conversations, hosted, loop,
                 new ChatCompletionsClient(platform.http().withTimeouts(modelTimeout, modelTimeout), platform.urls()::llmProxy), mcpSessions,
                 new FilesClient(platform.http().client(), platform.urls()::vectorStore), ImageUrls.fromSettings(s, platform.http().client()),
-                new ReasoningSeal(platform.delegation().derivedKey("reasoning encrypted_content")), limits.toolResultMaxChars());
+                new ContentSeal(platform.delegation().derivedKey("reasoning encrypted_content")), limits.toolResultMaxChars());
         this.background = new BackgroundResponses(platform.database(), store, platform.delegation(),
                 s.integer("LOOPLINE_BACKGROUND_WORKERS", "loopline.responses.background-workers", 32),
                 s.duration("LOOPLINE_BACKGROUND_STALE_AFTER", "loopline.responses.background-stale-after", Duration.ofSeconds(60)),
@@ -146,6 +149,8 @@ public final class ResponsesModule implements ServiceModule {
     @Override
     public void routing(HttpRouting.Builder routing) {
         routing.post("/v1/responses", this::create)
+                .post("/v1/responses/input_tokens", this::inputTokens)
+                .post("/v1/responses/compact", this::compact)
                 .get("/v1/responses/{id}", this::retrieve)
                 .delete("/v1/responses/{id}", this::delete)
                 .post("/v1/responses/{id}/cancel", this::cancel)
@@ -188,6 +193,44 @@ public final class ResponsesModule implements ServiceModule {
             case Ending.Cancelled c -> {
                 // the client left: stored as cancelled, and there is no one to answer
             }
+        }
+    }
+
+    /**
+     * {@code POST /v1/responses/input_tokens}: the create body's context (model, input, instructions,
+     * previous response or conversation, tools) counted as the first model call would send it, by
+     * the model's own tokenizer. Nothing is stored.
+     */
+    private void inputTokens(ServerRequest req, ServerResponse res) {
+        Prepared p = prepareWithoutRunning(req);
+        int tokens = modelCall(() -> lifecycle.inputTokens(p, req.headers().first(HeaderNames.AUTHORIZATION).orElseThrow()));
+        JsonBodies.send(res, Json.object().put("object", "response.input_tokens").put("input_tokens", tokens));
+    }
+
+    /**
+     * {@code POST /v1/responses/compact}: the context summarised by the model into a sealed
+     * compaction item, after the user's messages (OpenAI's {@code response.compaction} object).
+     * Nothing is stored: the client sends the output back as input.
+     */
+    private void compact(ServerRequest req, ServerResponse res) {
+        Prepared p = prepareWithoutRunning(req);
+        JsonBodies.send(res, modelCall(() -> lifecycle.compact(p, req.headers().first(HeaderNames.AUTHORIZATION).orElseThrow())));
+    }
+
+    /** A create body checked and its context resolved, for an endpoint that runs no response (no stream, no background, nothing stored). */
+    private Prepared prepareWithoutRunning(ServerRequest req) {
+        Principal who = AuthenticatedUser.require();
+        ObjectNode body = JsonBodies.readObject(req, platform.maxBodyBytes());
+        body.remove(List.of("stream", "background", "store", "stream_options"));
+        return lifecycle.prepare(who, CreateRequest.parse(body, hosted), Ids.next("resp"), System.currentTimeMillis() / 1000);
+    }
+
+    /** The model failing is a 502 (504 when it timed out), as a response's model call failing would be. */
+    private static <T> T modelCall(Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (ModelFailure e) {
+            throw e.timeout() ? ApiException.gatewayTimeout(e.getMessage()) : ApiException.badGateway(e.getMessage());
         }
     }
 

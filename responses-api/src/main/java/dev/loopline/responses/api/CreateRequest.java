@@ -215,6 +215,17 @@ public record CreateRequest(String model, ArrayNode input, String instructions, 
                     items.add(item.deepCopy());
                 }
                 case "reasoning" -> items.add(reasoning(item, where));
+                case "compaction" -> {
+                    // The sealed summary a compact call (or context_management) made; opened, and checked, when the context is built.
+                    if (!item.path("encrypted_content").isTextual()) {
+                        throw ApiException.badRequest(where + ".encrypted_content", "Missing required parameter: '" + where + ".encrypted_content'.");
+                    }
+                    ObjectNode c = Json.object();
+                    if (item.path("id").isTextual()) {
+                        c.put("id", item.get("id").asText());
+                    }
+                    items.add(c.put("type", "compaction").put("encrypted_content", item.get("encrypted_content").asText()));
+                }
                 case "item_reference" -> {
                     if (!item.path("id").isTextual() || item.get("id").asText().isBlank()) {
                         throw ApiException.badRequest(where + ".id", "Missing required parameter: '" + where + ".id'.");

@@ -34,6 +34,7 @@ public final class Items {
                     case "apply_patch_call" -> "apc";
                     case "apply_patch_call_output" -> "apco";
                     case "reasoning" -> "rs";
+                    case "compaction" -> "cmp";
                     case "mcp_approval_response" -> "mcpa";
                     default -> "item";
                 }));

@@ -17,8 +17,13 @@ import java.util.List;
  *                    alternatives ({@code message.output_text.logprobs})
  * @param verbosity   low, medium or high, or null: a sentence of instruction to the model (there
  *                    is no sampling parameter for it)
+ * @param compactThreshold {@code context_management: [{type: compaction, compact_threshold}]}: when
+ *                    the context reaches this many tokens, it is compacted before the model is
+ *                    called; null when not asked
  */
-public record ModelOptions(String serviceTier, Integer topLogprobs, String verbosity) {
+public record ModelOptions(String serviceTier, Integer topLogprobs, String verbosity, Integer compactThreshold) {
+    /** The threshold when {@code context_management} names compaction without one. */
+    static final int DEFAULT_COMPACT_THRESHOLD = 100_000;
     static final List<String> TIERS = List.of("auto", "default", "flex", "scale", "priority", "fast");
     static final List<String> VERBOSITIES = List.of("low", "medium", "high");
 
@@ -26,7 +31,6 @@ public record ModelOptions(String serviceTier, Integer topLogprobs, String verbo
         refused(b, "prompt", "Stored prompt templates ('prompt') need a Prompts API, which this server does not have yet; "
                 + "send 'instructions' and 'input' instead.");
         refused(b, "moderation", "'moderation' is not supported by this server yet.");
-        refused(b, "context_management", "'context_management' (server-side compaction) is not supported by this server yet.");
         refused(b, "prompt_cache_options", "'prompt_cache_options' (explicit cache breakpoints) has no equivalent on vLLM, "
                 + "whose prefix cache is automatic; leave it out.");
         JsonNode retention = b.get("prompt_cache_retention");
@@ -56,7 +60,37 @@ public record ModelOptions(String serviceTier, Integer topLogprobs, String verbo
         }
         JsonNode text = b.path("text");
         String verbosity = text.isObject() ? oneOf(text, "verbosity", VERBOSITIES, "text.verbosity") : null;
-        return new ModelOptions(tier == null ? "auto" : tier, topLogprobs, verbosity);
+        return new ModelOptions(tier == null ? "auto" : tier, topLogprobs, verbosity, compactThreshold(b.get("context_management")));
+    }
+
+    /** {@code context_management}: null, or an array of at most one {@code {type: compaction, compact_threshold?: ≥ 1000}}. */
+    private static Integer compactThreshold(JsonNode cm) {
+        if (cm == null || cm.isNull()) {
+            return null;
+        }
+        if (!cm.isArray()) {
+            throw ApiException.badRequest("context_management", "Invalid type for 'context_management': expected an array.");
+        }
+        Integer threshold = null;
+        for (int i = 0; i < cm.size(); i++) {
+            String at = "context_management[" + i + "]";
+            JsonNode entry = cm.get(i);
+            if (!"compaction".equals(entry.path("type").asText())) {
+                throw ApiException.badRequest(at + ".type", "Invalid value for '" + at + ".type': only 'compaction' is supported.");
+            }
+            if (threshold != null) {
+                throw ApiException.badRequest(at, "'context_management' may name compaction once.");
+            }
+            JsonNode t = entry.get("compact_threshold");
+            if (t == null || t.isNull()) {
+                threshold = DEFAULT_COMPACT_THRESHOLD;
+            } else if (!t.isIntegralNumber() || t.asLong() < 1000 || t.asLong() > Integer.MAX_VALUE) {
+                throw ApiException.badRequest(at + ".compact_threshold", "Invalid '" + at + ".compact_threshold': an integer of at least 1000.");
+            } else {
+                threshold = t.asInt();
+            }
+        }
+        return threshold;
     }
 
     /** vLLM's request {@code priority} for the tier (lower is served first), or null for the default. */

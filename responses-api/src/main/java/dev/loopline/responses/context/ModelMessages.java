@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
 import dev.loopline.responses.client.ClientTools;
+import dev.loopline.responses.compaction.Compactions;
 import dev.loopline.responses.hosted.HostedTool;
 import dev.loopline.responses.hosted.HostedTools;
 import dev.loopline.responses.reasoning.ReasoningItems;
@@ -37,9 +38,10 @@ public final class ModelMessages {
     /**
      * @param toolOutcome what a stored hosted tool call returned, by item id
      * @param parts       turns message content (images, files) into what the model takes
+     * @param compactions opens compaction items: the latest stands for every earlier item but the user's messages
      */
     public ModelContext build(String instructions, List<JsonNode> history, ArrayNode input, Function<String, String> toolOutcome,
-                              InputParts parts, ReasoningItems reasoning) {
+                              InputParts parts, ReasoningItems reasoning, Compactions compactions) {
         ArrayNode messages = Json.array();
         if (instructions != null && !instructions.isBlank()) {
             messages.addObject().put("role", "system").put("content", instructions);
@@ -49,14 +51,54 @@ public final class ModelMessages {
         input.forEach(approvals::note);
         List<ModelContext.PendingApproval> pending = new ArrayList<>();
         Thoughts thoughts = new Thoughts(reasoning, lastUserMessage(history, input));
+        int checkpoint = lastCompaction(history, input);
         int at = 0;
         for (JsonNode item : history) {
-            next(messages, item, toolOutcome, approvals, parts, null, pending, thoughts, at++);
+            if (at < checkpoint ? keptBefore(item) : at > checkpoint) {
+                next(messages, item, toolOutcome, approvals, parts, null, pending, thoughts, at);
+            } else if (at == checkpoint) {
+                messages.addObject().put("role", "user").put("content", Compactions.asContext(compactions.summary(item, null)));
+            }
+            at++;
         }
         for (int i = 0; i < input.size(); i++) {
-            next(messages, input.get(i), toolOutcome, approvals, parts, "input[" + i + "]", pending, thoughts, at++);
+            JsonNode item = input.get(i);
+            String where = "input[" + i + "]";
+            if (isCompaction(item)) {
+                String summary = compactions.summary(item, where); // every one sent is checked: a bad seal is the caller's 400
+                if (at == checkpoint) {
+                    messages.addObject().put("role", "user").put("content", Compactions.asContext(summary));
+                }
+            } else if (at > checkpoint || keptBefore(item)) {
+                next(messages, item, toolOutcome, approvals, parts, where, pending, thoughts, at);
+            }
+            at++;
         }
         return new ModelContext(messages, pending);
+    }
+
+    /** The position of the last compaction item in history followed by input; -1 when there is none. */
+    private static int lastCompaction(List<JsonNode> history, ArrayNode input) {
+        int last = -1;
+        int at = 0;
+        for (JsonNode item : history) {
+            last = isCompaction(item) ? at : last;
+            at++;
+        }
+        for (JsonNode item : input) {
+            last = isCompaction(item) ? at : last;
+            at++;
+        }
+        return last;
+    }
+
+    private static boolean isCompaction(JsonNode item) {
+        return item.path("type").asText().equals("compaction");
+    }
+
+    /** What a compaction does not stand for: the user's messages and the instructions (system, developer). */
+    private static boolean keptBefore(JsonNode item) {
+        return item.path("type").asText("message").equals("message") && !item.path("role").asText().equals("assistant");
     }
 
     /** One item of the context, at this position: reasoning waits for the assistant message it goes with. */

@@ -12,6 +12,8 @@ import dev.loopline.responses.api.CreateRequest;
 import dev.loopline.responses.api.Items;
 import dev.loopline.responses.api.ResponseError;
 import dev.loopline.responses.api.ResponseObject;
+import dev.loopline.responses.api.Usage;
+import dev.loopline.responses.compaction.Compactions;
 import dev.loopline.responses.context.InputParts;
 import dev.loopline.responses.context.ModelContext;
 import dev.loopline.responses.context.ModelMessages;
@@ -24,11 +26,11 @@ import dev.loopline.responses.loop.LoopResult;
 import dev.loopline.responses.loop.ModelFailure;
 import dev.loopline.responses.loop.StopReason;
 import dev.loopline.responses.loop.ToolLoop;
-import dev.loopline.responses.reasoning.ReasoningItems;
-import dev.loopline.responses.reasoning.ReasoningSeal;
 import dev.loopline.responses.mcp.McpSessionPool;
 import dev.loopline.responses.mcp.McpToolsService;
 import dev.loopline.responses.model.ChatCompletionsClient;
+import dev.loopline.responses.reasoning.ReasoningItems;
+import dev.loopline.responses.seal.ContentSeal;
 import dev.loopline.responses.store.ResponseStore;
 import dev.loopline.responses.store.ToolExecutionLog;
 import dev.loopline.responses.store.WriteBehindToolLog;
@@ -68,12 +70,12 @@ public final class ResponseLifecycle {
     private final McpToolsService.Definitions toolDefinitions = new McpToolsService.Definitions();
     private final FilesClient files;
     private final ImageUrls imageUrls;
-    private final ReasoningSeal seal;
+    private final ContentSeal seal;
     private final int maxFileChars;
 
     public ResponseLifecycle(ResponseStore store, ConversationStore conversations, HostedTools hosted, ToolLoop loop,
                              ChatCompletionsClient model, McpSessionPool mcpSessions, FilesClient files, ImageUrls imageUrls,
-                             ReasoningSeal seal, int maxFileChars) {
+                             ContentSeal seal, int maxFileChars) {
         this.store = store;
         this.conversations = conversations;
         this.hosted = hosted;
@@ -131,7 +133,95 @@ public final class ResponseLifecycle {
                 : p.request().instructions() == null ? verbosity : p.request().instructions() + "\n\n" + verbosity;
         return modelMessages.build(instructions, p.history(), p.input(),
                 itemId -> store.toolOutcome(p.who().tenantId(), itemId).orElse("(no stored result)"),
-                new InputParts(files.forCaller(bearer), imageUrls, MAX_IMAGE_BYTES, maxFileChars), reasoning(p));
+                new InputParts(files.forCaller(bearer), imageUrls, MAX_IMAGE_BYTES, maxFileChars), reasoning(p), compactions(p));
+    }
+
+    /** How this response's compaction items are made and opened (sealed for its tenant). */
+    private Compactions compactions(Prepared p) {
+        return new Compactions(seal, p.who().tenantId());
+    }
+
+    /**
+     * {@code POST /v1/responses/input_tokens}: the tokens of the first model call the response would
+     * make (instructions, context, input, the tools offered), counted by the model's own tokenizer.
+     */
+    public int inputTokens(Prepared p, String bearer) {
+        ModelContext context = context(p, bearer);
+        try (McpToolsService toolService = new McpToolsService(mcpSessions, toolDefinitions, p.who(), bearer);
+             ToolBindings tools = hosted.bind(p.request().tools(), toolService, p.context(), functionNames(p.request()))) {
+            return model.countTokens(loop.firstCall(p.request(), context, tools), bearer);
+        }
+    }
+
+    /**
+     * {@code POST /v1/responses/compact}: the context summarised by the model; the output keeps the
+     * user's messages and ends with the sealed compaction item (OpenAI's compacted response object).
+     */
+    public ObjectNode compact(Prepared p, String bearer) {
+        ModelContext context = context(p, bearer);
+        Compactions.Summary summary = Compactions.summarise(model.forCaller(bearer), callOptions(p.request()), context.messages());
+        ArrayNode output = Json.array();
+        for (JsonNode item : p.context()) {
+            if (item.path("type").asText("message").equals("message") && item.path("role").asText().equals("user")) {
+                output.add(item.deepCopy());
+            }
+        }
+        output.add(compactions(p).item(summary.text()));
+        ObjectNode r = Json.object().put("id", p.id()).put("object", "response.compaction");
+        r.set("output", output);
+        r.put("created_at", p.createdAt());
+        r.set("usage", summary.usage().toJson());
+        return r;
+    }
+
+    /** The fields of a summary call beyond its messages: the model, its reasoning effort and priority. */
+    private static ObjectNode callOptions(CreateRequest r) {
+        ObjectNode o = Json.object().put("model", r.model());
+        if (r.reasoning().effort() != null) {
+            o.put("reasoning_effort", r.reasoning().effort());
+        }
+        if (r.options().vllmPriority() != null) {
+            o.put("priority", r.options().vllmPriority());
+        }
+        return o;
+    }
+
+    /**
+     * {@code context_management} compaction: when the first call would read at least the threshold's
+     * tokens, everything before the latest user message is summarised; the model then reads the
+     * instructions, the user's messages, the summary and the latest turn, and the output opens with
+     * the compaction item (a later turn reads the same through it). Approvals still waiting to run
+     * are never compacted away: such a context is left whole.
+     */
+    private ModelContext compactedIfLarge(Prepared p, ModelContext context, ToolBindings tools, String bearer, Usage[] spent) {
+        Integer threshold = p.request().options().compactThreshold();
+        if (threshold == null || !context.pending().isEmpty()) {
+            return context;
+        }
+        int tokens = model.countTokens(loop.firstCall(p.request(), context, tools), bearer);
+        if (tokens < threshold) {
+            return context;
+        }
+        List<JsonNode> all = p.context();
+        int lastUser = -1;
+        for (int i = 0; i < all.size(); i++) {
+            if (all.get(i).path("type").asText("message").equals("message") && all.get(i).path("role").asText().equals("user")) {
+                lastUser = i;
+            }
+        }
+        if (lastUser <= 0) {
+            return context; // nothing before the latest user message to summarise
+        }
+        Prepared before = new Prepared(p.who(), p.request(), p.id(), p.createdAt(), all.subList(0, lastUser), Json.array());
+        Compactions.Summary summary = Compactions.summarise(model.forCaller(bearer), callOptions(p.request()), context(before, bearer).messages());
+        spent[0] = summary.usage();
+        ObjectNode item = compactions(p).item(summary.text());
+        List<JsonNode> history = new ArrayList<>(all.subList(0, lastUser));
+        history.add(item);
+        ArrayNode rest = Json.array();
+        all.subList(lastUser, all.size()).forEach(rest::add);
+        ModelContext compacted = context(new Prepared(p.who(), p.request(), p.id(), p.createdAt(), history, rest), bearer);
+        return new ModelContext(compacted.messages(), compacted.pending(), List.of(item));
     }
 
     /** How this response's reasoning items are made and read (sealed for its tenant). */
@@ -194,7 +284,9 @@ public final class ResponseLifecycle {
              ToolBindings tools = hosted.bind(r.tools(), toolService, p.context(), functionNames(r))) {
             events.onCancel(toolService::cancel);
             events.onCancel(tools::cancel);
-            LoopResult result = loop.run(model.forCaller(bearer), r, context, tools, writes, events, reasoning(p));
+            Usage[] compaction = {Usage.ZERO};
+            ModelContext fitted = compactedIfLarge(p, context, tools, bearer, compaction);
+            LoopResult result = loop.run(model.forCaller(bearer), r, fitted, tools, writes, events, reasoning(p));
             joined = true;
             writes.awaitWritten();
             ObjectNode metadata = r.metadata().deepCopy();
@@ -205,7 +297,7 @@ public final class ResponseLifecycle {
                 metadata.put("loopline_truncated_messages", Integer.toString(result.droppedMessages()));
             }
             String status = result.stop() == StopReason.CANCELLED ? "cancelled" : result.cutOff() ? "incomplete" : "completed";
-            return new ResponseObject(p.id(), p.createdAt(), r, status, result.output(), result.usage(), null,
+            return new ResponseObject(p.id(), p.createdAt(), r, status, result.output(), result.usage().plus(compaction[0]), null,
                     result.cutOff() ? "max_output_tokens" : null, metadata).toJson();
         } finally {
             if (!joined) {

@@ -94,6 +94,10 @@ public final class ToolLoop {
                           LoopEvents events, ReasoningItems reasoning) {
         Run run = new Run(model, req, context.messages(), tools, log, events, reasoning);
         try {
+            for (ObjectNode item : context.openingItems()) {
+                run.add(item);
+                events.toolItemDone(run.output.size() - 1, item);
+            }
             open(run, context.pending());
             for (int round = 0; ; round++) {
                 run.roundStarts();
@@ -118,6 +122,17 @@ public final class ToolLoop {
             }
             throw e;
         }
+    }
+
+    /**
+     * The first model call this response would make, as its chat completions request (messages,
+     * the tools offered, sampling): what {@code input_tokens} counts and compaction measures.
+     */
+    public ObjectNode firstCall(CreateRequest req, ModelContext context, ToolBindings tools) {
+        Run run = new Run((call, hooks) -> {
+            throw new IllegalStateException("not called");
+        }, req, context.messages(), tools, ToolExecutionLog.NONE, LoopEvents.NONE, null);
+        return request(run, !run.offered.isEmpty() && !"none".equals(run.toolChoice.asText()));
     }
 
     /** Items that open the output (a remote server's tool list), then the calls approved since the last response. */

@@ -49,6 +49,34 @@ public final class ChatCompletionsClient {
         return (request, hooks) -> complete(request, hooks, bearer);
     }
 
+    /**
+     * How many tokens the model reads for this chat completions request (its messages under the
+     * model's chat template, with its tools), counted by the model server's own tokenizer through
+     * llm-proxy's {@code /v1/tokenize}, as the caller.
+     */
+    public int countTokens(ObjectNode chatRequest, String bearer) {
+        ObjectNode body = Json.object().put("model", chatRequest.path("model").asText());
+        body.set("messages", chatRequest.get("messages"));
+        if (chatRequest.has("tools")) {
+            body.set("tools", chatRequest.get("tools"));
+        }
+        body.put("add_generation_prompt", true);
+        Request r = new Request.Builder().url(proxyUrl.get() + "/v1/tokenize").header("Authorization", bearer)
+                .post(RequestBody.create(Json.bytes(body), JSON)).build();
+        try (Response res = http.newCall(r).execute()) {
+            if (res.code() >= 400) {
+                throw refusal(res);
+            }
+            JsonNode counted = Json.mapper().readTree(res.body().bytes());
+            if (!counted.path("count").isIntegralNumber()) {
+                throw new ModelFailure("The model service's tokenizer answered without a count.", false);
+            }
+            return counted.get("count").asInt();
+        } catch (IOException e) {
+            throw new ModelFailure("The model service could not be reached to count tokens.", false);
+        }
+    }
+
     private ModelReply complete(ObjectNode request, Model.Hooks hooks, String bearer) {
         ObjectNode body = request;
         Request.Builder b = new Request.Builder().url(proxyUrl.get() + "/v1/chat/completions").header("Authorization", bearer);

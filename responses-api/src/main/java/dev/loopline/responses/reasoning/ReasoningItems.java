@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
 import dev.loopline.responses.api.ReasoningOptions;
+import dev.loopline.responses.seal.ContentSeal;
 
 import java.util.Arrays;
 import java.util.List;
@@ -19,15 +20,15 @@ import java.util.List;
  * separate summarizing model: a summary is the model's own reasoning, one {@code summary_text} part
  * per paragraph ({@code concise}: the first paragraph only). {@code encrypted_content} (with
  * {@code include: ["reasoning.encrypted_content"]}) is the text sealed for the caller's tenant
- * ({@link ReasoningSeal}), so a {@code store: false} client can send it back.
+ * ({@link ContentSeal}), so a {@code store: false} client can send it back.
  */
 public final class ReasoningItems {
     private final ReasoningOptions options;
-    private final ReasoningSeal seal;
+    private final ContentSeal seal;
     private final String tenantId;
     private final boolean includeSealed;
 
-    public ReasoningItems(ReasoningOptions options, boolean includeSealed, ReasoningSeal seal, String tenantId) {
+    public ReasoningItems(ReasoningOptions options, boolean includeSealed, ContentSeal seal, String tenantId) {
         this.options = options;
         this.includeSealed = includeSealed;
         this.seal = seal;
@@ -52,7 +53,7 @@ public final class ReasoningItems {
         }
         done.putArray("content").addObject().put("type", "reasoning_text").put("text", text);
         if (includeSealed) {
-            done.put("encrypted_content", seal.seal(text, tenantId));
+            done.put("encrypted_content", seal.seal(ContentSeal.Kind.REASONING, text, tenantId));
         }
         done.put("status", status);
         return done;
@@ -80,7 +81,7 @@ public final class ReasoningItems {
             sb.append(part.path("text").asText());
         }
         if (sb.isEmpty() && item.path("encrypted_content").isTextual()) {
-            return seal.open(item.get("encrypted_content").asText(), tenantId, (where == null ? "item" : where) + ".encrypted_content");
+            return seal.open(ContentSeal.Kind.REASONING, item.get("encrypted_content").asText(), tenantId, (where == null ? "item" : where) + ".encrypted_content");
         }
         if (sb.isEmpty()) {
             for (JsonNode part : item.path("summary")) {

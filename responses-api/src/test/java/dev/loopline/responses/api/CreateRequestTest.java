@@ -45,8 +45,7 @@ class CreateRequestTest {
     @Test
     void knownFieldsThisServerCannotHonourAreRefused() {
         for (String field : new String[]{"\"prompt\":{\"id\":\"pmpt_1\"}", "\"moderation\":{\"model\":\"omni-moderation-latest\"}",
-                "\"prompt_cache_options\":{\"mode\":\"explicit\"}", "\"prompt_cache_retention\":\"24h\"",
-                "\"context_management\":[{\"type\":\"compaction\"}]"}) {
+                "\"prompt_cache_options\":{\"mode\":\"explicit\"}", "\"prompt_cache_retention\":\"24h\""}) {
             ApiException e = assertThrows(ApiException.class, () -> CreateRequest.parse((ObjectNode) Json.parse("{\"model\":\"m\",\"input\":\"x\","
                     + field + "}"), HOSTED));
             assertEquals("unsupported_parameter", e.code(), field);
@@ -56,6 +55,11 @@ class CreateRequestTest {
         assertEquals("service_tier", refused("{\"model\":\"m\",\"input\":\"x\",\"service_tier\":\"turbo\"}"));
         assertEquals("text.verbosity", refused("{\"model\":\"m\",\"input\":\"x\",\"text\":{\"verbosity\":\"loud\"}}"));
         assertEquals("reasoning.effort", refused("{\"model\":\"m\",\"input\":\"x\",\"reasoning\":{\"effort\":\"huge\"}}"));
+        assertEquals("context_management[0].compact_threshold",
+                refused("{\"model\":\"m\",\"input\":\"x\",\"context_management\":[{\"type\":\"compaction\",\"compact_threshold\":10}]}"));
+        assertEquals("context_management[0].type", refused("{\"model\":\"m\",\"input\":\"x\",\"context_management\":[{\"type\":\"trim\"}]}"));
+        assertEquals(100_000, CreateRequest.parse((ObjectNode) Json.parse("{\"model\":\"m\",\"input\":\"x\",\"context_management\":"
+                + "[{\"type\":\"compaction\"}]}"), HOSTED).options().compactThreshold());
         assertEquals("reasoning.mode", refused("{\"model\":\"m\",\"input\":\"x\",\"reasoning\":{\"mode\":\"pro\"}}"));
         CreateRequest ok = CreateRequest.parse((ObjectNode) Json.parse("{\"model\":\"m\",\"input\":\"x\",\"prompt_cache_retention\":\"in_memory\","
                 + "\"service_tier\":\"fast\",\"top_logprobs\":3,\"text\":{\"verbosity\":\"low\"},\"stream_options\":{\"include_obfuscation\":false}}"), HOSTED);

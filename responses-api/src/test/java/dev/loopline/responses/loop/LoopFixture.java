@@ -7,6 +7,7 @@ import dev.loopline.common.json.Json;
 import dev.loopline.responses.api.CreateRequest;
 import dev.loopline.responses.api.Items;
 import dev.loopline.responses.api.Usage;
+import dev.loopline.responses.compaction.Compactions;
 import dev.loopline.responses.context.InputParts;
 import dev.loopline.responses.context.ModelContext;
 import dev.loopline.responses.context.ModelMessages;
@@ -21,7 +22,7 @@ import dev.loopline.responses.hosted.WebSearchTool;
 import dev.loopline.responses.mcp.McpServer;
 import dev.loopline.responses.mcp.McpToolClient.ToolCallFailed;
 import dev.loopline.responses.reasoning.ReasoningItems;
-import dev.loopline.responses.reasoning.ReasoningSeal;
+import dev.loopline.responses.seal.ContentSeal;
 import dev.loopline.responses.store.ToolExecutionLog;
 
 import java.security.SecureRandom;
@@ -50,7 +51,7 @@ final class LoopFixture {
     static final Usage USAGE = new Usage(10, 2, 5, 0);
     static final String TENANT = "tenant-1";
     /** Seals reasoning with a key of this test run. */
-    static final ReasoningSeal SEAL = new ReasoningSeal(new SecureRandom().generateSeed(32));
+    static final ContentSeal SEAL = new ContentSeal(new SecureRandom().generateSeed(32));
 
     final FakeModel model = new FakeModel();
     final FakeTools toolService = new FakeTools();
@@ -70,7 +71,7 @@ final class LoopFixture {
         input.forEach(context::add);
         ReasoningItems reasoning = new ReasoningItems(r.reasoning(), r.include().contains("reasoning.encrypted_content"), SEAL, TENANT);
         ModelContext ctx = new ModelMessages(hosted).build(r.instructions(), List.of(history), input, id -> "stored result of " + id,
-                InputParts.TEXT_ONLY, reasoning);
+                InputParts.TEXT_ONLY, reasoning, new Compactions(SEAL, TENANT));
         Set<String> functions = new HashSet<>();
         r.tools().forEach(t -> {
             if ("function".equals(t.path("type").asText())) {

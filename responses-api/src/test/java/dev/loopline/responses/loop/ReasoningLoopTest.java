@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.json.Json;
 import dev.loopline.responses.api.Usage;
-import dev.loopline.responses.reasoning.ReasoningSeal;
+import dev.loopline.responses.seal.ContentSeal;
 import org.junit.jupiter.api.Test;
 
 import java.security.SecureRandom;
@@ -128,7 +128,7 @@ class ReasoningLoopTest {
                 .output().get(0);
         String blob = sealed.path("encrypted_content").asText();
         assertTrue(blob.startsWith("llr1.") && !blob.contains("Secret"), blob);
-        assertEquals("Secret plan.", LoopFixture.SEAL.open(blob, LoopFixture.TENANT, "x"));
+        assertEquals("Secret plan.", LoopFixture.SEAL.open(ContentSeal.Kind.REASONING, blob, LoopFixture.TENANT, "x"));
         // Handed back with only the sealed form, as Codex does: the model gets the text.
         ObjectNode onlySealed = Json.object().put("type", "reasoning").put("id", sealed.path("id").asText()).put("encrypted_content", blob);
         onlySealed.putArray("summary");
@@ -138,9 +138,11 @@ class ReasoningLoopTest {
         assertEquals(List.of("Secret plan."), handedBack(f.model.last()));
         // Altered, or sealed for another tenant (another key stands for that here: the tenant is bound the same way).
         String altered = blob.substring(0, blob.length() - 3) + (blob.endsWith("AAA") ? "BBB" : "AAA");
-        String foreign = new ReasoningSeal(new SecureRandom().generateSeed(32)).seal("Secret plan.", LoopFixture.TENANT);
-        String otherTenant = LoopFixture.SEAL.seal("Secret plan.", "another-tenant");
-        for (String bad : List.of(altered, foreign, otherTenant, "not-ours")) {
+        String foreign = new ContentSeal(new SecureRandom().generateSeed(32)).seal(ContentSeal.Kind.REASONING, "Secret plan.", LoopFixture.TENANT);
+        String otherTenant = LoopFixture.SEAL.seal(ContentSeal.Kind.REASONING, "Secret plan.", "another-tenant");
+        String compactionSealed = LoopFixture.SEAL.seal(ContentSeal.Kind.COMPACTION, "Secret plan.", LoopFixture.TENANT);
+        String kindSwapped = "llr1." + compactionSealed.substring("llc1.".length());
+        for (String bad : List.of(altered, foreign, otherTenant, "not-ours", compactionSealed, kindSwapped)) {
             ObjectNode item = onlySealed.deepCopy().put("encrypted_content", bad);
             ApiException e = assertThrows(ApiException.class, () -> f.run("{\"model\":\"m\",\"store\":false,\"input\":[{\"role\":\"user\","
                     + "\"content\":\"go\"}," + item + after));
