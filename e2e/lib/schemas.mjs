@@ -1,6 +1,8 @@
-// Strict checks of what loopline emits against the published schemas: OpenAI's OpenAPI 2.3.0
-// (every response, item and streamed event) and the Open Responses spec (the core it covers:
-// messages and function calls). The specs are copied from ../shared/specs into e2e/specs.
+// Strict checks of what loopline emits against the published schemas: OpenAI's current OpenAPI
+// spec (2026-08: every response, item and streamed event, including the namespace, custom, shell,
+// apply_patch and compaction shapes and cache_write_tokens), the older 2.3.0 one that clients
+// generated from it still parse with (for everything it knows), and the Open Responses spec (the
+// core it covers: messages and function calls). The specs are copied from ../shared/specs into e2e/specs.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,13 +24,25 @@ function compiler(doc, id) {
   };
 }
 
-const openaiDoc = parse(fs.readFileSync(path.join(dir, 'openai-openapi-2.3.0.yml'), 'utf8'), { maxAliasCount: -1 });
-const openai = compiler(openaiDoc, 'openai');
-// ResponseStreamEvent is a union of 53 event schemas; each event is checked against the one its type names.
-const eventSchema = new Map(openaiDoc.components.schemas.ResponseStreamEvent.anyOf.map(({ $ref }) => {
-  const name = $ref.split('/').pop();
-  return [openaiDoc.components.schemas[name].properties.type.enum[0], name];
-}));
+function spec(file, id) {
+  const doc = parse(fs.readFileSync(path.join(dir, file), 'utf8'), { maxAliasCount: -1 });
+  // ResponseStreamEvent is a union of event schemas; each event is checked against the one its type names.
+  const events = new Map(doc.components.schemas.ResponseStreamEvent.anyOf.map(({ $ref }) => {
+    const name = $ref.split('/').pop();
+    return [doc.components.schemas[name].properties.type.enum[0], name];
+  }));
+  return { schema: compiler(doc, id), events };
+}
+
+const current = spec('openai-openapi-2026-08.yml', 'openai-2026-08');
+const older = spec('openai-openapi-2.3.0.yml', 'openai-2.3.0');
+const openai = current.schema;
+// What 2.3.0 has no shape for: responses and events holding these are checked against 2026-08 only.
+const newerItems = new Set(['custom_tool_call', 'custom_tool_call_output', 'shell_call', 'shell_call_output',
+  'apply_patch_call', 'apply_patch_call_output', 'compaction']);
+const newerTools = new Set(['namespace', 'custom', 'shell', 'apply_patch']);
+const olderKnows = (response) => response.output.every((i) => !newerItems.has(i.type))
+  && response.tools.every((t) => !newerTools.has(t.type));
 const openResponses = compiler(JSON.parse(fs.readFileSync(path.join(dir, 'openresponses-openapi.json'), 'utf8')), 'openresponses');
 
 function check(validate, value, what) {
@@ -38,9 +52,15 @@ function check(validate, value, what) {
   }
 }
 
-/** A response object: OpenAI's Response always; Open Responses' ResponseResource when it holds only core items. */
+/**
+ * A response object: OpenAI's Response of 2026-08 always, and of 2.3.0 when it has the shapes;
+ * Open Responses' ResponseResource when it holds only core items.
+ */
 export function checkResponse(response) {
-  check(openai('Response'), response, `response ${response.id} (OpenAI)`);
+  check(openai('Response'), response, `response ${response.id} (OpenAI 2026-08)`);
+  if (olderKnows(response)) {
+    check(older.schema('Response'), response, `response ${response.id} (OpenAI 2.3.0)`);
+  }
   const core = response.output.every((i) => ['message', 'function_call'].includes(i.type))
     && response.tools.every((t) => t.type === 'function');
   if (core) {
@@ -52,15 +72,20 @@ export function checkResponse(response) {
   }
 }
 
-/** One streamed event: the member of OpenAI's ResponseStreamEvent union that its type names. */
+/** One streamed event: the member of OpenAI's ResponseStreamEvent union that its type names (both specs, where 2.3.0 has it). */
 export function checkEvent(event) {
-  const name = eventSchema.get(event.type);
+  const name = current.events.get(event.type);
   if (!name) throw new Error(`event type ${event.type} is not in OpenAI's ResponseStreamEvent`);
   check(openai(name), event, `event ${event.type} #${event.sequence_number}`);
+  const oldName = older.events.get(event.type);
+  const newerItem = event.item && (newerItems.has(event.item.type));
+  if (oldName && !newerItem && !(event.response && !olderKnows(event.response))) {
+    check(older.schema(oldName), event, `event ${event.type} #${event.sequence_number} (OpenAI 2.3.0)`);
+  }
   if (event.response) checkResponse(event.response);
 }
 
-/** Any other named schema of OpenAI's spec (conversations, items, lists). */
+/** Any other named schema of OpenAI's current spec (conversations, items, lists, token counts, compaction). */
 export function checkAs(name, value) {
   check(openai(name), value, name);
 }

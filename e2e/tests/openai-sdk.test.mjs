@@ -125,6 +125,68 @@ test('responses streamed: raw events and the SDK helper assemble the same answer
   assert.equal(stored.output_text, final.output_text);
 });
 
+test('web_search answers cite their sources as url_citation annotations, streamed as annotation.added', async () => {
+  const events = await client.responses.create({
+    model, input: 'How does vLLM continuous batching work?', tools: [{ type: 'web_search', search_context_size: 'low' }], stream: true,
+  });
+  const added = [];
+  let completed;
+  for await (const e of events) {
+    checkEvent(e);
+    if (e.type === 'response.output_text.annotation.added') added.push(e);
+    if (e.type === 'response.completed') completed = e.response;
+  }
+  const message = completed.output.find((i) => i.type === 'message');
+  const annotations = message.content[0].annotations;
+  const found = completed.output[0].action.sources.map((s) => s.url);
+  assert.ok(annotations.length > 0, JSON.stringify(completed.output));
+  assert.deepEqual(added.map((e) => e.annotation), annotations);
+  for (const a of annotations) {
+    assert.equal(a.type, 'url_citation');
+    assert.ok(found.includes(a.url), `${a.url} was found by the search`);
+    assert.ok(a.start_index < a.end_index && a.end_index <= [...completed.output_text].length);
+  }
+});
+
+test('responses.inputTokens.count and responses.compact, whose output goes back as input', async () => {
+  const counted = await client.responses.inputTokens.count({ model, input: 'What is the tallest mountain in Norway?' });
+  checkAs('TokenCountsResource', counted);
+  const created = await client.responses.create({ model, input: 'What is the tallest mountain in Norway?' });
+  assert.equal(counted.input_tokens, created.usage.input_tokens);
+
+  const compacted = await client.responses.compact({ model, previous_response_id: created.id, input: 'And in Sweden?' });
+  checkAs('CompactResource', compacted);
+  assert.equal(compacted.object, 'response.compaction');
+  const last = compacted.output.at(-1);
+  assert.equal(last.type, 'compaction');
+  assert.match(last.encrypted_content, /^llc1\./);
+  const next = await client.responses.create({
+    model, store: false, input: [...compacted.output, { role: 'user', content: 'Which is higher?' }],
+  });
+  checkResponse(next);
+  assert.equal(next.status, 'completed');
+});
+
+test('client tools of the newer spec (namespace, custom, shell, apply_patch): their calls stream and check against OpenAI 2026-08', async () => {
+  const cases = [
+    [{ type: 'namespace', name: 'crm', description: 'Customer records', tools: [{ type: 'function', name: 'find_customer',
+      parameters: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } }] }, 'function_call'],
+    [{ type: 'custom', name: 'run_sql', description: 'Run one SQL query' }, 'custom_tool_call'],
+    [{ type: 'shell' }, 'shell_call'],
+    [{ type: 'apply_patch' }, 'apply_patch_call'],
+  ];
+  for (const [tool, itemType] of cases) {
+    const events = await client.responses.create({ model, input: 'Find the customer named Ada Lovelace', tools: [tool], tool_choice: 'required', stream: true });
+    let completed;
+    for await (const e of events) {
+      checkEvent(e);
+      if (e.type === 'response.completed') completed = e.response;
+    }
+    assert.ok(completed.output.some((i) => i.type === itemType), `${tool.type}: ${JSON.stringify(completed.output)}`);
+    checkResponse(await client.responses.retrieve(completed.id));
+  }
+});
+
 test('embeddings through llm-proxy from the embedding model (a second vllm-sim, as a second vLLM server would be)', async () => {
   const embedModel = process.env.LOOPLINE_EMBEDDING_MODEL ?? 'loopline-sim-embed';
   const listed = [];

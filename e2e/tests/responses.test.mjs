@@ -158,6 +158,9 @@ test('code_interpreter runs Python in the sandbox; its events stream in order', 
   assert.match(r.output_text, /5050/);
   const types = events.map((e) => e.type);
   assert.ok(types.indexOf('response.code_interpreter_call.in_progress') < types.indexOf('response.code_interpreter_call.completed'));
+  const code = events.filter((e) => e.type === 'response.code_interpreter_call_code.delta').map((e) => e.delta).join('');
+  assert.equal(code, call.code, 'the code streams as deltas that add up to it');
+  assert.ok(types.lastIndexOf('response.code_interpreter_call_code.delta') < types.indexOf('response.code_interpreter_call_code.done'));
 });
 
 test('MCP approval round trip against @modelcontextprotocol/server-everything', async () => {

@@ -19,12 +19,13 @@ import java.util.Set;
  */
 public final class ApplyPatchTool implements ClientTool {
     private static final Set<String> OPERATIONS = Set.of("create_file", "update_file", "delete_file");
+    /** Every field required (as strict function calling wants), so a model that must fill them all sends the diff too. */
     private static final ObjectNode PARAMETERS = (ObjectNode) Json.parse("""
             {"type":"object","properties":{
               "type":{"type":"string","enum":["create_file","update_file","delete_file"],"description":"What to do to the file."},
               "path":{"type":"string","description":"The file's path."},
-              "diff":{"type":"string","description":"For create_file and update_file: the change as a V4A diff."}},
-             "required":["type","path"]}""");
+              "diff":{"type":"string","description":"For create_file and update_file: the change as a V4A diff; empty for delete_file."}},
+             "required":["type","path","diff"]}""");
 
     @Override
     public String type() {
