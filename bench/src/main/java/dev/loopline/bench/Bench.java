@@ -23,8 +23,9 @@ public final class Bench {
             case "extraction" -> ExtractionBench.main(args);
             case "mcp" -> McpBench.main(args);
             case "responses" -> ResponsesBench.main(args);
+            case "agent" -> AgentSessionBench.main(args);
             default -> {
-                System.err.println("usage: ./loopline bench sandbox|streams|affinity|vectors|ingest|retrieval|extraction|mcp|responses (bench/proxy/run.sh for the proxy overhead)");
+                System.err.println("usage: ./loopline bench sandbox|streams|affinity|vectors|ingest|retrieval|extraction|mcp|responses|agent (bench/proxy/run.sh for the proxy overhead)");
                 System.exit(2);
             }
         }

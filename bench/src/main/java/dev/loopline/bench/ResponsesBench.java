@@ -13,8 +13,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,7 +43,7 @@ import java.util.regex.Pattern;
  */
 final class ResponsesBench {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String KEY = "ll-bench-0123456789abcdef0123456789abcdef";
+    private static final String KEY = LooplineProcess.KEY;
 
     private ResponsesBench() {
     }
@@ -63,7 +61,7 @@ final class ResponsesBench {
             sim.scripts().load(JSON.readTree("""
                     {"name":"one","match":"bench one round","turns":[
                       {"tool_calls":[{"name":"web_search","arguments":{"query":"capital of France"}}]},{"content":"Done."}]}"""));
-            try (Loopline app = Loopline.start(jar, sim.baseUrl(), "-Xmx1g")) {
+            try (LooplineProcess app = LooplineProcess.start(jar, sim.baseUrl(), "-Xmx1g")) {
                 String zero = request("bench zero rounds", false);
                 String one = request("bench one round", false);
                 Latencies t0 = new Latencies();
@@ -118,7 +116,7 @@ final class ResponsesBench {
         }
         try (VllmSim sim = new VllmSim(SimConfig.defaults().withPort(0).withModels(List.of("loopline-sim"), 32768)
                 .withLatency(0, 0, 20).withMaxNumSeqs(streams * 4)).start()) {
-            try (Loopline app = Loopline.start(jar, sim.baseUrl(), "-Xmx1g")) {
+            try (LooplineProcess app = LooplineProcess.start(jar, sim.baseUrl(), "-Xmx1g")) {
                 String body = request("What is the capital of France?", true);
                 for (int i = 0; i < 20; i++) {
                     streamOnce(http, app.base, body);
@@ -318,57 +316,6 @@ final class ResponsesBench {
             return new Outcome(null, first, System.nanoTime() - t);
         } catch (Exception e) {
             return new Outcome(e.toString(), 0, 0);
-        }
-    }
-
-    /** loopline as its own process (all services), with the given upstream. */
-    private static final class Loopline implements AutoCloseable {
-        final String base;
-        private final Process process;
-
-        private Loopline(String base, Process process) {
-            this.base = base;
-            this.process = process;
-        }
-
-        static Loopline start(String jar, String upstream, String heap) throws Exception {
-            Path data = Files.createTempDirectory("loopline-responses-bench");
-            int port = StreamBench.freePort();
-            List<String> cmd = new ArrayList<>();
-            String cpus = System.getProperty("bench.looplineCpus", "");
-            if (!cpus.isBlank()) {
-                cmd.addAll(List.of("taskset", "-c", cpus)); // e.g. loopline on CPU 0, this JVM started on CPU 1
-            }
-            cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"), heap));
-            cmd.add(StreamBench.looplineJvmOptions());
-            String opts = System.getProperty("bench.jvmOpts", "");
-            if (!opts.isBlank()) {
-                cmd.addAll(List.of(opts.trim().split("\\s+")));
-            }
-            cmd.addAll(List.of("-jar", jar));
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(data.resolve("loopline.log").toFile());
-            pb.environment().put("LOOPLINE_PORT", Integer.toString(port));
-            pb.environment().put("LOOPLINE_DATA_DIR", data.toString());
-            pb.environment().put("LOOPLINE_DEV_API_KEY", KEY);
-            pb.environment().put("LOOPLINE_LLM_UPSTREAMS", upstream);
-            pb.environment().put("LOOPLINE_SANDBOX", "off");
-            pb.environment().put("LOOPLINE_LOG_LEVEL", "WARNING");
-            pb.environment().put("LOOPLINE_LLM_MAX_IN_FLIGHT", "10000");
-            Process p = pb.start();
-            String base = "http://127.0.0.1:" + port;
-            try {
-                StreamBench.waitReady(base);
-            } catch (Exception e) {
-                p.destroyForcibly();
-                throw new IllegalStateException("loopline did not start; see " + data.resolve("loopline.log"), e);
-            }
-            return new Loopline(base, p);
-        }
-
-        @Override
-        public void close() throws Exception {
-            process.destroy();
-            process.waitFor();
         }
     }
 }
