@@ -16,6 +16,11 @@ public final class Items {
     }
 
     /** Gives items that lack them an id ({@code msg_}, {@code fc_}, {@code fco_}, {@code mcpa_}…) and {@code status: completed}. */
+    /** Whether an item is a message from the user (a message item's type may be left out). */
+    public static boolean isUserMessage(JsonNode item) {
+        return item.path("type").asText("message").equals("message") && item.path("role").asText().equals("user");
+    }
+
     public static ArrayNode withIds(ArrayNode items) {
         for (JsonNode item : items) {
             ObjectNode o = (ObjectNode) item;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
+import dev.loopline.responses.api.Items;
 import dev.loopline.responses.client.ClientTools;
 import dev.loopline.responses.compaction.Compactions;
 import dev.loopline.responses.hosted.HostedTool;
@@ -123,18 +124,14 @@ public final class ModelMessages {
         int last = -1;
         int at = 0;
         for (JsonNode item : history) {
-            last = isUserMessage(item) ? at : last;
+            last = Items.isUserMessage(item) ? at : last;
             at++;
         }
         for (JsonNode item : input) {
-            last = isUserMessage(item) ? at : last;
+            last = Items.isUserMessage(item) ? at : last;
             at++;
         }
         return last;
-    }
-
-    private static boolean isUserMessage(JsonNode item) {
-        return item.path("type").asText("message").equals("message") && item.path("role").asText().equals("user");
     }
 
     /** Reasoning on its way to the next assistant message. */

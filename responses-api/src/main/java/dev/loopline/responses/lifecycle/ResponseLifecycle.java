@@ -162,7 +162,7 @@ public final class ResponseLifecycle {
         Compactions.Summary summary = Compactions.summarise(model.forCaller(bearer), callOptions(p.request()), context.messages());
         ArrayNode output = Json.array();
         for (JsonNode item : p.context()) {
-            if (item.path("type").asText("message").equals("message") && item.path("role").asText().equals("user")) {
+            if (Items.isUserMessage(item)) {
                 output.add(item.deepCopy());
             }
         }
@@ -193,35 +193,38 @@ public final class ResponseLifecycle {
      * the compaction item (a later turn reads the same through it). Approvals still waiting to run
      * are never compacted away: such a context is left whole.
      */
-    private ModelContext compactedIfLarge(Prepared p, ModelContext context, ToolBindings tools, String bearer, Usage[] spent) {
+    private Fitted compactedIfLarge(Prepared p, ModelContext context, ToolBindings tools, String bearer) {
         Integer threshold = p.request().options().compactThreshold();
         if (threshold == null || !context.pending().isEmpty()) {
-            return context;
+            return new Fitted(context, Usage.ZERO);
         }
         int tokens = model.countTokens(loop.firstCall(p.request(), context, tools), bearer);
         if (tokens < threshold) {
-            return context;
+            return new Fitted(context, Usage.ZERO);
         }
         List<JsonNode> all = p.context();
         int lastUser = -1;
         for (int i = 0; i < all.size(); i++) {
-            if (all.get(i).path("type").asText("message").equals("message") && all.get(i).path("role").asText().equals("user")) {
+            if (Items.isUserMessage(all.get(i))) {
                 lastUser = i;
             }
         }
         if (lastUser <= 0) {
-            return context; // nothing before the latest user message to summarise
+            return new Fitted(context, Usage.ZERO); // nothing before the latest user message to summarise
         }
         Prepared before = new Prepared(p.who(), p.request(), p.id(), p.createdAt(), all.subList(0, lastUser), Json.array());
         Compactions.Summary summary = Compactions.summarise(model.forCaller(bearer), callOptions(p.request()), context(before, bearer).messages());
-        spent[0] = summary.usage();
         ObjectNode item = compactions(p).item(summary.text());
         List<JsonNode> history = new ArrayList<>(all.subList(0, lastUser));
         history.add(item);
         ArrayNode rest = Json.array();
         all.subList(lastUser, all.size()).forEach(rest::add);
         ModelContext compacted = context(new Prepared(p.who(), p.request(), p.id(), p.createdAt(), history, rest), bearer);
-        return new ModelContext(compacted.messages(), compacted.pending(), List.of(item));
+        return new Fitted(new ModelContext(compacted.messages(), compacted.pending(), List.of(item)), summary.usage());
+    }
+
+    /** The context the loop runs with, and what compacting it cost (zero when it was not compacted). */
+    private record Fitted(ModelContext context, Usage compaction) {
     }
 
     /** How this response's reasoning items are made and read (sealed for its tenant). */
@@ -284,9 +287,8 @@ public final class ResponseLifecycle {
              ToolBindings tools = hosted.bind(r.tools(), toolService, p.context(), functionNames(r))) {
             events.onCancel(toolService::cancel);
             events.onCancel(tools::cancel);
-            Usage[] compaction = {Usage.ZERO};
-            ModelContext fitted = compactedIfLarge(p, context, tools, bearer, compaction);
-            LoopResult result = loop.run(model.forCaller(bearer), r, fitted, tools, writes, events, reasoning(p));
+            Fitted fitted = compactedIfLarge(p, context, tools, bearer);
+            LoopResult result = loop.run(model.forCaller(bearer), r, fitted.context(), tools, writes, events, reasoning(p));
             joined = true;
             writes.awaitWritten();
             ObjectNode metadata = r.metadata().deepCopy();
@@ -297,7 +299,7 @@ public final class ResponseLifecycle {
                 metadata.put("loopline_truncated_messages", Integer.toString(result.droppedMessages()));
             }
             String status = result.stop() == StopReason.CANCELLED ? "cancelled" : result.cutOff() ? "incomplete" : "completed";
-            return new ResponseObject(p.id(), p.createdAt(), r, status, result.output(), result.usage().plus(compaction[0]), null,
+            return new ResponseObject(p.id(), p.createdAt(), r, status, result.output(), result.usage().plus(fitted.compaction()), null,
                     result.cutOff() ? "max_output_tokens" : null, metadata).toJson();
         } finally {
             if (!joined) {
