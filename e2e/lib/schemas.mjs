@@ -16,6 +16,8 @@ function compiler(doc, id) {
   // OpenAPI 3.1 schemas are JSON Schema 2020-12 plus vendor keywords (x-…), which strict mode would refuse.
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true, discriminator: false });
   addFormats(ajv);
+  // OpenAI's 2026 spec marks Unix timestamps with a format of its own.
+  ajv.addFormat('unixtime', { type: 'number', validate: (n) => Number.isInteger(n) && n >= 0 });
   ajv.addSchema({ $id: id, components: doc.components }, id);
   return (name) => {
     const validate = ajv.getSchema(`${id}#/components/schemas/${name}`);
