@@ -23,6 +23,8 @@ import dev.loopline.mcp.tools.websearch.SerperBackend;
 import dev.loopline.mcp.tools.websearch.WebSearchTool;
 import dev.loopline.mcp.transport.McpHttpTransport;
 import dev.loopline.mcp.transport.McpSessions;
+import dev.loopline.mcp.transport.RequestStates;
+import dev.loopline.mcp.transport.Subscriptions;
 import io.helidon.webserver.http.HttpRouting;
 
 import java.nio.file.Path;
@@ -31,10 +33,12 @@ import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /** mcp-tools: the MCP server ({@code /mcp}, {@code /v1/mcp}) with loopline's built-in tools. */
 public final class McpToolsModule implements ServiceModule {
     private final McpHttpTransport transport;
+    private final Subscriptions subscriptions = new Subscriptions();
     private final LocalCorpus corpus;
     private ResultCache cache;
 
@@ -59,7 +63,7 @@ public final class McpToolsModule implements ServiceModule {
         ConformanceFixtures fixtures = switch (profile) {
             case "default" -> null;
             case "conformance" -> {
-                ConformanceTools.register(tools);
+                ConformanceTools.register(tools, subscriptions::toolsChanged, subscriptions::promptsChanged);
                 yield new ConformanceFixtures();
             }
             default -> throw new IllegalStateException("LOOPLINE_MCP_PROFILE must be 'default' or 'conformance', not '" + profile + "'");
@@ -69,8 +73,13 @@ public final class McpToolsModule implements ServiceModule {
                 s.integer("LOOPLINE_MCP_MAX_OUTPUT_CHARS", "loopline.mcp.max-output-chars", 100_000),
                 McpToolsModule.class.getPackage().getImplementationVersion() == null ? "dev"
                         : McpToolsModule.class.getPackage().getImplementationVersion());
+        // Only the conformance fixtures' lists change; loopline's own never do, so there is nothing else to hear of.
+        Set<String> listenable = fixtures == null ? Set.of() : Set.of("toolsListChanged", "promptsListChanged");
         this.transport = new McpHttpTransport(handler,
                 new McpSessions(s.duration("LOOPLINE_MCP_SESSION_IDLE", "loopline.mcp.session-idle", Duration.ofMinutes(30))),
+                subscriptions, new RequestStates(platform.delegation().derivedKey("mcp requestState"),
+                        s.duration("LOOPLINE_MCP_REQUEST_STATE_TTL", "loopline.mcp.request-state-ttl", Duration.ofMinutes(15)),
+                        System::currentTimeMillis), listenable,
                 list(s.string("LOOPLINE_MCP_ALLOWED_ORIGINS", "loopline.mcp.allowed-origins", "")),
                 list(s.string("LOOPLINE_MCP_ALLOWED_HOSTS", "loopline.mcp.allowed-hosts", "localhost,127.0.0.1,[::1]")),
                 platform.maxBodyBytes());
@@ -122,6 +131,7 @@ public final class McpToolsModule implements ServiceModule {
 
     @Override
     public void close() {
+        subscriptions.close();
         corpus.close();
         if (cache != null) {
             cache.close();

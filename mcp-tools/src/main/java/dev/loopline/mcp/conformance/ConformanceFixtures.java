@@ -7,6 +7,7 @@ import dev.loopline.common.json.Json;
 import dev.loopline.mcp.rpc.McpError;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -58,7 +59,7 @@ public final class ConformanceFixtures {
                     .put("data", "Data for ID: " + id)));
         } else {
             // The spec's error for an unknown resource.
-            throw new McpError(-32002, "Resource not found: " + uri);
+            throw new McpError(McpError.RESOURCE_NOT_FOUND_LEGACY, "Resource not found: " + uri);
         }
         return r;
     }
@@ -86,11 +87,24 @@ public final class ConformanceFixtures {
         list.addObject().put("name", "test_prompt_with_embedded_resource").put("description", "A prompt embedding a resource")
                 .putArray("arguments").addObject().put("name", "resourceUri").put("description", "URI of the resource to embed").put("required", true);
         list.addObject().put("name", "test_prompt_with_image").put("description", "A prompt with an image").putArray("arguments");
+        list.addObject().put("name", "test_input_required_result_prompt")
+                .put("description", "A prompt that asks the user for context first (2026-07-28 multi round-trip)").putArray("arguments");
         return r;
     }
 
-    public ObjectNode prompt(String name, JsonNode arguments) {
+    /** @param inputResponses a multi round-trip retry's answers (2026-07-28), or null */
+    public ObjectNode prompt(String name, JsonNode arguments, JsonNode inputResponses) {
         JsonNode args = arguments == null ? Json.object() : arguments;
+        if ("test_input_required_result_prompt".equals(name)) {
+            JsonNode answer = inputResponses == null ? null : inputResponses.path("user_context");
+            if (answer == null || !answer.path("action").isTextual()) {
+                return MultiRoundFixtures.inputRequired(Map.of("user_context",
+                        MultiRoundFixtures.elicitation("What context should the prompt use?", "context")), null);
+            }
+            ObjectNode r = Json.object().put("description", "A prompt with the user's context");
+            text(r.putArray("messages"), "Use this context: " + answer.path("content").path("context").asText());
+            return r;
+        }
         ObjectNode r = Json.object();
         ArrayNode messages = r.putArray("messages");
         switch (String.valueOf(name)) {

@@ -3,6 +3,7 @@ package dev.loopline.mcp.conformance;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
+import dev.loopline.mcp.rpc.McpError;
 import dev.loopline.mcp.tools.RawTool;
 import dev.loopline.mcp.tools.ToolContext;
 import dev.loopline.mcp.tools.ToolRegistry;
@@ -12,6 +13,7 @@ import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Map;
 
 /** The {@code test_*} tools the conformance suite calls (conformance profile only). */
 public final class ConformanceTools {
@@ -21,7 +23,7 @@ public final class ConformanceTools {
     }
 
     /** One fixture tool: name, description, input schema, behaviour. */
-    private record Fixture(String name, String description, ObjectNode inputSchema, Body body) implements RawTool {
+    record Fixture(String name, String description, ObjectNode inputSchema, Body body) implements RawTool {
         interface Body {
             ObjectNode run(JsonNode args, ToolContext ctx) throws ToolFailure;
         }
@@ -40,7 +42,7 @@ public final class ConformanceTools {
         }
     }
 
-    private static ObjectNode noArgs() {
+    static ObjectNode noArgs() {
         ObjectNode s = Json.object().put("type", "object");
         s.putObject("properties");
         return s;
@@ -53,7 +55,7 @@ public final class ConformanceTools {
         return s;
     }
 
-    private static ObjectNode text(String text) {
+    static ObjectNode text(String text) {
         ObjectNode r = Json.object();
         r.putArray("content").addObject().put("type", "text").put("text", text);
         return r;
@@ -78,7 +80,45 @@ public final class ConformanceTools {
         return Base64.getEncoder().encodeToString(b);
     }
 
-    public static void register(ToolRegistry tools) {
+    /**
+     * @param toolsChanged   tells listen streams that the tool list changed ({@code test_trigger_tool_change})
+     * @param promptsChanged the same for the prompt list ({@code test_trigger_prompt_change})
+     */
+    public static void register(ToolRegistry tools, Runnable toolsChanged, Runnable promptsChanged) {
+        register(tools);
+        MultiRoundFixtures.register(tools);
+        tools.register(new Fixture("test_missing_capability", "Needs the client's sampling capability", noArgs(), (a, c) -> {
+            if (!c.clientSupports("sampling")) {
+                ObjectNode data = Json.object();
+                data.putObject("requiredCapabilities").putObject("sampling");
+                throw new McpError(McpError.MISSING_CLIENT_CAPABILITY, "Missing required client capability: sampling", data);
+            }
+            return text("The client declared sampling.");
+        }));
+        tools.register(new Fixture("test_streaming_elicitation", "Reports progress, then asks the user (multi round-trip)", noArgs(), (a, c) -> {
+            c.progress(0, 1.0, "asking the user");
+            if (c.inputResponses() != null && c.inputResponses().has("answer")) {
+                return text("Thanks: " + Json.string(c.inputResponses().get("answer").path("content")));
+            }
+            return MultiRoundFixtures.inputRequired(Map.of("answer", MultiRoundFixtures.elicitation("Anything to add?", "text")), null);
+        }));
+        tools.register(new Fixture("test_logging_tool", "Logs at info while it runs", noArgs(), (a, c) -> {
+            c.log("info", Json.mapper().valueToTree("Logging tool started"));
+            c.log("info", Json.mapper().valueToTree("Logging tool finished"));
+            return text("Logging tool executed");
+        }));
+        tools.register(new Fixture("test_trigger_tool_change", "Changes the tool list (listen streams hear of it)", noArgs(), (a, c) -> {
+            toolsChanged.run();
+            return text("Tool list changed");
+        }));
+        tools.register(new Fixture("test_trigger_prompt_change", "Changes the prompt list (listen streams hear of it)", noArgs(), (a, c) -> {
+            promptsChanged.run();
+            return text("Prompt list changed");
+        }));
+    }
+
+    /** The fixtures both revisions share. */
+    private static void register(ToolRegistry tools) {
         tools.register(new Fixture("test_simple_text", "Returns simple text", noArgs(),
                 (a, c) -> text("This is a simple text response for testing.")));
         tools.register(new Fixture("test_image_content", "Returns an image", noArgs(), (a, c) -> {

@@ -22,6 +22,8 @@ public final class McpHandler implements McpMethods {
     private static final Set<String> LEVELS = Set.of("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency");
     static final ThreadLocal<McpSession> SESSION = new ThreadLocal<>();
     static final ThreadLocal<ToolContext> CALL = new ThreadLocal<>();
+    /** Set while a 2026-07-28 (stateless) request is dispatched: it has no session, and some errors differ. */
+    static final ThreadLocal<Boolean> STATELESS = new ThreadLocal<>();
 
     private final ToolRegistry tools;
     private final ConformanceFixtures fixtures;
@@ -50,6 +52,53 @@ public final class McpHandler implements McpMethods {
         }
     }
 
+    /** Runs one dispatch of a stateless (2026-07-28) request: no session. */
+    public static void runStateless(ToolContext call, Runnable r) {
+        STATELESS.set(true);
+        try {
+            runIn(null, call, r);
+        } finally {
+            STATELESS.remove();
+        }
+    }
+
+    private static boolean stateless() {
+        return Boolean.TRUE.equals(STATELESS.get());
+    }
+
+    /** What this server offers, as initialize and server/discover declare it. */
+    private ObjectNode capabilities(boolean stateless) {
+        ObjectNode caps = Json.object();
+        // A tool list that changes is the conformance profile's fixture; a listen stream hears of it (stateless only).
+        caps.putObject("tools").put("listChanged", stateless && fixtures != null);
+        caps.putObject("logging");
+        if (fixtures != null) {
+            caps.putObject("resources").put("subscribe", true).put("listChanged", false);
+            caps.putObject("prompts").put("listChanged", stateless);
+            caps.putObject("completions");
+        }
+        return caps;
+    }
+
+    private String instructions() {
+        return "Tools for agents: " + String.join(", ", tools.all().stream().map(Tool::name).toList())
+                + ". file_search and python_exec act with the caller's credentials.";
+    }
+
+    /** The server's identity, as 2026-07-28 puts it in a result's {@code _meta}. */
+    public ObjectNode serverInfo() {
+        return Json.object().put("name", "loopline-mcp-tools").put("title", "loopline tools").put("version", version);
+    }
+
+    @Override
+    public ObjectNode discover() {
+        ObjectNode r = Json.object();
+        ProtocolVersions.ALL.forEach(r.putArray("supportedVersions")::add);
+        r.set("capabilities", capabilities(true));
+        r.put("instructions", instructions());
+        return r;
+    }
+
     @Override
     public ObjectNode initialize(String protocolVersion, JsonNode capabilities, JsonNode clientInfo) {
         if (protocolVersion == null) {
@@ -62,17 +111,9 @@ public final class McpHandler implements McpMethods {
             s.clientCapabilities(capabilities);
         }
         ObjectNode r = Json.object().put("protocolVersion", negotiated);
-        ObjectNode caps = r.putObject("capabilities");
-        caps.putObject("tools").put("listChanged", false);
-        caps.putObject("logging");
-        if (fixtures != null) {
-            caps.putObject("resources").put("subscribe", true).put("listChanged", false);
-            caps.putObject("prompts").put("listChanged", false);
-            caps.putObject("completions");
-        }
-        r.putObject("serverInfo").put("name", "loopline-mcp-tools").put("title", "loopline tools").put("version", version);
-        r.put("instructions", "Tools for agents: " + String.join(", ", tools.all().stream().map(Tool::name).toList())
-                + ". file_search and python_exec act with the caller's credentials.");
+        r.set("capabilities", capabilities(false));
+        r.set("serverInfo", serverInfo());
+        r.put("instructions", instructions());
         return r;
     }
 
@@ -108,7 +149,7 @@ public final class McpHandler implements McpMethods {
     }
 
     @Override
-    public ObjectNode toolsCall(String name, JsonNode arguments) {
+    public ObjectNode toolsCall(String name, JsonNode arguments, JsonNode inputResponses, String requestState) {
         if (name == null) {
             throw new McpError(McpError.INVALID_PARAMS, "tools/call requires params.name");
         }
@@ -118,6 +159,7 @@ public final class McpHandler implements McpMethods {
             return error("Invalid arguments: 'arguments' must be an object.");
         }
         ToolContext ctx = CALL.get() == null ? ToolContext.none() : CALL.get();
+        ctx.input(inputResponses, requestState);
         ObjectNode structured;
         long started = System.nanoTime();
         try {
@@ -167,7 +209,15 @@ public final class McpHandler implements McpMethods {
 
     @Override
     public ObjectNode resourcesRead(String uri) {
-        return fixtures("resources/read").read(uri);
+        try {
+            return fixtures("resources/read").read(uri);
+        } catch (McpError e) {
+            if (e.code() == McpError.RESOURCE_NOT_FOUND_LEGACY && stateless()) {
+                // 2026-07-28 (SEP-2164): invalid params, with the uri in data.
+                throw new McpError(McpError.INVALID_PARAMS, e.getMessage(), Json.object().put("uri", uri));
+            }
+            throw e;
+        }
     }
 
     @Override
@@ -186,8 +236,8 @@ public final class McpHandler implements McpMethods {
     }
 
     @Override
-    public ObjectNode promptsGet(String name, JsonNode arguments) {
-        return fixtures("prompts/get").prompt(name, arguments);
+    public ObjectNode promptsGet(String name, JsonNode arguments, JsonNode inputResponses) {
+        return fixtures("prompts/get").prompt(name, arguments, inputResponses);
     }
 
     @Override

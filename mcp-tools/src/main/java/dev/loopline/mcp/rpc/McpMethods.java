@@ -12,6 +12,10 @@ public interface McpMethods {
                           @JsonRpcParam("capabilities") JsonNode capabilities,
                           @JsonRpcParam("clientInfo") JsonNode clientInfo);
 
+    /** 2026-07-28: the versions, capabilities and identity of this server. */
+    @JsonRpcMethod("server/discover")
+    ObjectNode discover();
+
     @JsonRpcMethod("ping")
     ObjectNode ping();
 
@@ -19,7 +23,8 @@ public interface McpMethods {
     ObjectNode toolsList(@JsonRpcParam("cursor") String cursor);
 
     @JsonRpcMethod("tools/call")
-    ObjectNode toolsCall(@JsonRpcParam("name") String name, @JsonRpcParam("arguments") JsonNode arguments);
+    ObjectNode toolsCall(@JsonRpcParam("name") String name, @JsonRpcParam("arguments") JsonNode arguments,
+                         @JsonRpcParam("inputResponses") JsonNode inputResponses, @JsonRpcParam("requestState") String requestState);
 
     @JsonRpcMethod("logging/setLevel")
     ObjectNode setLevel(@JsonRpcParam("level") String level);
@@ -45,7 +50,8 @@ public interface McpMethods {
     ObjectNode promptsList(@JsonRpcParam("cursor") String cursor);
 
     @JsonRpcMethod("prompts/get")
-    ObjectNode promptsGet(@JsonRpcParam("name") String name, @JsonRpcParam("arguments") JsonNode arguments);
+    ObjectNode promptsGet(@JsonRpcParam("name") String name, @JsonRpcParam("arguments") JsonNode arguments,
+                          @JsonRpcParam("inputResponses") JsonNode inputResponses);
 
     @JsonRpcMethod("completion/complete")
     ObjectNode complete(@JsonRpcParam("ref") JsonNode ref, @JsonRpcParam("argument") JsonNode argument);

@@ -24,6 +24,8 @@ public final class ToolContext {
         JsonNode request(String method, ObjectNode params, Duration timeout) throws Tool.ToolFailure;
     }
 
+    /** The log level of a stateless request that asked for no log messages. */
+    public static final String NO_LOGS = "off";
     private static final List<String> LEVELS = List.of("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency");
     private static final Channel NONE = new Channel() {
         @Override
@@ -44,6 +46,8 @@ public final class ToolContext {
     private final List<Runnable> onCancel = new CopyOnWriteArrayList<>();
     private volatile boolean cancelled;
     private volatile long ranNanos = -1;
+    private volatile JsonNode inputResponses;
+    private volatile String requestState;
 
     public ToolContext(String authorization, Channel channel, JsonNode progressToken, String logLevel, JsonNode clientCapabilities) {
         this.authorization = authorization;
@@ -96,9 +100,13 @@ public final class ToolContext {
         channel.notify(n);
     }
 
-    /** {@code notifications/message} at a level, when the session's {@code logging/setLevel} lets it through. */
+    /**
+     * {@code notifications/message} at a level, when the session's {@code logging/setLevel} (or, in
+     * 2026-07-28, the request's {@code _meta} log level) lets it through; a stateless request that
+     * names no level gets no log messages ({@link #NO_LOGS}).
+     */
     public void log(String level, JsonNode data) {
-        if (LEVELS.indexOf(level) < LEVELS.indexOf(logLevel)) {
+        if (NO_LOGS.equals(logLevel) || LEVELS.indexOf(level) < LEVELS.indexOf(logLevel)) {
             return;
         }
         ObjectNode n = Json.object().put("jsonrpc", "2.0").put("method", "notifications/message");
@@ -113,6 +121,25 @@ public final class ToolContext {
 
     public JsonNode request(String method, ObjectNode params, Duration timeout) throws Tool.ToolFailure {
         return channel.request(method, params, timeout);
+    }
+
+    /**
+     * A multi round-trip retry's answers (2026-07-28): the client's {@code inputResponses} and the
+     * {@code requestState} the tool returned last round (already verified by the transport).
+     */
+    public void input(JsonNode responses, String state) {
+        this.inputResponses = responses == null || responses.isNull() || responses.isMissingNode() ? null : responses;
+        this.requestState = state;
+    }
+
+    /** The client's answers to the tool's input requests, or null on a first call. */
+    public JsonNode inputResponses() {
+        return inputResponses;
+    }
+
+    /** The state the tool handed out with its last input requests, or null. */
+    public String requestState() {
+        return requestState;
     }
 
     /** Runs {@code action} when the call is cancelled (at once if it already was). */
