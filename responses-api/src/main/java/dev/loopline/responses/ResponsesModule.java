@@ -36,7 +36,7 @@ import dev.loopline.responses.loop.LoopEvents;
 import dev.loopline.responses.loop.LoopLimits;
 import dev.loopline.responses.loop.ModelFailure;
 import dev.loopline.responses.loop.ToolLoop;
-import dev.loopline.responses.mcp.McpSessionPool;
+import dev.loopline.responses.mcp.McpToolsService;
 import dev.loopline.responses.mcp.RemoteMcpServers;
 import dev.loopline.responses.model.ChatCompletionsClient;
 import dev.loopline.responses.seal.ContentSeal;
@@ -67,7 +67,6 @@ public final class ResponsesModule implements ServiceModule {
     private final ResponseStore store;
     private final HostedTools hosted;
     private final ResponseLifecycle lifecycle;
-    private final McpSessionPool mcpSessions;
     private final BackgroundResponses background;
     private final ConversationsApi conversationsApi;
 
@@ -102,9 +101,9 @@ public final class ResponsesModule implements ServiceModule {
             toolRounds.record(wall, TimeUnit.NANOSECONDS);
             roundOverhead.record(overhead, TimeUnit.NANOSECONDS);
         });
-        this.mcpSessions = new McpSessionPool(platform.http().client(), () -> platform.urls().mcpTools() + "/mcp", Duration.ofMinutes(10), 8, 1024);
         this.lifecycle = new ResponseLifecycle(store, conversations, hosted, loop,
-                new ChatCompletionsClient(platform.http().withTimeouts(modelTimeout, modelTimeout), platform.urls()::llmProxy), mcpSessions,
+                new ChatCompletionsClient(platform.http().withTimeouts(modelTimeout, modelTimeout), platform.urls()::llmProxy),
+                new McpToolsService.Endpoint(platform.http().client(), () -> platform.urls().mcpTools() + "/mcp"),
                 new FilesClient(platform.http().client(), platform.urls()::vectorStore), ImageUrls.fromSettings(s, platform.http().client()),
                 new ContentSeal(platform.delegation().derivedKey("reasoning encrypted_content")), limits.toolResultMaxChars());
         this.background = new BackgroundResponses(platform.database(), store, platform.delegation(),
@@ -138,7 +137,6 @@ public final class ResponsesModule implements ServiceModule {
     @Override
     public void close() {
         background.close();
-        mcpSessions.close();
     }
 
     @Override

@@ -45,7 +45,7 @@ public final class McpBench {
         private final ToolRegistry tools = new ToolRegistry();
 
         PlainModule() {
-            ConformanceTools.register(tools);
+            ConformanceTools.register(tools, () -> { }, () -> { });
         }
 
         @Override

@@ -26,7 +26,6 @@ import dev.loopline.responses.loop.LoopResult;
 import dev.loopline.responses.loop.ModelFailure;
 import dev.loopline.responses.loop.StopReason;
 import dev.loopline.responses.loop.ToolLoop;
-import dev.loopline.responses.mcp.McpSessionPool;
 import dev.loopline.responses.mcp.McpToolsService;
 import dev.loopline.responses.model.ChatCompletionsClient;
 import dev.loopline.responses.reasoning.ReasoningItems;
@@ -66,7 +65,7 @@ public final class ResponseLifecycle {
     private final ModelMessages modelMessages;
     private final ToolLoop loop;
     private final ChatCompletionsClient model;
-    private final McpSessionPool mcpSessions;
+    private final McpToolsService.Endpoint mcpTools;
     private final McpToolsService.Definitions toolDefinitions = new McpToolsService.Definitions();
     private final FilesClient files;
     private final ImageUrls imageUrls;
@@ -74,7 +73,7 @@ public final class ResponseLifecycle {
     private final int maxFileChars;
 
     public ResponseLifecycle(ResponseStore store, ConversationStore conversations, HostedTools hosted, ToolLoop loop,
-                             ChatCompletionsClient model, McpSessionPool mcpSessions, FilesClient files, ImageUrls imageUrls,
+                             ChatCompletionsClient model, McpToolsService.Endpoint mcpTools, FilesClient files, ImageUrls imageUrls,
                              ContentSeal seal, int maxFileChars) {
         this.store = store;
         this.conversations = conversations;
@@ -82,7 +81,7 @@ public final class ResponseLifecycle {
         this.modelMessages = new ModelMessages(hosted);
         this.loop = loop;
         this.model = model;
-        this.mcpSessions = mcpSessions;
+        this.mcpTools = mcpTools;
         this.files = files;
         this.imageUrls = imageUrls;
         this.seal = seal;
@@ -147,7 +146,7 @@ public final class ResponseLifecycle {
      */
     public int inputTokens(Prepared p, String bearer) {
         ModelContext context = context(p, bearer);
-        try (McpToolsService toolService = new McpToolsService(mcpSessions, toolDefinitions, p.who(), bearer);
+        try (McpToolsService toolService = new McpToolsService(mcpTools, toolDefinitions, bearer);
              ToolBindings tools = hosted.bind(p.request().tools(), toolService, p.context(), functionNames(p.request()))) {
             return model.countTokens(loop.firstCall(p.request(), context, tools), bearer);
         }
@@ -283,7 +282,7 @@ public final class ResponseLifecycle {
         // Tool execution rows are written behind the loop and joined here, before the response is settled.
         ToolExecutionLog writes = log == ToolExecutionLog.NONE ? log : new WriteBehindToolLog(log);
         boolean joined = false;
-        try (McpToolsService toolService = new McpToolsService(mcpSessions, toolDefinitions, p.who(), bearer);
+        try (McpToolsService toolService = new McpToolsService(mcpTools, toolDefinitions, bearer);
              ToolBindings tools = hosted.bind(r.tools(), toolService, p.context(), functionNames(r))) {
             events.onCancel(toolService::cancel);
             events.onCancel(tools::cancel);

@@ -1,9 +1,9 @@
 package dev.loopline.responses.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.loopline.common.auth.Principal;
 import dev.loopline.responses.hosted.ToolService;
 import dev.loopline.responses.mcp.McpToolClient.ToolCallFailed;
+import okhttp3.OkHttpClient;
 
 import java.time.Duration;
 import java.util.Map;
@@ -11,26 +11,29 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 
 /**
- * loopline's mcp-tools as one response's hosted tools use it: a session borrowed from the
- * {@link McpSessionPool} for the caller and given back by {@link #close}. A cancel that arrives
- * after that is not passed on: the session may already serve the principal's next response.
- * Tool definitions come from {@link Definitions}, shared by all responses.
+ * loopline's mcp-tools as one response's hosted tools use it, over MCP 2026-07-28: stateless, so
+ * there is no handshake, no session to keep per principal and no affinity to one mcp-tools replica
+ * (a round-robin balancer in front of several is fine). Each call carries the caller's credential.
+ * Tool definitions come from {@link Definitions}, shared by all responses. After {@link #close}, a
+ * late cancel is not passed on.
  */
 public final class McpToolsService implements ToolService, AutoCloseable {
-    private final McpSessionPool pool;
-    private final Principal who;
     private final McpToolClient session;
     private final Definitions definitions;
     private final ReentrantLock lock = new ReentrantLock();
     private boolean released;
 
-    public McpToolsService(McpSessionPool pool, Definitions definitions, Principal who, String bearer) {
-        this.pool = pool;
+    /** Where mcp-tools is: the HTTP client and its MCP endpoint (asked per response: in one process the port is known late). */
+    public record Endpoint(OkHttpClient http, Supplier<String> mcpUrl) {
+    }
+
+    public McpToolsService(Endpoint endpoint, Definitions definitions, String bearer) {
         this.definitions = definitions;
-        this.who = who;
-        this.session = pool.borrow(who, bearer);
+        this.session = new McpToolClient(endpoint.http(), endpoint.mcpUrl().get(), Map.of("Authorization", bearer), "mcp-tools",
+                64L * 1024 * 1024, ServerEras.Era.STATELESS);
     }
 
     @Override
@@ -59,19 +62,15 @@ public final class McpToolsService implements ToolService, AutoCloseable {
         }
     }
 
-    /** The session goes back to the pool (or is closed when it cannot serve again). */
+    /** The response is done with its tools: a later cancel has nothing to stop. */
     @Override
     public void close() {
         lock.lock();
         try {
-            if (released) {
-                return;
-            }
             released = true;
         } finally {
             lock.unlock();
         }
-        pool.release(who, session);
     }
 
     /**
