@@ -2,6 +2,7 @@ package dev.loopline.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpServer;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -226,5 +229,32 @@ class StatelessMcpTest {
             }
         }
         throw new AssertionError("the stream ended");
+    }
+
+    @Test
+    void aTraceContextInMetaTravelsOnWithTheToolsOwnCalls() throws Exception {
+        AtomicReference<String> seen = new AtomicReference<>();
+        HttpServer store = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        store.createContext("/", ex -> {
+            seen.set(ex.getRequestHeaders().getFirst("traceparent"));
+            byte[] b = "{\"object\":\"vector_store.search_results.page\",\"data\":[]}".getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "application/json");
+            ex.sendResponseHeaders(200, b.length);
+            ex.getResponseBody().write(b);
+            ex.close();
+        });
+        store.start();
+        try (TestServer s = TestServer.start(Map.of("LOOPLINE_VECTOR_STORE_URL", "http://127.0.0.1:" + store.getAddress().getPort()),
+                p -> List.of(new McpToolsModule(p)))) {
+            String trace = "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01";
+            ObjectNode search = params(null).put("name", "file_search");
+            ((ObjectNode) search.get("_meta")).put("traceparent", trace);
+            search.putObject("arguments").put("query", "lens").putArray("vector_store_ids").add("vs_1");
+            HttpResponse<String> r = call(s, 41, "tools/call", search);
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(trace, seen.get(), "the vector-store call carries the caller's trace");
+        } finally {
+            store.stop(0);
+        }
     }
 }

@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The cost of MCP's transport: {@code tools/call} of a trivial tool ({@code test_simple_text})
- * through {@code /mcp} (session, headers, jsonrpc4j dispatch, JSON-RPC framing), against a plain
+ * through {@code /mcp} in a 2025-11-25 session and statelessly in 2026-07-28 (the {@code _meta}
+ * envelope and headers checked, {@code resultType} and {@code serverInfo} added), against a plain
  * JSON POST that calls the same tool object on the same kind of server, in one run, over
  * loopback, at concurrency 1 and 50.
  */
@@ -83,20 +84,34 @@ public final class McpBench {
                 .header("MCP-Protocol-Version", "2025-11-25")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":"
                         + "{\"name\":\"test_simple_text\",\"arguments\":{}}}")).build();
+        HttpRequest stateless = HttpRequest.newBuilder(URI.create(base + "/mcp")).header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream").header("MCP-Protocol-Version", "2026-07-28")
+                .header("Mcp-Method", "tools/call").header("Mcp-Name", "test_simple_text")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":"
+                        + "{\"name\":\"test_simple_text\",\"arguments\":{},\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+                        + "\"io.modelcontextprotocol/clientCapabilities\":{},\"io.modelcontextprotocol/clientInfo\":{\"name\":\"bench\",\"version\":\"1\"}}}}"))
+                .build();
         HttpRequest plain = HttpRequest.newBuilder(URI.create(base + "/plain")).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"test_simple_text\",\"arguments\":{}}")).build();
         check(http, mcp, "This is a simple text response");
+        check(http, stateless, "\"resultType\":\"complete\"");
         check(http, plain, "This is a simple text response");
         System.out.printf("## MCP tools/call overhead (%,d calls per row, trivial tool, loopback)%n%n", n);
-        System.out.println("| path | concurrency | calls/s | p50 | p99 |");
-        System.out.println("|---|---|---|---|---|");
+        System.out.println("| path | concurrency | calls/s | p50 | p99 | p50 over plain |");
+        System.out.println("|---|---|---|---|---|---|");
         for (int round = 0; round < 2; round++) { // the first round warms the JIT and is not printed
             for (int c : List.of(1, 50)) {
-                for (var path : List.of(Map.entry("plain POST", plain), Map.entry("MCP tools/call", mcp))) {
+                double plainP50 = 0;
+                for (var path : List.of(Map.entry("plain POST", plain), Map.entry("MCP tools/call, 2025-11-25 session", mcp),
+                        Map.entry("MCP tools/call, 2026-07-28 stateless", stateless))) {
                     Result r = load(http, path.getValue(), c, round == 0 ? n / 4 : n);
+                    double p50 = r.latencies().percentileMillis(50);
+                    if (path.getValue() == plain) {
+                        plainP50 = p50;
+                    }
                     if (round == 1) {
-                        System.out.printf("| %s | %d | %,.0f | %.3f ms | %.3f ms |%n", path.getKey(), c, r.perSecond(),
-                                r.latencies().percentileMillis(50), r.latencies().percentileMillis(99));
+                        System.out.printf("| %s | %d | %,.0f | %.3f ms | %.3f ms | %s |%n", path.getKey(), c, r.perSecond(), p50,
+                                r.latencies().percentileMillis(99), path.getValue() == plain ? "" : String.format("+%.3f ms", p50 - plainP50));
                     }
                 }
             }

@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The one place that sets up service-to-service HTTP (okhttp): timeouts, the shared connection
- * pool, and the X-Request-Id propagation interceptor. Callers derive per-use clients with
+ * pool, and the X-Request-Id and traceparent propagation interceptor. Callers derive per-use clients with
  * {@code newBuilder()} (sharing pool and dispatcher), never a static singleton.
  */
 public final class OutboundHttp {
@@ -32,6 +32,10 @@ public final class OutboundHttp {
                     String id = RequestContext.requestId();
                     if (!"-".equals(id) && req.header(RequestIdFilter.REQUEST_ID.defaultCase()) == null) {
                         req = req.newBuilder().header(RequestIdFilter.REQUEST_ID.defaultCase(), id).build();
+                    }
+                    String trace = RequestContext.traceparent();
+                    if (trace != null && req.header(TraceContext.HEADER) == null) {
+                        req = req.newBuilder().header(TraceContext.HEADER, trace).build();
                     }
                     return chain.proceed(req);
                 })

@@ -13,7 +13,11 @@ import java.util.function.Supplier;
 public final class RequestContext {
     private static final ThreadLocal<State> CURRENT = new ThreadLocal<>();
 
-    public record State(String requestId, Principal principal) {
+    /** @param traceparent the caller's W3C trace context, or null ({@link TraceContext}) */
+    public record State(String requestId, Principal principal, String traceparent) {
+        public State(String requestId, Principal principal) {
+            this(requestId, principal, null);
+        }
     }
 
     private RequestContext() {
@@ -29,17 +33,32 @@ public final class RequestContext {
         return s == null ? null : s.principal();
     }
 
+    /** The caller's trace context, or null. */
+    public static String traceparent() {
+        State s = CURRENT.get();
+        return s == null ? null : s.traceparent();
+    }
+
+    /** Takes up a trace context learnt after the request began (an MCP request's {@code _meta}); an invalid one is ignored. */
+    public static void traceparent(String traceparent) {
+        String valid = TraceContext.valid(traceparent);
+        State s = CURRENT.get();
+        if (valid != null && s != null) {
+            CURRENT.set(new State(s.requestId(), s.principal(), valid));
+        }
+    }
+
     public static State snapshot() {
         return CURRENT.get();
     }
 
-    static void begin(String requestId) {
-        CURRENT.set(new State(requestId, null));
+    static void begin(String requestId, String traceparent) {
+        CURRENT.set(new State(requestId, null, TraceContext.valid(traceparent)));
     }
 
     public static void authenticated(Principal principal) {
         State s = CURRENT.get();
-        CURRENT.set(new State(s == null ? "-" : s.requestId(), principal));
+        CURRENT.set(new State(s == null ? "-" : s.requestId(), principal, s == null ? null : s.traceparent()));
     }
 
     static void end() {

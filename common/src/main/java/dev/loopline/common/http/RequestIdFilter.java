@@ -11,9 +11,13 @@ import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
-/** Accepts a sane client {@code X-Request-Id} or generates one, returns it, and scopes it for logging. */
+/**
+ * Accepts a sane client {@code X-Request-Id} or generates one, returns it, and scopes it for
+ * logging, together with the caller's {@code traceparent} ({@link TraceContext}).
+ */
 public final class RequestIdFilter implements Filter {
     public static final HeaderName REQUEST_ID = HeaderNames.create("X-Request-Id");
+    private static final HeaderName TRACEPARENT = HeaderNames.create(TraceContext.HEADER);
     private static final HexFormat HEX = HexFormat.of();
     private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
@@ -22,7 +26,7 @@ public final class RequestIdFilter implements Filter {
         String id = req.headers().first(REQUEST_ID).filter(v -> SAFE.matcher(v).matches())
                 .orElseGet(RequestIdFilter::newId);
         res.header(REQUEST_ID, id);
-        RequestContext.begin(id);
+        RequestContext.begin(id, req.headers().first(TRACEPARENT).orElse(null));
         try {
             chain.proceed();
         } finally {

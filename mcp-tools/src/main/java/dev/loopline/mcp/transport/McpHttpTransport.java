@@ -177,6 +177,7 @@ public final class McpHttpTransport {
         }
         Principal who = caller();
         String method = msg.path("method").asText();
+        RequestContext.traceparent(msg.path("params").path("_meta").path("traceparent").asText(null));
         if (hasMethod && hasId && method.equals("initialize")) {
             McpSession session = sessions.create(who.tenantId(), who.userId());
             byte[] out = dispatch(session, null, body);
@@ -245,6 +246,7 @@ public final class McpHttpTransport {
             res.status(Status.ACCEPTED_202).send(); // notifications: nothing in this revision needs one over HTTP
             return;
         }
+        RequestContext.traceparent(meta.traceparent()); // the tools' own calls carry the caller's trace on
         String method = msg.get("method").asText();
         if (REMOVED.contains(method)) {
             statelessError(res, 404, id, new McpError(McpError.METHOD_NOT_FOUND, "Method not found: " + method
@@ -276,6 +278,8 @@ public final class McpHttpTransport {
             ctx = new ToolContext(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null), stream, params.path("_meta").path("progressToken"),
                     meta.logLevel() == null ? ToolContext.NO_LOGS : meta.logLevel(), meta.clientCapabilities());
         }
+        // The envelope has been read: the methods take their own parameters only (jsonrpc4j matches on them).
+        params.remove("_meta");
         byte[] out;
         ToolContext running = ctx;
         // Closing the request's stream (or connection) cancels it: there is no notifications/cancelled over HTTP in this revision.

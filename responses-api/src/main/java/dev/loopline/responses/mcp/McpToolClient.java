@@ -3,6 +3,7 @@ package dev.loopline.responses.mcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.http.RequestContext;
 import dev.loopline.common.http.ServerTiming;
 import dev.loopline.common.json.Json;
 import okhttp3.Call;
@@ -211,6 +212,11 @@ public final class McpToolClient implements McpServer {
             int code = answer.path("error").path("code").asInt(0);
             if (code == -32022) {
                 JsonNode supported = answer.path("error").path("data").path("supported");
+                for (JsonNode v : supported) {
+                    if (MODERN.equals(v.asText())) {
+                        return ServerEras.Era.STATELESS; // it lists our revision after all: use it
+                    }
+                }
                 for (JsonNode v : supported) {
                     if (SUPPORTED.contains(v.asText())) {
                         return ServerEras.Era.SESSION; // it speaks a session revision we share
@@ -505,6 +511,12 @@ public final class McpToolClient implements McpServer {
             if (session != null) {
                 b.header("Mcp-Session-Id", session);
             }
+        }
+        String trace = RequestContext.traceparent();
+        if (trace != null && body.path("method").isTextual()) {
+            // The caller's trace context, as MCP carries it (both eras allow _meta on a request's params).
+            ObjectNode params = body.path("params").isObject() ? (ObjectNode) body.get("params") : body.putObject("params");
+            (params.path("_meta").isObject() ? (ObjectNode) params.get("_meta") : params.putObject("_meta")).put("traceparent", trace);
         }
         b.post(RequestBody.create(Json.bytes(body), JSON));
         Call call = client.newCall(b.build());

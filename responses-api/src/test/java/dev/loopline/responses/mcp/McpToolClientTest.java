@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.loopline.common.http.RequestContext;
 import dev.loopline.common.json.Json;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
@@ -195,6 +196,16 @@ class McpToolClientTest {
         assertEquals("2026-07-28", meta.path("io.modelcontextprotocol/protocolVersion").asText());
         assertTrue(meta.path("io.modelcontextprotocol/clientCapabilities").isObject());
         assertEquals(0, initializes.get(), "no handshake");
+        String trace = "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01";
+        RequestContext.runWith(new RequestContext.State("req_t", null, trace), () -> {
+            try {
+                c.callTool("route", Json.object().put("region", "eu"), Duration.ofSeconds(5), null);
+            } catch (McpToolClient.ToolCallFailed e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertEquals(trace, statelessBodies.getLast().path("params").path("_meta").path("traceparent").asText(),
+                "the caller's trace context goes in _meta");
 
         toolResult = "{\"resultType\":\"input_required\",\"inputRequests\":{\"q\":{\"method\":\"elicitation/create\",\"params\":{}}}}";
         McpToolClient.ToolCallFailed asked = Assertions.assertThrows(McpToolClient.ToolCallFailed.class,
