@@ -151,6 +151,12 @@ class StatelessMcpTest {
             assertEquals(-32601, Json.parse(gone.body()).get("error").get("code").asInt(), removed);
             assertEquals(18, Json.parse(gone.body()).get("id").asInt());
         }
+        // A version nobody speaks, without the envelope: the versions this server speaks.
+        HttpResponse<String> ancient = McpTransportTestSupport.rpc(server, TestServer.API_KEY, null,
+                "{\"jsonrpc\":\"2.0\",\"id\":19,\"method\":\"tools/list\"}", "MCP-Protocol-Version", "1999-01-01");
+        assertEquals(400, ancient.statusCode());
+        assertEquals(-32022, Json.parse(ancient.body()).get("error").get("code").asInt());
+        assertEquals(19, Json.parse(ancient.body()).get("id").asInt());
         // A session client on the same endpoint is served as before.
         String sid = McpTransportTestSupport.initialize(server, TestServer.API_KEY);
         assertEquals(200, McpTransportTestSupport.rpc(server, TestServer.API_KEY, sid, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}",

@@ -46,6 +46,11 @@ public record StatelessRequest(String protocolVersion, JsonNode clientCapabiliti
     public static StatelessRequest check(JsonNode msg, Headers headers) {
         String method = msg.path("method").asText();
         JsonNode meta = msg.path("params").path("_meta");
+        Optional<String> asked = headers.first(McpHttpTransport.PROTOCOL_VERSION);
+        if (!meta.path(VERSION_KEY).isTextual() && asked.isPresent() && !asked.get().equals(ProtocolVersions.MODERN)) {
+            // A version header this server does not speak, and no envelope: say which versions it does.
+            throw unsupported(asked.get());
+        }
         if (!meta.isObject()) {
             throw new McpError(McpError.INVALID_PARAMS, "Invalid params: a " + ProtocolVersions.MODERN + " request carries params._meta");
         }
@@ -63,10 +68,7 @@ public record StatelessRequest(String protocolVersion, JsonNode clientCapabiliti
                     + "' does not match body value '" + version.asText() + "'");
         }
         if (!version.asText().equals(ProtocolVersions.MODERN)) {
-            ObjectNode data = Json.object();
-            ProtocolVersions.ALL.forEach(data.putArray("supported")::add);
-            data.put("requested", version.asText());
-            throw new McpError(McpError.UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version", data);
+            throw unsupported(version.asText());
         }
         Optional<String> methodHeader = headers.first(METHOD);
         if (methodHeader.isEmpty() || !methodHeader.get().equals(method)) {
@@ -87,6 +89,14 @@ public record StatelessRequest(String protocolVersion, JsonNode clientCapabiliti
         }
         return new StatelessRequest(version.asText(), caps, meta.path(CLIENT_INFO_KEY), level.isTextual() ? level.asText() : null,
                 meta.path("traceparent").isTextual() ? meta.get("traceparent").asText() : null);
+    }
+
+    private static McpError unsupported(String requested) {
+        ObjectNode data = Json.object();
+        ProtocolVersions.ALL.forEach(data.putArray("supported")::add);
+        data.put("requested", requested);
+        return new McpError(McpError.UNSUPPORTED_PROTOCOL_VERSION, "Unsupported protocol version " + requested + "; this server speaks "
+                + String.join(", ", ProtocolVersions.ALL), data);
     }
 
     /** A header value in the spec's Base64 sentinel form ({@code =?base64?…?=}) decoded; any other value as it is. */

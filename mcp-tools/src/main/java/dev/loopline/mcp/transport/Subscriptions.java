@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.sse.SseWriter;
+import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
@@ -26,6 +27,8 @@ public final class Subscriptions {
     static final String SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId";
     static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
     static final Duration MAX_LIFETIME = Duration.ofHours(1);
+    /** Open streams a replica holds at most; past it a new listen is refused (-32603, as the TypeScript SDK does). */
+    static final int MAX_OPEN = 1024;
     private final Set<Listener> open = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
@@ -63,6 +66,14 @@ public final class Subscriptions {
      * @param supported the filter keys this server can honour ({@code toolsListChanged}…)
      */
     void listen(ServerRequest req, ServerResponse res, JsonNode id, JsonNode requested, Set<String> supported) {
+        if (open.size() >= MAX_OPEN) {
+            ObjectNode refused = Json.object().put("jsonrpc", "2.0");
+            refused.set("id", id);
+            refused.putObject("error").put("code", -32603).put("message", "Subscription limit reached (" + MAX_OPEN + " open streams)");
+            res.header(HeaderNames.CONTENT_TYPE, "application/json");
+            res.send(Json.bytes(refused));
+            return;
+        }
         ObjectNode agreed = Json.object();
         requested.fields().forEachRemaining(e -> {
             if (supported.contains(e.getKey()) && (e.getValue().isBoolean() && e.getValue().asBoolean() || e.getValue().isArray())) {
