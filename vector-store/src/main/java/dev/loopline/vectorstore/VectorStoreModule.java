@@ -8,6 +8,7 @@ import dev.loopline.vectorstore.embed.Embedder;
 import dev.loopline.vectorstore.embed.Embedders;
 import dev.loopline.vectorstore.embed.WordPiece;
 import dev.loopline.vectorstore.files.FileStore;
+import dev.loopline.vectorstore.files.blobs.BlobStores;
 import dev.loopline.vectorstore.files.FilesApi;
 import dev.loopline.vectorstore.parse.DocumentTextApi;
 import dev.loopline.vectorstore.index.LuceneIndex;
@@ -39,7 +40,7 @@ public final class VectorStoreModule implements ServiceModule {
     public VectorStoreModule(Platform platform) {
         Settings s = platform.settings();
         this.repo = new StoreRepository(platform.database());
-        this.files = new FileStore(platform.database(), platform.dataDir());
+        this.files = new FileStore(platform.database(), platform.dataDir(), BlobStores.fromSettings(s, platform.database(), platform.dataDir()));
         this.embedder = Embedders.fromSettings(platform);
         String backend = s.string("LOOPLINE_VECTOR_BACKEND", "loopline.vector-store.backend", "lucene");
         this.index = switch (backend) {

@@ -6,7 +6,9 @@ import dev.loopline.common.testing.TestServer;
 import dev.loopline.vectorstore.testing.VectorStoreClient;
 import org.junit.jupiter.api.Test;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -44,6 +46,37 @@ class PostgresVectorStoreTest {
             assertEquals(1, api.ok(api.get("/v1/vector_stores/" + vs)).path("file_counts").path("total").asInt());
             api.ok(api.delete("/v1/vector_stores/" + vs));
             assertEquals(0, api.ok(api.get("/v1/vector_stores")).path("data").size());
+        }
+    }
+
+    /**
+     * Two replicas on one database: with file bytes in the database, a file uploaded through one is
+     * read through the other (its content, and its ingestion into a store created on the other);
+     * with per-replica local storage the other says why it cannot, instead of a bare 500.
+     */
+    @Test
+    void twoReplicasShareFilesThroughTheDatabase() {
+        try (TestDatabases.Schema pg = TestDatabases.postgres()) {
+            Map<String, String> env = new HashMap<>(pg.env());
+            env.put("LOOPLINE_FILE_STORAGE", "database");
+            try (TestServer a = TestServer.start(env, p -> List.of(new VectorStoreModule(p)));
+                 TestServer b = TestServer.start(env, p -> List.of(new VectorStoreModule(p)))) {
+                String file = new VectorStoreClient(a, TestServer.API_KEY).uploadText("volcano.txt", VectorStoreApiTest.VOLCANO);
+                VectorStoreClient onB = new VectorStoreClient(b, TestServer.API_KEY);
+                var content = onB.get("/v1/files/" + file + "/content");
+                assertEquals(200, content.statusCode(), content.body());
+                assertEquals(VectorStoreApiTest.VOLCANO, content.body());
+                String vs = onB.ok(onB.post("/v1/vector_stores", "{\"name\":\"shared\",\"file_ids\":[\"" + file + "\"]}")).path("id").asText();
+                assertEquals(1, onB.awaitIdle(vs, 60_000).path("file_counts").path("completed").asInt(), "ingested on B from A's upload");
+            }
+            Map<String, String> local = new HashMap<>(pg.env());
+            try (TestServer a = TestServer.start(local, p -> List.of(new VectorStoreModule(p)));
+                 TestServer b = TestServer.start(local, p -> List.of(new VectorStoreModule(p)))) {
+                String file = new VectorStoreClient(a, TestServer.API_KEY).uploadText("bread.txt", VectorStoreApiTest.BREAD);
+                var missing = new VectorStoreClient(b, TestServer.API_KEY).get("/v1/files/" + file + "/content");
+                assertEquals(500, missing.statusCode());
+                assertTrue(missing.body().contains("LOOPLINE_FILE_STORAGE"), missing.body());
+            }
         }
     }
 }

@@ -1,33 +1,33 @@
 package dev.loopline.vectorstore.files;
 
 import dev.loopline.common.db.Database;
+import dev.loopline.vectorstore.files.blobs.BlobStore;
 import io.helidon.dbclient.DbRow;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Uploaded files: bytes under {@code <data-dir>/files/<id>}, metadata in the {@code files} table.
- * The bytes are fsynced and renamed into place before the row is inserted, so a file the API
- * acknowledged is never a row without content.
+ * Uploaded files: bytes in the configured {@link BlobStore} (the data directory, the database or
+ * an S3-compatible store), metadata in the {@code files} table. The bytes are stored durably
+ * before the row is inserted, so a file the API acknowledged is never a row without content.
+ * Uploads are spooled to {@code <data-dir>/files/tmp} first (a multipart body is read once).
  */
 public final class FileStore {
     private final Database db;
-    private final Path dir;
+    private final BlobStore blobs;
     private final Path tmp;
 
-    public FileStore(Database db, Path dataDir) {
+    public FileStore(Database db, Path dataDir, BlobStore blobs) {
         this.db = db;
-        this.dir = dataDir.resolve("files");
-        this.tmp = dir.resolve("tmp");
+        this.blobs = blobs;
+        this.tmp = dataDir.resolve("files").resolve("tmp");
         try {
             Files.createDirectories(tmp);
             // Uploads interrupted by a crash leave temp files; nothing refers to them.
@@ -37,7 +37,7 @@ public final class FileStore {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot prepare " + dir, e);
+            throw new UncheckedIOException("cannot prepare " + tmp, e);
         }
     }
 
@@ -45,14 +45,15 @@ public final class FileStore {
         return tmp;
     }
 
-    /** Moves an upload into the store durably, then records it. */
+    /** Where the bytes are. */
+    public BlobStore blobs() {
+        return blobs;
+    }
+
+    /** Stores an upload's bytes durably, then records it. */
     public FileRecord save(FileRecord record, Path upload) {
-        Path target = path(record.id());
         try {
-            try (FileChannel ch = FileChannel.open(upload, StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            Files.move(upload, target, StandardCopyOption.ATOMIC_MOVE);
+            blobs.put(record.id(), upload);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot store upload", e);
         }
@@ -63,13 +64,23 @@ public final class FileStore {
                     record.contentType(), record.sha256(), record.createdAt(), record.expiresAt());
         } catch (RuntimeException e) {
             try {
-                Files.deleteIfExists(target);
+                blobs.delete(record.id());
             } catch (IOException ignored) {
                 // the insert failure is what matters
             }
             throw e;
         }
         return record;
+    }
+
+    /** A stored file's bytes, whole. */
+    public byte[] bytes(String id) {
+        return blobs.read(id);
+    }
+
+    /** A stored file's bytes, streamed. */
+    public InputStream open(String id) throws IOException {
+        return blobs.open(id);
     }
 
     public Optional<FileRecord> get(String tenant, String id) {
@@ -101,19 +112,12 @@ public final class FileStore {
         long n = db.client().execute().delete("DELETE FROM files WHERE id = ? AND tenant_id = ?", id, tenant);
         if (n > 0) {
             try {
-                Files.deleteIfExists(path(id));
+                blobs.delete(id);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
         return n > 0;
-    }
-
-    public Path path(String id) {
-        if (!id.matches("[A-Za-z0-9_-]+")) {
-            throw new IllegalArgumentException("bad file id");
-        }
-        return dir.resolve(id);
     }
 
     private static FileRecord map(DbRow r) {

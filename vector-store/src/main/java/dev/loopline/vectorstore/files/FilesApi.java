@@ -18,6 +18,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.util.List;
 import java.util.Set;
 
@@ -155,9 +156,19 @@ public final class FilesApi {
 
     private void content(ServerRequest req, ServerResponse res) {
         FileRecord f = find(req);
+        InputStream in;
+        try {
+            in = store.open(f.id()); // before any header: a missing blob is an error answer, not a cut-off body
+        } catch (NoSuchFileException e) {
+            throw new ApiException(500, "server_error", "The bytes of file '" + f.id() + "' are not in this server's "
+                    + store.blobs().name() + " file storage" + ("local".equals(store.blobs().name())
+                    ? " (local storage is per replica: several replicas need LOOPLINE_FILE_STORAGE=database or s3)." : "."), null, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         res.header(HeaderNames.CONTENT_TYPE, f.contentType() == null ? "application/octet-stream" : f.contentType());
         res.header(HeaderNames.CONTENT_LENGTH, Long.toString(f.bytes()));
-        try (InputStream in = Files.newInputStream(store.path(f.id())); OutputStream out = res.outputStream()) {
+        try (in; OutputStream out = res.outputStream()) {
             in.transferTo(out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

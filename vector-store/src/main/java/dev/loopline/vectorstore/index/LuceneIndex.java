@@ -46,8 +46,12 @@ import org.apache.lucene.util.IOUtils;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -70,6 +74,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class LuceneIndex implements VectorIndex {
     private static final String VECTOR = "vec";
     private final Path root;
+    private final FileLock replicaLock;
     private final Settings settings;
     private final int maxIdleSegments;
     private final Analyzer analyzer = new EnglishAnalyzer();
@@ -103,6 +108,33 @@ public final class LuceneIndex implements VectorIndex {
             Files.createDirectories(root);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + root, e);
+        }
+        this.replicaLock = lockForThisReplica(root);
+    }
+
+    /**
+     * A Lucene index serves one process: a second replica on the same directory (a shared volume)
+     * would fail on Lucene's write.lock at its first write and return 500s from then on. It is
+     * refused at start instead, saying what to do.
+     */
+    private static FileLock lockForThisReplica(Path root) {
+        try {
+            FileChannel ch = FileChannel.open(root.resolve("replica.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                ch.close();
+                throw new IllegalStateException("Another loopline process already uses the Lucene vector index in " + root
+                        + ". A Lucene index serves one replica: give each replica its own LOOPLINE_DATA_DIR, or run several "
+                        + "replicas with LOOPLINE_VECTOR_BACKEND=opensearch (and LOOPLINE_FILE_STORAGE=database or s3).");
+            }
+            return lock;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot lock " + root, e);
         }
     }
 
@@ -397,5 +429,10 @@ public final class LuceneIndex implements VectorIndex {
             }
         }
         stores.clear();
+        try {
+            replicaLock.channel().close(); // releases the lock
+        } catch (IOException ignored) {
+            // the process is ending or the index is closed anyway
+        }
     }
 }

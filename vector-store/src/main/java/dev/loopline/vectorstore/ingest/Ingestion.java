@@ -12,7 +12,7 @@ import dev.loopline.vectorstore.stores.StoreFileRecord;
 import dev.loopline.vectorstore.stores.StoreRecord;
 import dev.loopline.vectorstore.stores.StoreRepository;
 
-import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
@@ -127,15 +127,16 @@ public final class Ingestion implements AutoCloseable {
         }
         String text;
         try {
-            text = DocumentParser.parse(file.filename(), file.contentType(), Files.readAllBytes(files.path(fileId)));
+            text = DocumentParser.parse(file.filename(), file.contentType(), files.bytes(fileId));
         } catch (DocumentParser.UnsupportedFile e) {
             repo.finish(row, StoreRepository.FAILED, "unsupported_file", e.getMessage(), 0, 0);
             return;
         } catch (DocumentParser.InvalidFile e) {
             repo.finish(row, StoreRepository.FAILED, "invalid_file", e.getMessage(), 0, 0);
             return;
-        } catch (IOException e) {
-            repo.finish(row, StoreRepository.FAILED, "server_error", "The stored file could not be read.", 0, 0);
+        } catch (UncheckedIOException e) {
+            repo.finish(row, StoreRepository.FAILED, "server_error", "The stored file could not be read from "
+                    + files.blobs().name() + " storage.", 0, 0);
             return;
         }
         // Partial chunks of an interrupted run are replaced by addFile, which replaces all of a file's chunks.

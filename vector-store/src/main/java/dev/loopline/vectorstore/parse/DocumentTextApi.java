@@ -13,8 +13,6 @@ import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.Base64;
 
@@ -59,11 +57,7 @@ public final class DocumentTextApi {
             }
             filename = f.filename();
             contentType = f.contentType();
-            try {
-                bytes = Files.readAllBytes(files.path(f.id()));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            bytes = files.bytes(f.id());
         } else if (body.path("file_data").isTextual() && body.path("filename").isTextual()) {
             filename = body.get("filename").asText();
             String data = body.get("file_data").asText();

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The backend contract on embedded Lucene, plus its own segment maintenance. */
@@ -35,5 +36,14 @@ class LuceneIndexTest extends VectorIndexContract {
             assertEquals(1, index.segments(storeId));
             assertEquals(Math.min(files, 100), index.vectorSearch(storeId, unit(r, 32), 100, null).size());
         }
+    }
+
+    @Test
+    void aSecondReplicaOnTheSameIndexDirectoryIsRefusedUntilTheFirstCloses(@TempDir Path dir) {
+        LuceneIndex first = new LuceneIndex(dir, LuceneIndex.Settings.DEFAULT);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new LuceneIndex(dir, LuceneIndex.Settings.DEFAULT));
+        assertTrue(e.getMessage().contains("LOOPLINE_VECTOR_BACKEND=opensearch"), e.getMessage());
+        first.close();
+        new LuceneIndex(dir, LuceneIndex.Settings.DEFAULT).close();
     }
 }
