@@ -6,10 +6,12 @@ import dev.loopline.common.testing.TestServer;
 import dev.loopline.vectorstore.testing.VectorStoreClient;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,6 +78,37 @@ class PostgresVectorStoreTest {
                 var missing = new VectorStoreClient(b, TestServer.API_KEY).get("/v1/files/" + file + "/content");
                 assertEquals(500, missing.statusCode());
                 assertTrue(missing.body().contains("LOOPLINE_FILE_STORAGE"), missing.body());
+            }
+        }
+    }
+
+    /**
+     * Replicas claim ingestion runs with a lease: a run another process holds (and keeps renewing)
+     * is left alone; once its holder stops renewing (a crash), a sweep takes it over in seconds.
+     */
+    @Test
+    void anIngestionHeldByADeadReplicaIsTakenOverWhenItsLeaseExpires() {
+        try (TestDatabases.Schema pg = TestDatabases.postgres()) {
+            Map<String, String> env = new HashMap<>(pg.env());
+            env.put("LOOPLINE_FILE_STORAGE", "database");
+            try (TestServer a = TestServer.start(env, p -> List.of(new VectorStoreModule(p)))) {
+                VectorStoreClient api = new VectorStoreClient(a, TestServer.API_KEY);
+                String file = api.uploadText("volcano.txt", VectorStoreApiTest.VOLCANO);
+                String vs = api.ok(api.post("/v1/vector_stores", "{\"name\":\"leases\",\"file_ids\":[\"" + file + "\"]}")).path("id").asText();
+                assertEquals(1, api.awaitIdle(vs, 60_000).path("file_counts").path("completed").asInt());
+                var db = a.platform().database().client().execute();
+                long now = System.currentTimeMillis();
+                // As if another replica had claimed a re-run and were still alive (its lease a minute ahead)…
+                db.update("UPDATE vector_store_files SET status = 'in_progress', lease_owner = 'ingest-elsewhere', lease_until = ? "
+                        + "WHERE vector_store_id = ? AND file_id = ?", now + 60_000, vs, file);
+                await().during(Duration.ofSeconds(7)).atMost(Duration.ofSeconds(9))
+                        .until(() -> "in_progress".equals(api.ok(api.get("/v1/vector_stores/" + vs + "/files/" + file)).path("status").asText()));
+                // …then dead: its lease runs out, and this replica's sweep takes the run over.
+                db.update("UPDATE vector_store_files SET lease_until = ? WHERE vector_store_id = ? AND file_id = ?", now - 1, vs, file);
+                await().atMost(Duration.ofSeconds(20)).until(() ->
+                        "completed".equals(api.ok(api.get("/v1/vector_stores/" + vs + "/files/" + file)).path("status").asText()));
+                assertEquals(0L, db.get("SELECT COUNT(*) AS n FROM vector_store_files WHERE lease_owner IS NOT NULL")
+                        .map(r -> r.column("n").get(Number.class).longValue()).orElse(-1L), "a finished run holds no lease");
             }
         }
     }

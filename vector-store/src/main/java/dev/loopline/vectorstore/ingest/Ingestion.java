@@ -13,13 +13,17 @@ import dev.loopline.vectorstore.stores.StoreRecord;
 import dev.loopline.vectorstore.stores.StoreRepository;
 
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,14 +31,27 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Background ingestion of a file into a vector store: parse → chunk → embed (in batches) → index
  * (one Lucene commit) → mark {@code completed}. The row is the source of truth: it says
- * {@code completed} only after the chunks are committed, and on start every row still
- * {@code in_progress} (a crash, a kill -9) is ingested again from the stored bytes, after its
- * partial chunks are removed. A file whose row left {@code in_progress} meanwhile (cancelled,
- * removed) has its chunks removed instead of published.
+ * {@code completed} only after the chunks are committed. A run is claimed with a lease on its row
+ * ({@link #LEASE}, renewed every {@link #RENEW} while it runs), so replicas sharing the database
+ * never run the same file at once; every {@link #SWEEP} each replica looks for in-progress rows
+ * nobody holds (never claimed, or their holder died: a crash, a kill -9) and ingests them again
+ * from the stored bytes, after their partial chunks are removed. A file whose row left
+ * {@code in_progress} meanwhile (cancelled, removed) has its chunks removed instead of published.
  */
 public final class Ingestion implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Ingestion.class.getName());
     private static final int EMBED_BATCH = 64;
+    /** How long a claim holds without renewal: a dead replica's runs are taken over this long after it stopped renewing. */
+    static final Duration LEASE = Duration.ofSeconds(15);
+    static final Duration RENEW = Duration.ofSeconds(5);
+    static final Duration SWEEP = Duration.ofSeconds(5);
+    /** This process, as lease owner. */
+    private final String owner = "ingest-" + UUID.randomUUID();
+    private final ScheduledExecutorService leases = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "ingest-leases");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final StoreRepository repo;
     private final FileStore files;
@@ -43,7 +60,9 @@ public final class Ingestion implements AutoCloseable {
     private final Chunker chunker;
     private final ExecutorService workers;
     private final AtomicInteger pending = new AtomicInteger();
-    /** One lock per store file, so that two runs for the same file never overlap. */
+    /** Store files queued here and not started yet (a sweep does not queue them twice). */
+    private final Set<String> queued = ConcurrentHashMap.newKeySet();
+    /** One lock per store file, so that two runs for the same file never overlap in this process (the lease does across processes). */
     private final ConcurrentHashMap<String, Object> locks = new ConcurrentHashMap<>();
 
     public Ingestion(StoreRepository repo, FileStore files, VectorIndex index, Embedder embedder, Chunker chunker, int threads) {
@@ -60,14 +79,45 @@ public final class Ingestion implements AutoCloseable {
         });
     }
 
-    /** Re-queues every file left in_progress by an earlier process. */
+    /**
+     * Queues every in-progress file nobody holds (left by a process that died, or never claimed),
+     * now and then every {@link #SWEEP}; renews this process's claims every {@link #RENEW}.
+     */
     public int resume() {
-        List<StoreFileRecord> interrupted = repo.inProgress();
-        for (StoreFileRecord f : interrupted) {
-            LOG.log(System.Logger.Level.INFO, "resuming ingestion of " + f.fileId() + " into " + f.storeId());
-            submit(f.tenantId(), f.storeId(), f.fileId());
+        int n = sweep();
+        leases.scheduleWithFixedDelay(this::renewQuietly, RENEW.toMillis(), RENEW.toMillis(), TimeUnit.MILLISECONDS);
+        leases.scheduleWithFixedDelay(this::sweepQuietly, SWEEP.toMillis(), SWEEP.toMillis(), TimeUnit.MILLISECONDS);
+        return n;
+    }
+
+    /** Queues the unclaimed in-progress files not already queued here. */
+    int sweep() {
+        List<StoreFileRecord> unclaimed = repo.unclaimed(System.currentTimeMillis());
+        int n = 0;
+        for (StoreFileRecord f : unclaimed) {
+            if (queued.add(f.storeId() + "/" + f.fileId())) {
+                LOG.log(System.Logger.Level.INFO, "taking up the ingestion of " + f.fileId() + " into " + f.storeId());
+                submitQueued(f.tenantId(), f.storeId(), f.fileId());
+                n++;
+            }
         }
-        return interrupted.size();
+        return n;
+    }
+
+    private void sweepQuietly() {
+        try {
+            sweep();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "looking for unclaimed ingestion runs failed: " + e.getMessage());
+        }
+    }
+
+    private void renewQuietly() {
+        try {
+            repo.renew(owner, System.currentTimeMillis() + LEASE.toMillis());
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "renewing ingestion leases failed: " + e.getMessage());
+        }
     }
 
     /**
@@ -76,10 +126,16 @@ public final class Ingestion implements AutoCloseable {
      * (new attributes, new chunking) makes the older run's result void.
      */
     public void submit(String tenant, String storeId, String fileId) {
+        queued.add(storeId + "/" + fileId);
+        submitQueued(tenant, storeId, fileId);
+    }
+
+    private void submitQueued(String tenant, String storeId, String fileId) {
         pending.incrementAndGet();
         workers.execute(() -> {
             try {
                 synchronized (locks.computeIfAbsent(storeId + "/" + fileId, k -> new Object())) {
+                    queued.remove(storeId + "/" + fileId);
                     ingest(tenant, storeId, fileId);
                 }
             } finally {
@@ -104,6 +160,10 @@ public final class Ingestion implements AutoCloseable {
         StoreRecord store = repo.store(tenant, storeId).orElse(null);
         if (row == null || store == null || !row.status().equals(StoreRepository.IN_PROGRESS)) {
             return;
+        }
+        long now = System.currentTimeMillis();
+        if (!repo.claim(row, owner, now, now + LEASE.toMillis())) {
+            return; // another replica is running it; if it dies, a sweep here takes it over
         }
         try {
             run(tenant, storeId, fileId, row, store);
@@ -172,11 +232,17 @@ public final class Ingestion implements AutoCloseable {
 
     @Override
     public void close() {
+        leases.shutdownNow();
         workers.shutdownNow();
         try {
             workers.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        try {
+            repo.release(owner); // a replica going away hands its unfinished runs on at once, not after the lease
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "releasing ingestion leases failed (they expire in " + LEASE.toSeconds() + " s): " + e.getMessage());
         }
     }
 }

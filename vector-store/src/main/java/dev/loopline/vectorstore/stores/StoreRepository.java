@@ -159,6 +159,34 @@ public final class StoreRepository {
         return db.list("SELECT * FROM vector_store_files WHERE status = ? ORDER BY created_at", StoreRepository::mapFile, IN_PROGRESS);
     }
 
+    /** In-progress files nobody holds: never claimed, or their claim expired (its process died). */
+    public List<StoreFileRecord> unclaimed(long nowMillis) {
+        return db.list("SELECT * FROM vector_store_files WHERE status = ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at",
+                StoreRepository::mapFile, IN_PROGRESS, nowMillis);
+    }
+
+    /**
+     * Claims an in-progress file's run of this generation for {@code owner} until {@code untilMillis}:
+     * true when nobody else holds a live claim (then {@code owner} does).
+     */
+    public boolean claim(StoreFileRecord run, String owner, long nowMillis, long untilMillis) {
+        return db.client().execute().update("UPDATE vector_store_files SET lease_owner = ?, lease_until = ? WHERE vector_store_id = ? "
+                        + "AND file_id = ? AND status = ? AND generation = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)",
+                owner, untilMillis, run.storeId(), run.fileId(), IN_PROGRESS, run.generation(), owner, nowMillis) > 0;
+    }
+
+    /** Gives up {@code owner}'s claims (it is shutting down): other replicas take the runs at their next sweep. */
+    public void release(String owner) {
+        db.client().execute().update("UPDATE vector_store_files SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND status = ?",
+                owner, IN_PROGRESS);
+    }
+
+    /** Extends {@code owner}'s claims (its runs still going) to {@code untilMillis}. */
+    public void renew(String owner, long untilMillis) {
+        db.client().execute().update("UPDATE vector_store_files SET lease_until = ? WHERE lease_owner = ? AND status = ?", untilMillis, owner,
+                IN_PROGRESS);
+    }
+
     /** Vector stores (of any tenant) that contain this file. */
     public List<String> storesWithFile(String tenant, String fileId) {
         return db.list("SELECT vector_store_id FROM vector_store_files WHERE file_id = ? AND tenant_id = ?",
@@ -171,7 +199,8 @@ public final class StoreRepository {
      */
     public boolean finish(StoreFileRecord run, String status, String errorCode, String errorMessage, long usageBytes, int chunks) {
         return db.client().execute().update("UPDATE vector_store_files SET status = ?, last_error_code = ?, last_error_message = ?, "
-                        + "usage_bytes = ?, chunks = ? WHERE vector_store_id = ? AND file_id = ? AND status = ? AND generation = ?",
+                        + "usage_bytes = ?, chunks = ?, lease_owner = NULL, lease_until = NULL "
+                        + "WHERE vector_store_id = ? AND file_id = ? AND status = ? AND generation = ?",
                 status, errorCode, errorMessage == null ? null : truncate(errorMessage, 2000), usageBytes, chunks, run.storeId(),
                 run.fileId(), IN_PROGRESS, run.generation()) > 0;
     }
