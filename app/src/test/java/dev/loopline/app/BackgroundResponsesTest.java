@@ -152,14 +152,28 @@ class BackgroundResponsesTest {
             assertEquals("failed", failed.path("status").asText(), failed.toString());
             assertTrue(failed.path("error").path("message").asText().contains("shut down"), failed.toString());
 
-            // A process killed with -9 cannot say so: its job's heartbeat goes stale, and another process fails it.
+            // A process killed with -9 cannot say so: its jobs' heartbeats go stale, and another process takes them over.
+            // One that ran a call with outside effects (code) is failed, not run again…
             String orphan = Json.parse(TestApp.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"hi\"}").body()).path("id").asText();
             var db = app.platform().database();
             db.client().execute().update("UPDATE responses SET status = 'in_progress' WHERE id = ?", orphan);
             db.client().execute().insert("INSERT INTO response_jobs (response_id, tenant_id, user_id, state, owner, heartbeat_at, created_at, "
-                    + "has_secrets, request) SELECT id, tenant_id, user_id, 'running', 'node_killed', 0, 0, FALSE, '{}' FROM responses WHERE id = ?", orphan);
+                    + "has_secrets, request, side_effect) SELECT id, tenant_id, user_id, 'running', 'node_killed', 0, 0, FALSE, '{}', "
+                    + "'code_interpreter' FROM responses WHERE id = ?", orphan);
             JsonNode reaped = TestApp.awaitStatus(base, orphan, "failed");
             assertTrue(reaped.path("error").path("message").asText().contains("stopped before it finished"), reaped.toString());
+            assertTrue(reaped.path("error").path("message").asText().contains("not run again"), reaped.toString());
+            // …one that only asked the model and searched is run again here, to completion.
+            String safe = Json.parse(TestApp.post(base, KEY, "{\"model\":\"loopline-sim\",\"input\":\"What is the capital of France?\","
+                    + "\"tools\":[{\"type\":\"web_search\"}]}").body()).path("id").asText();
+            db.client().execute().update("UPDATE responses SET status = 'in_progress' WHERE id = ?", safe);
+            db.client().execute().delete("DELETE FROM response_items WHERE response_id = ? AND direction = 'output'", safe); // as if mid-run
+            db.client().execute().insert("INSERT INTO response_jobs (response_id, tenant_id, user_id, state, owner, heartbeat_at, created_at, "
+                    + "has_secrets, request) SELECT id, tenant_id, user_id, 'running', 'node_killed', 0, 0, FALSE, ? FROM responses WHERE id = ?",
+                    "{\"model\":\"loopline-sim\",\"input\":\"What is the capital of France?\",\"tools\":[{\"type\":\"web_search\"}],"
+                            + "\"background\":true}", safe);
+            JsonNode resumed = TestApp.awaitStatus(base, safe, "completed");
+            assertTrue(resumed.path("output_text").asText().contains("Paris is the capital"), resumed.toString());
         }
     }
 }

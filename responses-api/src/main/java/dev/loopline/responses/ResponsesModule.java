@@ -108,7 +108,7 @@ public final class ResponsesModule implements ServiceModule {
                 new ContentSeal(platform.delegation().derivedKey("reasoning encrypted_content")), limits.toolResultMaxChars());
         this.background = new BackgroundResponses(platform.database(), store, platform.delegation(),
                 s.integer("LOOPLINE_BACKGROUND_WORKERS", "loopline.responses.background-workers", 32),
-                s.duration("LOOPLINE_BACKGROUND_STALE_AFTER", "loopline.responses.background-stale-after", Duration.ofSeconds(60)),
+                s.duration("LOOPLINE_BACKGROUND_STALE_AFTER", "loopline.responses.background-stale-after", Duration.ofSeconds(10)),
                 limits.deadline().plusMinutes(5), lifecycle, hosted);
     }
 

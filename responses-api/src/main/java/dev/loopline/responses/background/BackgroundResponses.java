@@ -21,7 +21,9 @@ import dev.loopline.responses.lifecycle.ResponseLifecycle;
 import dev.loopline.responses.lifecycle.Settlement;
 import dev.loopline.responses.loop.Cancellation;
 import dev.loopline.responses.loop.LoopEvents;
+import dev.loopline.responses.loop.ModelFailure;
 import dev.loopline.responses.store.ResponseStore;
+import dev.loopline.responses.store.ToolExecutionLog;
 import dev.loopline.responses.stream.ResponseStream;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -156,7 +158,7 @@ public final class BackgroundResponses implements AutoCloseable {
         LoopEvents loopEvents = events != null ? events : LoopEvents.cancelledBy(cancellation);
         RequestContext.runWith(new RequestContext.State(id, who), () -> {
             try {
-                Ending end = runJob(job, r, kept != null, stored, loopEvents, events);
+                Ending end = runJob(job, r, kept != null, stored, loopEvents, events, cancellation);
                 if (events != null) {
                     events.ended(end);
                 }
@@ -167,7 +169,7 @@ public final class BackgroundResponses implements AutoCloseable {
     }
 
     private Ending runJob(JobQueue.Job job, CreateRequest r, boolean credentialsHere, ObjectNode stored, LoopEvents loopEvents,
-                          ResponseStream events) {
+                          ResponseStream events, Cancellation cancellation) {
         Principal who = new Principal(job.tenantId(), job.userId(), "delegated");
         String id = job.responseId();
         long createdAt = stored.path("created_at").asLong();
@@ -185,7 +187,24 @@ public final class BackgroundResponses implements AutoCloseable {
             }
             Prepared p = lifecycle.resume(who, r, id, createdAt);
             String bearer = "Bearer " + delegation.mint(who, tokenLifetime);
-            return lifecycle.execute(p, lifecycle.context(p, bearer), bearer, loopEvents, store.toolLog(who.tenantId(), id), settlement);
+            ToolExecutionLog rows = store.toolLog(who.tenantId(), id);
+            // A call with outside effects is noted on the job before it runs: after a crash the job is failed, not re-run.
+            ToolExecutionLog log = new ToolExecutionLog() {
+                @Override
+                public void record(ToolExecution execution) {
+                    rows.record(execution);
+                }
+
+                @Override
+                public void beforeSideEffect(String tool) {
+                    if (!queue.sideEffect(id, tool)) {
+                        // Another server took the job over: this run stops without the call and writes nothing.
+                        cancellation.cancel();
+                        throw new ModelFailure("The response was taken over by another server.", false);
+                    }
+                }
+            };
+            return lifecycle.execute(p, lifecycle.context(p, bearer), bearer, loopEvents, log, settlement);
         } catch (ApiException e) {
             // What it continues from (a conversation, a file) is gone since the response was queued.
             return lifecycle.fail(queued, settlement, ResponseError.refused(e));

@@ -3,6 +3,7 @@ package dev.loopline.responses.background;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loopline.common.db.Database;
 import dev.loopline.common.json.Json;
+import dev.loopline.responses.api.ResponseError;
 import io.helidon.dbclient.DbRow;
 import io.helidon.dbclient.DbTransaction;
 
@@ -18,7 +19,8 @@ import java.util.Set;
  * restart loses none: a job is enqueued in the same transaction as its {@code queued} response,
  * claimed with {@code SELECT … FOR UPDATE SKIP LOCKED} (PostgreSQL, and H2 since 2.2.220), kept
  * alive by its owner's heartbeat, and deleted when the response is finished. A job whose owner
- * stopped heartbeating (the process died) is reaped: its response is marked failed, never left
+ * stopped heartbeating (the process died) is taken over ({@link #takeOver}): run again from its
+ * start by any replica when that repeats nothing, else marked failed with the reason, never left
  * {@code in_progress}. Jobs still {@code queued} when a process dies are simply run by the next.
  */
 public final class JobQueue {
@@ -68,15 +70,22 @@ public final class JobQueue {
         });
     }
 
-    /** The running jobs of this process are alive. */
-    public void heartbeat(Collection<String> ids) {
+    /**
+     * The running jobs of this process are alive. Returns those it no longer owns (taken over after
+     * a pause long enough to look dead): their runs must stop, another replica has them.
+     */
+    public Set<String> heartbeat(Collection<String> ids) {
+        Set<String> lost = new HashSet<>();
         if (ids.isEmpty()) {
-            return;
+            return lost;
         }
         long now = System.currentTimeMillis();
         for (String id : ids) {
-            db.client().execute().update("UPDATE response_jobs SET heartbeat_at = ? WHERE response_id = ? AND owner = ?", now, id, owner);
+            if (db.client().execute().update("UPDATE response_jobs SET heartbeat_at = ? WHERE response_id = ? AND owner = ?", now, id, owner) == 0) {
+                lost.add(id);
+            }
         }
+        return lost;
     }
 
     /** Which of these responses were cancelled (possibly through another replica). */
@@ -89,17 +98,66 @@ public final class JobQueue {
         return out;
     }
 
+    /**
+     * The job's run is about to start a call with effects outside loopline (the first one is kept):
+     * it is never re-run. False when this process no longer owns the job (taken over): the call must not run.
+     */
+    public boolean sideEffect(String responseId, String tool) {
+        db.client().execute().update("UPDATE response_jobs SET side_effect = ? WHERE response_id = ? AND owner = ? AND side_effect IS NULL",
+                tool.length() > 256 ? tool.substring(0, 256) : tool, responseId, owner);
+        return db.client().execute().get("SELECT owner FROM response_jobs WHERE response_id = ?", responseId)
+                .map(r -> owner.equals(r.column("owner").getString())).orElse(false);
+    }
+
+    /** This process finished the job (a job another replica took over meanwhile is its own, and stays). */
     public void done(String responseId) {
-        db.client().execute().delete("DELETE FROM response_jobs WHERE response_id = ?", responseId);
+        db.client().execute().delete("DELETE FROM response_jobs WHERE response_id = ? AND (owner = ? OR owner IS NULL)", responseId, owner);
+    }
+
+    /** What became of a job whose owner died. */
+    public record TakeOver(List<String> requeued, List<String> failed) {
     }
 
     /**
-     * Jobs whose owner has not heartbeated since {@code staleBeforeMillis} (it died mid-run): their
-     * responses are marked failed, and the jobs removed. Returns the ids of the responses failed.
+     * Jobs whose owner has not heartbeated since {@code staleBeforeMillis} (it died mid-run). One that
+     * is safe to run again from its start goes back to the queue for any replica: it holds no MCP
+     * credentials that died with its owner, started no call with outside effects, and streamed no
+     * output yet (a reader of its events then sees one consistent response). The others are failed
+     * with the reason, and their jobs removed.
      */
-    public List<String> reapStale(long staleBeforeMillis, ObjectNode error) {
-        return fail(db.list("SELECT response_id FROM response_jobs WHERE state = 'running' AND heartbeat_at < ?",
-                r -> r.column("response_id").getString(), staleBeforeMillis), error, "running");
+    public TakeOver takeOver(long staleBeforeMillis) {
+        List<String> requeued = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
+        for (DbRow r : db.list("SELECT response_id, has_secrets, side_effect FROM response_jobs WHERE state = 'running' AND heartbeat_at < ?",
+                row -> row, staleBeforeMillis)) {
+            String id = r.column("response_id").getString();
+            String effect = r.column("side_effect").getString();
+            String why = null;
+            if (r.column("has_secrets").get(Boolean.class)) {
+                why = "The server running this response stopped before it finished, and the MCP credentials it needs were only in "
+                        + "that server's memory; create the response again.";
+            } else if (effect != null) {
+                why = "The server running this response stopped before it finished, after it had started '" + effect + "', which may "
+                        + "have acted outside loopline; it is not run again, so as not to repeat that. Create it again if you want it.";
+            } else if (streamedOutput(id)) {
+                why = "The server running this response stopped before it finished, after part of its output was streamed; create it again.";
+            }
+            if (why == null) {
+                if (db.client().execute().update("UPDATE response_jobs SET state = 'queued', owner = NULL, heartbeat_at = NULL "
+                        + "WHERE response_id = ? AND state = 'running' AND heartbeat_at < ?", id, staleBeforeMillis) > 0) {
+                    requeued.add(id);
+                }
+            } else {
+                failed.addAll(fail(List.of(id), ResponseError.upstream(why).toJson(), "running"));
+            }
+        }
+        return new TakeOver(requeued, failed);
+    }
+
+    /** Whether events beyond the response's created/in_progress ones were stored (a background+stream response). */
+    private boolean streamedOutput(String id) {
+        return db.list("SELECT body FROM response_events WHERE response_id = ?", row -> row.column("body").getString(), id).stream()
+                .anyMatch(b -> !b.startsWith("response.created\n") && !b.startsWith("response.in_progress\n"));
     }
 
     /**

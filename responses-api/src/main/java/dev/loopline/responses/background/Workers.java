@@ -18,7 +18,8 @@ import java.util.function.BiConsumer;
  * this process, each on a virtual thread. A dispatcher claims jobs when woken (a job was enqueued
  * here) or every poll interval (jobs from other replicas, or left queued by a restart). A
  * maintenance thread heartbeats the running jobs, cancels those cancelled through another replica,
- * reaps jobs whose owner died, and fails jobs pinned to a process that never ran them.
+ * takes over jobs whose owner died (run again, or failed when that is not safe), and fails jobs
+ * pinned to a process that never ran them.
  */
 public final class Workers implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Workers.class.getName());
@@ -125,17 +126,30 @@ public final class Workers implements AutoCloseable {
             }
             try {
                 Set<String> ids = Set.copyOf(running.keySet());
-                queue.heartbeat(ids);
+                for (String id : queue.heartbeat(ids)) {
+                    Cancellation c = running.get(id);
+                    if (c != null) {
+                        // Taken over by another server (this one looked dead for too long): stop here, writing nothing.
+                        LOG.log(System.Logger.Level.WARNING, "background response " + id + " was taken over by another server; stopping its run here");
+                        c.cancel();
+                    }
+                }
                 for (String id : queue.cancelledAmong(ids)) {
                     cancel(id);
                 }
                 long now = System.currentTimeMillis();
-                if (now - lastReap >= Math.min(15_000, staleAfter.toMillis() / 2)) {
+                if (now - lastReap >= Math.min(5_000, staleAfter.toMillis() / 2)) {
                     lastReap = now;
-                    ObjectNode error = ResponseError.upstream("The server running this response stopped before it finished; create it again.")
-                            .toJson();
-                    for (String id : queue.reapStale(now - staleAfter.toMillis(), error)) {
-                        LOG.log(System.Logger.Level.WARNING, "background response " + id + " was interrupted (its server stopped); marked failed");
+                    JobQueue.TakeOver taken = queue.takeOver(now - staleAfter.toMillis());
+                    for (String id : taken.requeued()) {
+                        LOG.log(System.Logger.Level.WARNING, "background response " + id + " was interrupted (its server stopped); queued to run again");
+                    }
+                    for (String id : taken.failed()) {
+                        LOG.log(System.Logger.Level.WARNING, "background response " + id + " was interrupted (its server stopped) and cannot safely "
+                                + "run again; marked failed");
+                    }
+                    if (!taken.requeued().isEmpty()) {
+                        wake();
                     }
                     ObjectNode lost = ResponseError.upstream("The server holding this response's MCP credentials did not run it "
                             + "(it stopped or was overloaded); create the response again.").toJson();

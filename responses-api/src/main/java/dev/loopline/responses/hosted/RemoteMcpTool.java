@@ -143,6 +143,13 @@ public final class RemoteMcpTool implements HostedTool {
                         .put("server_label", o.label()).put("name", o.tool()).put("arguments", call.arguments());
             }
 
+            /** Read-only when the server says so (the tool's readOnlyHint annotation). */
+            @Override
+            public boolean readOnly(ToolCall call) {
+                RemoteMcpServers.Offered o = servers.functions().get(call.function());
+                return o != null && o.definition().path("annotations").path("readOnlyHint").asBoolean(false);
+            }
+
             @Override
             public ToolOutcome run(ToolCall call, RunContext ctx) {
                 RemoteMcpServers.Offered o = servers.functions().get(call.function());

@@ -30,6 +30,15 @@ public interface ToolBinding extends AutoCloseable {
         throw new UnsupportedOperationException("no call of this tool waits for approval");
     }
 
+    /**
+     * Whether a call only reads (a search): running it again repeats nothing. A call that may act
+     * on the world (run code, a remote tool not marked read-only) is announced to the execution log
+     * before it runs, so a background response interrupted after it is never re-run blindly.
+     */
+    default boolean readOnly(ToolCall call) {
+        return false;
+    }
+
     /** Runs one call of an offered function. */
     ToolOutcome run(ToolCall call, RunContext context);
 

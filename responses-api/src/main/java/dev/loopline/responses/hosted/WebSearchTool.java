@@ -152,6 +152,11 @@ public final class WebSearchTool implements HostedTool {
         ToolService service = context.toolService();
         return new ToolBinding() {
             @Override
+            public boolean readOnly(ToolCall call) {
+                return true;
+            }
+
+            @Override
             public List<FunctionOffer> offers() {
                 return List.of(offer);
             }

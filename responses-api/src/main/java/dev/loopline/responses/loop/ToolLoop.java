@@ -142,6 +142,7 @@ public final class ToolLoop {
             run.events.toolItemDone(run.output.size() - 1, item);
         }
         for (ModelContext.PendingApproval p : pending) {
+            run.log.beforeSideEffect(p.request().path("server_label").asText() + "/" + p.request().path("name").asText());
             ToolOutcome o = run.tools.runApproved(p.request(), run.runContext(0));
             p.answer(o.modelText());
             run.log.record(o.execution());
@@ -481,7 +482,11 @@ public final class ToolLoop {
 
     /** One hosted call; its execution row is handed to the log as soon as it ends. */
     private static ToolOutcome runOne(Run run, ToolCall call, RunContext ctx) {
-        ToolOutcome o = run.tools.forFunction(call.function()).run(call, ctx);
+        ToolBinding binding = run.tools.forFunction(call.function());
+        if (!binding.readOnly(call)) {
+            run.log.beforeSideEffect(call.function());
+        }
+        ToolOutcome o = binding.run(call, ctx);
         run.log.record(o.execution());
         return o;
     }

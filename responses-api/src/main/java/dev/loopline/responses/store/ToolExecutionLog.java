@@ -8,6 +8,14 @@ public interface ToolExecutionLog {
     void record(ToolExecution execution);
 
     /**
+     * A call that may act on the world is about to run ({@code tool}, as the model called it):
+     * returns once that is on record (a background response notes it on its job, so it is never
+     * re-run after a crash). Nothing by default.
+     */
+    default void beforeSideEffect(String tool) {
+    }
+
+    /**
      * Returns once every execution recorded so far is written; throws the first write's failure.
      * The response is settled (saved, failed or returned) only after this.
      */

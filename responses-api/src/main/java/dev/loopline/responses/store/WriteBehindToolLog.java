@@ -40,6 +40,11 @@ public final class WriteBehindToolLog implements ToolExecutionLog {
     }
 
     @Override
+    public void beforeSideEffect(String tool) {
+        target.beforeSideEffect(tool); // synchronous: the mark must be on record before the call runs
+    }
+
+    @Override
     public void awaitWritten() {
         List<Thread> pending;
         synchronized (writes) {

@@ -1,5 +1,6 @@
 package dev.loopline.responses.background;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.loopline.common.config.Settings;
 import dev.loopline.common.db.Database;
 import dev.loopline.common.json.Json;
@@ -18,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The background queue on both databases: SKIP LOCKED claiming, heartbeats, reaping, events. */
@@ -74,15 +76,46 @@ class JobQueueTest {
         assertTrue(a.claim().isEmpty(), "nothing left to claim");
         assertEquals("in_progress", status(db, "resp_1"), "claiming starts the response");
 
-        // Owner a keeps resp_1 alive; owner b went silent on resp_2 and is reaped.
+        // Owner a keeps resp_1 alive; owner b went silent on resp_2, which did nothing that running it again would repeat:
+        // it goes back to the queue, a takes it, and b (if it was only paused) learns it lost the job and leaves the row alone.
         Thread.sleep(5);
         long cutoff = System.currentTimeMillis();
         Thread.sleep(5);
-        a.heartbeat(List.of("resp_1"));
-        List<String> reaped = a.reapStale(cutoff, Json.object().put("code", "server_error").put("message", "stopped"));
-        assertEquals(List.of("resp_2"), reaped);
-        assertEquals("failed", status(db, "resp_2"));
+        assertEquals(Set.of(), a.heartbeat(List.of("resp_1")));
+        JobQueue.TakeOver taken = a.takeOver(cutoff);
+        assertEquals(List.of("resp_2"), taken.requeued());
+        assertEquals(List.of(), taken.failed());
         assertEquals("in_progress", status(db, "resp_1"));
+        JobQueue.Job again = a.claim().orElseThrow();
+        assertEquals("resp_2", again.responseId());
+        assertEquals(Set.of("resp_2"), b.heartbeat(List.of("resp_2")), "b no longer owns it");
+        assertFalse(b.sideEffect("resp_2", "code_interpreter"), "so b may not start a call with effects");
+        b.done("resp_2");
+        assertEquals(1, db.list("SELECT COUNT(*) AS n FROM response_jobs WHERE response_id = 'resp_2'", r -> r.column("n").get(Number.class).intValue())
+                .getFirst(), "b's done leaves a's job alone");
+        a.done("resp_2");
+
+        // Jobs that cannot run again safely are failed with the reason: one that started a call with effects, one whose
+        // MCP credentials died with its owner, one that had streamed output.
+        for (String id : List.of("resp_5", "resp_6", "resp_7")) {
+            response(db, id, "queued");
+            db.transaction(tx -> b.enqueue(tx, new JobQueue.Job(id, "t", "u", id.equals("resp_6"), Json.object())));
+            assertEquals(id, b.claim().orElseThrow().responseId());
+            Thread.sleep(2);
+        }
+        assertTrue(b.sideEffect("resp_5", "code_interpreter"));
+        db.transaction(tx -> EventLog.append(tx, "resp_7", 0, "response.created", "{}"));
+        db.transaction(tx -> EventLog.append(tx, "resp_7", 1, "response.output_text.delta", "{}"));
+        Thread.sleep(5);
+        long later = System.currentTimeMillis();
+        Thread.sleep(5);
+        a.heartbeat(List.of("resp_1"));
+        JobQueue.TakeOver refused = a.takeOver(later);
+        assertEquals(List.of(), refused.requeued());
+        assertEquals(Set.of("resp_5", "resp_6", "resp_7"), Set.copyOf(refused.failed()));
+        assertTrue(body(db, "resp_5").path("error").path("message").asText().contains("'code_interpreter'"), body(db, "resp_5").toString());
+        assertTrue(body(db, "resp_6").path("error").path("message").asText().contains("credentials"));
+        assertTrue(body(db, "resp_7").path("error").path("message").asText().contains("streamed"));
 
         // A cancellation through any replica is seen by the owner.
         db.client().execute().update("UPDATE responses SET status = 'cancelled' WHERE id = 'resp_1'");
@@ -114,6 +147,10 @@ class JobQueueTest {
         assertEquals("{\"b\":\"x\\ny\"}", events.get(1).json());
         assertEquals(1, log.after("resp_1", 0).size());
         assertTrue(log.any("resp_1"));
+    }
+
+    private static JsonNode body(Database db, String id) {
+        return Json.parse(db.list("SELECT body FROM responses WHERE id = ?", r -> r.column("body").getString(), id).getFirst());
     }
 
     private static String status(Database db, String id) {

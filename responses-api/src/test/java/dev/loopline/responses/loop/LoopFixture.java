@@ -57,6 +57,8 @@ final class LoopFixture {
     final FakeTools toolService = new FakeTools();
     final FakeRemote remote = new FakeRemote();
     final List<ToolExecutionLog.ToolExecution> executions = new CopyOnWriteArrayList<>();
+    /** The calls announced to the log as having outside effects, before they ran. */
+    final List<String> sideEffects = new CopyOnWriteArrayList<>();
     final Events events = new Events();
     final HostedTools hosted = new HostedTools().register(new WebSearchTool()).register(new FileSearchTool())
             .register(new CodeInterpreterTool()).register(new RemoteMcpTool(true, entry -> remote));
@@ -82,7 +84,18 @@ final class LoopFixture {
         try (ToolBindings tools = hosted.bind(r.tools(), toolService, context, functions)) {
             events.onCancel(tools::cancel);
             events.onCancel(toolService::cancel);
-            return loop.run(model, r, ctx, tools, executions::add, events, reasoning);
+            ToolExecutionLog log = new ToolExecutionLog() {
+                @Override
+                public void record(ToolExecution execution) {
+                    executions.add(execution);
+                }
+
+                @Override
+                public void beforeSideEffect(String tool) {
+                    sideEffects.add(tool + (executions.isEmpty() ? "" : " after " + executions.size()));
+                }
+            };
+            return loop.run(model, r, ctx, tools, log, events, reasoning);
         }
     }
 

@@ -402,5 +402,14 @@ class ToolLoopTest {
         assertEquals("4\n", ci.path("outputs").get(0).path("logs").asText());
         assertTrue(f.toolService.called.getFirst().startsWith("python_exec "));
         assertEquals("python_exec", f.executions.getFirst().tool());
+        assertEquals(List.of("code_interpreter"), f.sideEffects, "announced before it ran (nothing recorded yet)");
+    }
+
+    @Test
+    void searchesAreNotAnnouncedAsSideEffects() {
+        f.model.then(calls(call("c1", "web_search", "{\"query\":\"x\"}"))).then(text("done"));
+        f.run("{\"model\":\"m\",\"input\":\"search\",\"tools\":[{\"type\":\"web_search\"}]}");
+        assertEquals(1, f.executions.size());
+        assertEquals(List.of(), f.sideEffects, "a search repeats nothing");
     }
 }
