@@ -1,5 +1,6 @@
 package dev.loopline.app;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.loopline.common.auth.ApiKeys;
 import dev.loopline.common.config.Settings;
 import dev.loopline.common.json.Json;
@@ -10,14 +11,17 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -42,6 +46,60 @@ class LauncherTest {
                     .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(401, responses.statusCode(), "/v1 still needs a key");
         }
+    }
+
+    /**
+     * Readiness a load balancer can use: a responses-api that cannot reach its peers is not ready (and
+     * says which), one that can is; the model upstreams being down is shown, but never makes a replica
+     * unready (they are shared, so every replica would drop at once, endpoints that need no model too).
+     */
+    @Test
+    void readinessNamesUnreachablePeersAndOnlyReportsTheModels(@TempDir Path dir) throws Exception {
+        try (Main.Running peers = Main.start(Settings.of(Map.of("LOOPLINE_DATA_DIR", dir.resolve("peers").toString(), "LOOPLINE_PORT", "0",
+                "LOOPLINE_SIM_PORT", "0", "LOOPLINE_SIM_INSTANT", "true", "LOOPLINE_SANDBOX", "off")), null)) {
+            String peersUrl = "http://127.0.0.1:" + peers.port();
+            int dead;
+            try (var s = new ServerSocket(0)) {
+                dead = s.getLocalPort();
+            }
+            Map<String, String> env = Map.of("LOOPLINE_DATA_DIR", dir.resolve("alone").toString(), "LOOPLINE_PORT", "0",
+                    "LOOPLINE_LLM_PROXY_URL", "http://127.0.0.1:" + dead, "LOOPLINE_MCP_URL", peersUrl);
+            try (Main.Running alone = Main.start(Settings.of(env), "responses-api")) {
+                var ready = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + alone.port() + "/health/ready")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(503, ready.statusCode(), ready.body());
+                JsonNode checks = Json.parse(ready.body()).get("checks");
+                assertEquals("DOWN", check(checks, "peer:llm-proxy").get("status").asText());
+                assertEquals("UP", check(checks, "peer:mcp-tools").get("status").asText());
+            }
+            Map<String, String> wired = Map.of("LOOPLINE_DATA_DIR", dir.resolve("wired").toString(), "LOOPLINE_PORT", "0",
+                    "LOOPLINE_LLM_PROXY_URL", peersUrl, "LOOPLINE_MCP_URL", peersUrl);
+            try (Main.Running alone = Main.start(Settings.of(wired), "responses-api")) {
+                var ready = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + alone.port() + "/health/ready")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, ready.statusCode(), ready.body());
+            }
+            // The model upstreams go away (the chat model and the embedding model): the all-in-one replica stays ready.
+            peers.sim().close();
+            if (peers.embeddingSim() != null) {
+                peers.embeddingSim().close();
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                var r = HTTP.send(HttpRequest.newBuilder(URI.create(peersUrl + "/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
+                JsonNode upstreams = check(Json.parse(r.body()).get("checks"), "llm-upstreams");
+                return r.statusCode() == 200 && "DOWN".equals(upstreams.get("status").asText())
+                        && !upstreams.get("data").get("affects_readiness").asBoolean(true);
+            });
+        }
+    }
+
+    private static JsonNode check(JsonNode checks, String name) {
+        for (JsonNode c : checks) {
+            if (name.equals(c.path("name").asText())) {
+                return c;
+            }
+        }
+        throw new AssertionError("no check " + name + " in " + checks);
     }
 
     @Test

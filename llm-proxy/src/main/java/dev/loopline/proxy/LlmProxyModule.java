@@ -119,7 +119,12 @@ public final class LlmProxyModule implements ServiceModule {
 
     @Override
     public void readiness(Health health) {
-        health.addReadinessCheck("llm-upstreams", pool::anyHealthy);
+        // Every replica shares the upstreams: their health is reported, never a reason to drop this replica.
+        health.addInformationalCheck("llm-upstreams", pool::anyHealthy, () -> {
+            ObjectNode d = Json.object();
+            d.put("healthy", pool.upstreams().stream().filter(u -> u.healthy()).count()).put("total", pool.upstreams().size());
+            return d;
+        });
         if (limits.store() instanceof RedisLimitStore redis) {
             health.addReadinessCheck("redis", redis::ping);
         }

@@ -1,7 +1,11 @@
 package dev.loopline.mcp;
 
-import dev.loopline.common.config.SharedSettings;
 import dev.loopline.common.config.Settings;
+import dev.loopline.common.config.SharedSettings;
+import dev.loopline.common.json.Json;
+import dev.loopline.common.net.AddressPolicy;
+import dev.loopline.common.observe.Health;
+import dev.loopline.common.server.PeerCheck;
 import dev.loopline.common.server.Platform;
 import dev.loopline.common.server.ServiceModule;
 import dev.loopline.mcp.conformance.ConformanceFixtures;
@@ -9,10 +13,9 @@ import dev.loopline.mcp.conformance.ConformanceTools;
 import dev.loopline.mcp.rpc.McpHandler;
 import dev.loopline.mcp.tools.ToolRegistry;
 import dev.loopline.mcp.tools.filesearch.FileSearchTool;
-import dev.loopline.common.net.AddressPolicy;
+import dev.loopline.mcp.tools.python.PythonExecTool;
 import dev.loopline.mcp.tools.scrape.SafeFetcher;
 import dev.loopline.mcp.tools.scrape.ScrapeTool;
-import dev.loopline.mcp.tools.python.PythonExecTool;
 import dev.loopline.mcp.tools.websearch.BackendChain;
 import dev.loopline.mcp.tools.websearch.LocalBackend;
 import dev.loopline.mcp.tools.websearch.LocalCorpus;
@@ -29,20 +32,24 @@ import io.helidon.webserver.http.HttpRouting;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /** mcp-tools: the MCP server ({@code /mcp}, {@code /v1/mcp}) with loopline's built-in tools. */
 public final class McpToolsModule implements ServiceModule {
     private final McpHttpTransport transport;
     private final Subscriptions subscriptions = new Subscriptions();
+    private final Platform platform;
     private final LocalCorpus corpus;
     private ResultCache cache;
 
     public McpToolsModule(Platform platform) {
+        this.platform = platform;
         Settings s = platform.settings();
         List<Path> corpusFiles = s.optional("LOOPLINE_WEBSEARCH_CORPUS", "loopline.mcp.websearch.corpus")
                 .map(v -> Arrays.stream(v.split(",")).map(String::trim).filter(x -> !x.isEmpty()).map(Path::of).toList())
@@ -122,6 +129,16 @@ public final class McpToolsModule implements ServiceModule {
     @Override
     public String name() {
         return "mcp-tools";
+    }
+
+    /** The services behind file_search and python_exec: shown, not required (the other tools work without them). */
+    @Override
+    public void readiness(Health health) {
+        for (var peer : List.<Map.Entry<String, Supplier<String>>>of(Map.entry("vector-store", platform.urls()::vectorStore),
+                Map.entry("sandbox", platform.urls()::sandbox))) {
+            PeerCheck check = new PeerCheck(platform.http().client(), peer.getValue(), platform.urls());
+            health.addInformationalCheck("peer:" + peer.getKey(), check, () -> Json.object().put("url", peer.getValue().get()));
+        }
     }
 
     @Override

@@ -12,6 +12,8 @@ import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
 import dev.loopline.common.net.AddressPolicy;
 import dev.loopline.common.net.ImageUrls;
+import dev.loopline.common.observe.Health;
+import dev.loopline.common.server.PeerCheck;
 import dev.loopline.common.server.Platform;
 import dev.loopline.common.server.ServiceModule;
 import dev.loopline.common.sse.SseWriter;
@@ -142,6 +144,15 @@ public final class ResponsesModule implements ServiceModule {
     @Override
     public String name() {
         return "responses-api";
+    }
+
+    /** The services every response goes through: a replica that cannot reach them serves nothing useful. */
+    @Override
+    public void readiness(Health health) {
+        health.addReadinessCheck("peer:llm-proxy", new PeerCheck(platform.http().client(), platform.urls()::llmProxy, platform.urls()),
+                () -> Json.object().put("url", platform.urls().llmProxy()));
+        health.addReadinessCheck("peer:mcp-tools", new PeerCheck(platform.http().client(), platform.urls()::mcpTools, platform.urls()),
+                () -> Json.object().put("url", platform.urls().mcpTools()));
     }
 
     @Override

@@ -19,6 +19,11 @@ public final class ServiceUrls {
         self = "http://127.0.0.1:" + port;
     }
 
+    /** Whether a service URL is this process's own (the all-in-one default): nothing to check over the network. */
+    public boolean isSelf(String url) {
+        return url.equals(self);
+    }
+
     public String llmProxy() {
         return settings.string("LOOPLINE_LLM_PROXY_URL", "loopline.services.llm-proxy", self);
     }
