@@ -109,9 +109,9 @@ public final class JobQueue {
                 .map(r -> owner.equals(r.column("owner").getString())).orElse(false);
     }
 
-    /** This process finished the job (a job another replica took over meanwhile is its own, and stays). */
+    /** This process finished the job (a job taken over or handed on meanwhile is no longer its own, and stays). */
     public void done(String responseId) {
-        db.client().execute().delete("DELETE FROM response_jobs WHERE response_id = ? AND (owner = ? OR owner IS NULL)", responseId, owner);
+        db.client().execute().delete("DELETE FROM response_jobs WHERE response_id = ? AND owner = ?", responseId, owner);
     }
 
     /** What became of a job whose owner died. */
@@ -126,25 +126,47 @@ public final class JobQueue {
      * with the reason, and their jobs removed.
      */
     public TakeOver takeOver(long staleBeforeMillis) {
+        return handOn(db.list("SELECT response_id, has_secrets, side_effect FROM response_jobs WHERE state = 'running' AND heartbeat_at < ?",
+                row -> row, staleBeforeMillis), "The server running this response stopped before it finished",
+                false, staleBeforeMillis);
+    }
+
+    /**
+     * This process is stopping: its running jobs are handed on as after a crash ({@link #takeOver}),
+     * at once rather than when their heartbeat goes stale.
+     */
+    public TakeOver handOver() {
+        return handOn(db.list("SELECT response_id, has_secrets, side_effect FROM response_jobs WHERE state = 'running' AND owner = ?",
+                row -> row, owner), "The server running this response shut down before it finished", true, 0);
+    }
+
+    /**
+     * Requeues the jobs that are safe to run again, fails the others with {@code what} and the reason.
+     *
+     * @param own whether these are this process's own jobs (else stale ones, requeued only if still stale)
+     */
+    private TakeOver handOn(List<DbRow> jobs, String what, boolean own, long staleBeforeMillis) {
         List<String> requeued = new ArrayList<>();
         List<String> failed = new ArrayList<>();
-        for (DbRow r : db.list("SELECT response_id, has_secrets, side_effect FROM response_jobs WHERE state = 'running' AND heartbeat_at < ?",
-                row -> row, staleBeforeMillis)) {
+        for (DbRow r : jobs) {
             String id = r.column("response_id").getString();
             String effect = r.column("side_effect").getString();
             String why = null;
             if (r.column("has_secrets").get(Boolean.class)) {
-                why = "The server running this response stopped before it finished, and the MCP credentials it needs were only in "
-                        + "that server's memory; create the response again.";
+                why = what + ", and the MCP credentials it needs were only in that server's memory; create the response again.";
             } else if (effect != null) {
-                why = "The server running this response stopped before it finished, after it had started '" + effect + "', which may "
-                        + "have acted outside loopline; it is not run again, so as not to repeat that. Create it again if you want it.";
+                why = what + ", after it had started '" + effect + "', which may have acted outside loopline; it is not run again, so as "
+                        + "not to repeat that. Create it again if you want it.";
             } else if (streamedOutput(id)) {
-                why = "The server running this response stopped before it finished, after part of its output was streamed; create it again.";
+                why = what + ", after part of its output was streamed; create it again.";
             }
             if (why == null) {
-                if (db.client().execute().update("UPDATE response_jobs SET state = 'queued', owner = NULL, heartbeat_at = NULL "
-                        + "WHERE response_id = ? AND state = 'running' AND heartbeat_at < ?", id, staleBeforeMillis) > 0) {
+                long n = own
+                        ? db.client().execute().update("UPDATE response_jobs SET state = 'queued', owner = NULL, heartbeat_at = NULL "
+                                + "WHERE response_id = ? AND state = 'running' AND owner = ?", id, owner)
+                        : db.client().execute().update("UPDATE response_jobs SET state = 'queued', owner = NULL, heartbeat_at = NULL "
+                                + "WHERE response_id = ? AND state = 'running' AND heartbeat_at < ?", id, staleBeforeMillis);
+                if (n > 0) {
                     requeued.add(id);
                 }
             } else {
@@ -167,12 +189,6 @@ public final class JobQueue {
     public List<String> reapPinned(long queuedBeforeMillis, ObjectNode error) {
         return fail(db.list("SELECT response_id FROM response_jobs WHERE state = 'queued' AND pinned_to IS NOT NULL AND created_at < ?",
                 r -> r.column("response_id").getString(), queuedBeforeMillis), error, "queued");
-    }
-
-    /** This process is stopping: its running jobs' responses are marked failed and the jobs removed. */
-    public List<String> failOwned(ObjectNode error) {
-        return fail(db.list("SELECT response_id FROM response_jobs WHERE state = 'running' AND owner = ?",
-                r -> r.column("response_id").getString(), owner), error, "running");
     }
 
     /** Fails each job's response, if the job is still in {@code state} (a job claimed meanwhile is left alone). */

@@ -164,8 +164,9 @@ public final class Workers implements AutoCloseable {
     }
 
     /**
-     * Shutting down: no new jobs; the running ones are marked failed at once (rather than when
-     * their heartbeat goes stale) and their work is stopped. Queued jobs stay for the next process.
+     * Shutting down: no new jobs; the running ones are handed on at once (rather than when their
+     * heartbeat goes stale): queued again for another server when that repeats nothing, else marked
+     * failed with the reason; their work here is stopped. Queued jobs stay for the next process.
      */
     @Override
     public void close() {
@@ -179,10 +180,13 @@ public final class Workers implements AutoCloseable {
         }
         if (!running.isEmpty()) {
             try {
-                queue.failOwned(ResponseError.upstream("The server running this response shut down before it finished; create it again.")
-                        .toJson());
+                JobQueue.TakeOver handed = queue.handOver();
+                if (!handed.requeued().isEmpty()) {
+                    LOG.log(System.Logger.Level.INFO, "shutting down: " + handed.requeued().size() + " background responses queued for another server");
+                }
             } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "could not mark running background responses failed: " + e.getMessage());
+                LOG.log(System.Logger.Level.WARNING, "could not hand on running background responses (they are taken over when their "
+                        + "heartbeat goes stale): " + e.getMessage());
             }
             running.values().forEach(Cancellation::cancel);
         }

@@ -136,6 +136,22 @@ class JobQueueTest {
         assertEquals(List.of(), b.reapPinned(System.currentTimeMillis() + 1, Json.object()), "a claimed job is not reaped as unclaimed");
         a.done("resp_4");
 
+        // Shutting down hands the running jobs on at once: the safe one is queued for others, the other failed.
+        for (String id : List.of("resp_8", "resp_9")) {
+            response(db, id, "queued");
+            db.transaction(tx -> a.enqueue(tx, new JobQueue.Job(id, "t", "u", false, Json.object())));
+            assertEquals(id, a.claim().orElseThrow().responseId());
+            Thread.sleep(2);
+        }
+        assertTrue(a.sideEffect("resp_9", "mcp:deploy"));
+        JobQueue.TakeOver handed = a.handOver();
+        assertEquals(List.of("resp_8"), handed.requeued());
+        assertEquals(List.of("resp_9"), handed.failed());
+        assertTrue(body(db, "resp_9").path("error").path("message").asText().contains("shut down"));
+        a.done("resp_8");
+        assertEquals("resp_8", b.claim().orElseThrow().responseId(), "the handed-on job runs elsewhere");
+        b.done("resp_8");
+
         // The event log keeps order and appends after the last sequence number.
         EventLog log = new EventLog(db);
         assertEquals(0, log.next("resp_1"));
