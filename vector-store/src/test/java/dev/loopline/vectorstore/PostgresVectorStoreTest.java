@@ -61,6 +61,7 @@ class PostgresVectorStoreTest {
         try (TestDatabases.Schema pg = TestDatabases.postgres()) {
             Map<String, String> env = new HashMap<>(pg.env());
             env.put("LOOPLINE_FILE_STORAGE", "database");
+            env.put("LOOPLINE_INTERNAL_SECRET", "replicas-share-this-secret-of-at-least-32-bytes");
             try (TestServer a = TestServer.start(env, p -> List.of(new VectorStoreModule(p)));
                  TestServer b = TestServer.start(env, p -> List.of(new VectorStoreModule(p)))) {
                 String file = new VectorStoreClient(a, TestServer.API_KEY).uploadText("volcano.txt", VectorStoreApiTest.VOLCANO);
@@ -72,6 +73,7 @@ class PostgresVectorStoreTest {
                 assertEquals(1, onB.awaitIdle(vs, 60_000).path("file_counts").path("completed").asInt(), "ingested on B from A's upload");
             }
             Map<String, String> local = new HashMap<>(pg.env());
+            local.put("LOOPLINE_INTERNAL_SECRET", "replicas-share-this-secret-of-at-least-32-bytes");
             try (TestServer a = TestServer.start(local, p -> List.of(new VectorStoreModule(p)));
                  TestServer b = TestServer.start(local, p -> List.of(new VectorStoreModule(p)))) {
                 String file = new VectorStoreClient(a, TestServer.API_KEY).uploadText("bread.txt", VectorStoreApiTest.BREAD);

@@ -4,6 +4,7 @@ import dev.loopline.common.auth.ApiKeys;
 import dev.loopline.common.auth.Authenticator;
 import dev.loopline.common.auth.DelegationTokens;
 import dev.loopline.common.auth.JwtVerifier;
+import dev.loopline.common.auth.SharedSecretCheck;
 import dev.loopline.common.config.Settings;
 import dev.loopline.common.db.Database;
 import dev.loopline.common.http.OutboundHttp;
@@ -21,6 +22,7 @@ public final class Platform implements AutoCloseable {
     private final ApiKeys apiKeys;
     private final Authenticator authenticator;
     private final DelegationTokens delegation;
+    private final SharedSecretCheck secretCheck;
     private final Metrics metrics = new Metrics();
     private final Health health = new Health();
     private final OutboundHttp http;
@@ -42,8 +44,14 @@ public final class Platform implements AutoCloseable {
                         settings.string("LOOPLINE_JWT_TENANT_CLAIM", "loopline.auth.jwt.tenant-claim", "tenant_id"),
                         http.client()))
                 .orElse(null);
-        this.delegation = DelegationTokens.fromSettings(settings.optional("LOOPLINE_INTERNAL_SECRET", "loopline.auth.internal-secret")
-                .orElse(null), dataDir);
+        String secret = settings.optional("LOOPLINE_INTERNAL_SECRET", "loopline.auth.internal-secret").orElse(null);
+        this.delegation = DelegationTokens.fromSettings(secret, dataDir);
+        try {
+            this.secretCheck = SharedSecretCheck.start(database, delegation, secret != null && !secret.isBlank());
+        } catch (RuntimeException e) {
+            database.close();
+            throw e;
+        }
         this.authenticator = new Authenticator(apiKeys, jwt, delegation);
         this.urls = new ServiceUrls(settings);
         this.maxBodyBytes = settings.longValue("LOOPLINE_MAX_BODY_BYTES", "loopline.http.max-body-bytes", 16L * 1024 * 1024);
@@ -112,6 +120,9 @@ public final class Platform implements AutoCloseable {
 
     @Override
     public void close() {
+        if (secretCheck != null) {
+            secretCheck.close();
+        }
         http.close();
         database.close();
     }
