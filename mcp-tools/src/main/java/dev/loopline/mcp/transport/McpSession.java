@@ -36,6 +36,7 @@ public final class McpSession {
 
     public void protocolVersion(String v) {
         protocolVersion = v;
+        changed();
     }
 
     public String logLevel() {
@@ -44,6 +45,7 @@ public final class McpSession {
 
     public void logLevel(String level) {
         logLevel = level;
+        changed();
     }
 
     /** Tool calls running in this session, by JSON-RPC request id, for notifications/cancelled. */
@@ -80,6 +82,21 @@ public final class McpSession {
 
     public void clientCapabilities(JsonNode caps) {
         clientCapabilities = caps;
+        changed();
+    }
+
+    private volatile Runnable onChange;
+
+    /** Told when what the client negotiated or set changes (the session store writes it through for the other replicas). */
+    void onChange(Runnable r) {
+        onChange = r;
+    }
+
+    private void changed() {
+        Runnable r = onChange;
+        if (r != null) {
+            r.run();
+        }
     }
 
     /** A new id for a server-to-client request, and the future its response completes. */

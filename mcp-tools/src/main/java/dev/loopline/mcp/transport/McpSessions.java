@@ -1,5 +1,10 @@
 package dev.loopline.mcp.transport;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.loopline.common.db.Database;
+import dev.loopline.common.json.Json;
+import io.helidon.dbclient.DbRow;
+
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -7,13 +12,30 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Live sessions with an idle timeout; ids are 128 random bits (visible ASCII, as the spec asks). */
+/**
+ * MCP sessions of the 2025-11-25 (and earlier) revisions, with an idle timeout; ids are 128 random
+ * bits (visible ASCII, as the spec asks). A session lives in the database ({@code mcp_sessions}),
+ * so a client whose requests a load balancer spreads over replicas keeps its session on every one:
+ * each replica keeps the sessions it has seen in memory and checks them against the database at
+ * most every {@link #RECHECK} (a session ended or expired elsewhere is gone here within that), and
+ * writes what the client negotiated (version, capabilities, log level) through. What runs inside
+ * one request (a tool call's progress stream, a server request awaiting the client's answer, the
+ * call a {@code notifications/cancelled} names) stays with the replica that serves that request.
+ * The 2026-07-28 revision needs none of this: it has no sessions.
+ */
 public final class McpSessions {
+    static final Duration RECHECK = Duration.ofSeconds(5);
     private static final SecureRandom RANDOM = new SecureRandom();
-    private final Map<String, McpSession> sessions = new ConcurrentHashMap<>();
+    private final Map<String, Cached> local = new ConcurrentHashMap<>();
+    private final Database db;
     private final long idleMillis;
 
-    public McpSessions(Duration idle) {
+    /** A session as this replica holds it, and when it was last checked against the database. */
+    private record Cached(McpSession session, long checkedAt) {
+    }
+
+    public McpSessions(Database db, Duration idle) {
+        this.db = db;
         this.idleMillis = idle.toMillis();
     }
 
@@ -22,33 +44,61 @@ public final class McpSessions {
         byte[] b = new byte[16];
         RANDOM.nextBytes(b);
         McpSession s = new McpSession("mcp-" + HexFormat.of().formatHex(b), tenant, user);
-        sessions.put(s.id(), s);
+        long now = System.currentTimeMillis();
+        db.client().execute().insert("INSERT INTO mcp_sessions (id, tenant_id, user_id, protocol_version, log_level, client_capabilities, "
+                + "last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)", s.id(), tenant, user, s.protocolVersion(), s.logLevel(), null, now);
+        s.onChange(() -> save(s));
+        local.put(s.id(), new Cached(s, now));
         return s;
     }
 
     public Optional<McpSession> find(String id) {
-        McpSession s = sessions.get(id);
-        if (s == null) {
+        long now = System.currentTimeMillis();
+        Cached c = local.get(id);
+        if (c != null && now - c.checkedAt() < RECHECK.toMillis()) {
+            c.session().touch();
+            return Optional.of(c.session());
+        }
+        // Not seen here lately: the database says whether it lives (made, or ended, by any replica).
+        Optional<DbRow> row = db.client().execute().get("SELECT * FROM mcp_sessions WHERE id = ? AND last_seen >= ?", id, now - idleMillis);
+        if (row.isEmpty()) {
+            local.remove(id);
             return Optional.empty();
         }
-        if (System.currentTimeMillis() - s.lastSeenMillis() > idleMillis) {
-            sessions.remove(id);
-            return Optional.empty();
-        }
+        McpSession s = c != null ? c.session() : load(row.get());
+        db.client().execute().update("UPDATE mcp_sessions SET last_seen = ? WHERE id = ?", now, id);
         s.touch();
+        local.put(id, new Cached(s, now));
         return Optional.of(s);
     }
 
-    public boolean end(String id) {
-        return sessions.remove(id) != null;
+    private McpSession load(DbRow r) {
+        McpSession s = new McpSession(r.column("id").getString(), r.column("tenant_id").getString(), r.column("user_id").getString());
+        s.protocolVersion(r.column("protocol_version").getString());
+        s.logLevel(r.column("log_level").getString());
+        String caps = r.column("client_capabilities").getString();
+        if (caps != null) {
+            s.clientCapabilities(Json.parse(caps));
+        }
+        s.onChange(() -> save(s));
+        return s;
     }
 
-    public int size() {
-        return sessions.size();
+    /** What the client negotiated or set, for the other replicas. */
+    private void save(McpSession s) {
+        JsonNode caps = s.clientCapabilities();
+        db.client().execute().update("UPDATE mcp_sessions SET protocol_version = ?, log_level = ?, client_capabilities = ? WHERE id = ?",
+                s.protocolVersion(), s.logLevel(), caps == null ? null : Json.string(caps), s.id());
+    }
+
+    public boolean end(String id) {
+        local.remove(id);
+        return db.client().execute().delete("DELETE FROM mcp_sessions WHERE id = ?", id) > 0;
     }
 
     private void sweep() {
-        long now = System.currentTimeMillis();
-        sessions.values().removeIf(s -> now - s.lastSeenMillis() > idleMillis);
+        long cutoff = System.currentTimeMillis() - idleMillis;
+        local.values().removeIf(c -> c.session().lastSeenMillis() < cutoff);
+        db.client().execute().delete("DELETE FROM mcp_sessions WHERE last_seen < ?", cutoff);
     }
 }
