@@ -95,6 +95,7 @@ public final class OpenSearchIndex implements VectorIndex {
         }
         try (Response head = http.newCall(new Request.Builder().url(baseUrl + "/" + name).head().build()).execute()) {
             if (head.code() == 404) {
+                // 400 when another replica created it a moment ago: the same definition, fine.
                 call("PUT", "/" + name, Json.string(indexDefinition()), JSON, Set.of(200, 400));
             } else if (!head.isSuccessful()) {
                 throw new IllegalStateException("OpenSearch answered " + head.code() + " for index " + name);
@@ -102,14 +103,48 @@ public final class OpenSearchIndex implements VectorIndex {
         } catch (IOException e) {
             throw new UncheckedIOException("OpenSearch unreachable", e);
         }
+        // An index another replica has just created may not have its shards yet: its first search would answer 503.
+        JsonNode health = call("GET", "/_cluster/health/" + name + "?wait_for_status=yellow&timeout=30s", null, JSON, Set.of(408));
+        if (health.path("timed_out").asBoolean(false)) {
+            throw new IllegalStateException("OpenSearch index " + name + " did not become available within 30 s");
+        }
         created.add(name);
     }
 
+    /** A call; a 503 (shards of a new index not started yet, a node busy) is tried again a few times before it fails. */
     private JsonNode call(String method, String path, String body, MediaType type, Set<Integer> accepted) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return callOnce(method, path, body, type, accepted);
+            } catch (Unavailable e) {
+                if (attempt == 6) {
+                    throw new IllegalStateException(e.getMessage());
+                }
+                try {
+                    Thread.sleep(250L * attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** OpenSearch answered 503. */
+    private static final class Unavailable extends RuntimeException {
+        Unavailable(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private JsonNode callOnce(String method, String path, String body, MediaType type, Set<Integer> accepted) {
         Request.Builder req = new Request.Builder().url(baseUrl + path);
         req.method(method, body == null ? null : RequestBody.create(body.getBytes(StandardCharsets.UTF_8), type));
         try (Response res = http.newCall(req.build()).execute()) {
             String text = res.body().string();
+            if (res.code() == 503 && !accepted.contains(503)) {
+                throw new Unavailable("OpenSearch " + method + " " + path + " answered 503: " + text.substring(0, Math.min(300, text.length())));
+            }
             if (!res.isSuccessful() && !accepted.contains(res.code())) {
                 throw new IllegalStateException("OpenSearch " + method + " " + path + " answered " + res.code() + ": "
                         + text.substring(0, Math.min(300, text.length())));
