@@ -1,17 +1,19 @@
-// Run by ./loopline test against three replicas behind nginx (round robin, no stickiness), on one
-// PostgreSQL, Redis and OpenSearch, with file bytes in the database: a replica killed with -9 in
-// the middle of work, and the work finishing on another.
-//   LOOPLINE_BASE_URL: the balancer; LOOPLINE_REPLICAS: "url=pid,…" of the replicas; LOOPLINE_SIM_URL: the model.
+// Run by ./loopline test against replicas behind nginx (round robin, no stickiness), on one
+// PostgreSQL, Redis and OpenSearch, with file bytes in the database, all-in-one or split into
+// services: a replica killed with -9 in the middle of work, and the work finishing on another.
+//   LOOPLINE_BASE_URL: the balancer; LOOPLINE_RESPONSES_VICTIM: "url=pid" of a replica serving
+//   /v1/responses; LOOPLINE_INGEST_VICTIM: "url=pid" of one serving /v1/files and /v1/vector_stores.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI, { toFile } from 'openai';
 
 const base = process.env.LOOPLINE_BASE_URL;
 const apiKey = process.env.LOOPLINE_API_KEY;
-const replicas = (process.env.LOOPLINE_REPLICAS ?? '').split(',').filter(Boolean).map((e) => {
-  const [url, pid] = e.split('=');
+const replica = (spec) => {
+  const [url, pid] = (spec ?? '').split('=');
+  assert.ok(url && Number(pid) > 0, `a victim "url=pid", not ${spec}`);
   return { url, pid: Number(pid) };
-});
+};
 const viaBalancer = new OpenAI({ baseURL: `${base}/v1`, apiKey, maxRetries: 2, timeout: 60_000 });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,7 +31,7 @@ async function until(what, check, seconds) {
 }
 
 test('a replica killed with -9 mid background response: another replica takes the response over and completes it', async () => {
-  const victim = replicas[0];
+  const victim = replica(process.env.LOOPLINE_RESPONSES_VICTIM);
   const direct = new OpenAI({ baseURL: `${victim.url}/v1`, apiKey, maxRetries: 0, timeout: 60_000 });
   // A long answer at the model's pace (the sim's per-token latency is set by the test command), on the victim.
   const r = await direct.responses.create({ model: 'loopline-sim', background: true, input: 'Tell me everything about lighthouses. '.repeat(5),
@@ -45,7 +47,7 @@ test('a replica killed with -9 mid background response: another replica takes th
 });
 
 test('a replica killed with -9 mid ingestion: another replica takes the file over and the store completes', async () => {
-  const victim = replicas[1];
+  const victim = replica(process.env.LOOPLINE_INGEST_VICTIM);
   const direct = new OpenAI({ baseURL: `${victim.url}/v1`, apiKey, maxRetries: 0, timeout: 60_000 });
   const text = Array.from({ length: 1500 }, (_, i) => `Paragraph ${i}: the keeper logs the weather, the ships and the lamp oil at hour ${i % 24}.`).join('\n\n');
   const file = await direct.files.create({ file: await toFile(Buffer.from(text), 'log.txt'), purpose: 'assistants' });

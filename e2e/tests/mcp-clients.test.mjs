@@ -91,13 +91,8 @@ test('TypeScript SDK: list tools and call each one, with progress', async () => 
   await client.close();
 });
 
-// A 2025-11-25 client cancels with notifications/cancelled, a separate POST: behind a round-robin balancer it can
-// reach a replica other than the one running the call, which does not hear of it (docs/deployment.md: in-request
-// state stays with its replica; a 2026-07-28 client cancels by closing the request, which works anywhere).
-const replicated = process.env.LOOPLINE_REPLICATED === 'true'
-  ? 'behind a balancer a 2025 notifications/cancelled may reach another replica (docs/deployment.md)' : false;
-
-test('TypeScript SDK: aborting a python_exec call cancels it and kills the sandboxed process', { skip: replicated }, async () => {
+// Behind a balancer the notifications/cancelled may reach another replica than the call: it is passed on (Redis).
+test('TypeScript SDK: aborting a python_exec call cancels it and kills the sandboxed process', async () => {
   const client = await connect();
   const sleepers = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
     try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u000027.1828\u0000'; } catch { return false; }

@@ -83,7 +83,8 @@ public final class McpToolsModule implements ServiceModule {
         // Only the conformance fixtures' lists change; loopline's own never do, so there is nothing else to hear of.
         Set<String> listenable = fixtures == null ? Set.of() : Set.of("toolsListChanged", "promptsListChanged");
         this.transport = new McpHttpTransport(handler,
-                new McpSessions(platform.database(), s.duration("LOOPLINE_MCP_SESSION_IDLE", "loopline.mcp.session-idle", Duration.ofMinutes(30))),
+                new McpSessions(platform.database(), s.duration("LOOPLINE_MCP_SESSION_IDLE", "loopline.mcp.session-idle", Duration.ofMinutes(30)),
+                        platform.signals()),
                 subscriptions, new RequestStates(platform.delegation().derivedKey("mcp requestState"),
                         s.duration("LOOPLINE_MCP_REQUEST_STATE_TTL", "loopline.mcp.request-state-ttl", Duration.ofMinutes(15)),
                         System::currentTimeMillis), listenable,

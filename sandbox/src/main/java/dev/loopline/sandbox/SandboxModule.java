@@ -17,6 +17,7 @@ import dev.loopline.sandbox.isolation.RunCgroups;
 import dev.loopline.sandbox.isolation.SandboxPool;
 import dev.loopline.sandbox.isolation.SeccompFilter;
 import dev.loopline.sandbox.isolation.UidSlots;
+import dev.loopline.sandbox.run.ReplicaCancels;
 import dev.loopline.sandbox.run.RunResult;
 import dev.loopline.sandbox.run.Runner;
 import io.helidon.webserver.http.HttpRouting;
@@ -49,6 +50,7 @@ public final class SandboxModule implements ServiceModule {
     private final SandboxLimits limits;
     private SandboxPool pool;
     private Runner runner;
+    private ReplicaCancels cancels;
     private Path bootstrapDir;
     private RunCgroups cgroups = RunCgroups.NONE;
     private Path seccomp;
@@ -101,6 +103,8 @@ public final class SandboxModule implements ServiceModule {
         this.pool = new SandboxPool(bw, new UidSlots(s.integer("LOOPLINE_SANDBOX_UID_BASE", "loopline.sandbox.uid-base", 61000), slots),
                 cgroups, (long) limits.maxMemoryMb() * 1024 * 1024, limits.maxProcesses(), poolSize);
         this.runner = new Runner(pool, limits);
+        this.cancels = new ReplicaCancels(runner, platform.signals(),
+                s.duration("LOOPLINE_SANDBOX_CANCEL_WAIT", "loopline.sandbox.cancel-wait", Duration.ofSeconds(1)));
     }
 
     /** The bootstrap must be readable by the sandbox uid, so it lives in a world-readable temp dir, not the data dir. */
@@ -138,14 +142,14 @@ public final class SandboxModule implements ServiceModule {
         }
     }
 
-    /** Kills a running run (by the run_id its caller gave it); the caller's own runs only. */
-    private void cancel(ServerRequest req, ServerResponse res) {
+    /** Kills a running run (by the run_id its caller gave it), on whichever replica runs it; the caller's own runs only. */
+    private void cancel(ServerRequest req, ServerResponse res) throws InterruptedException {
         var who = AuthenticatedUser.require();
         if (!enabled) {
             throw ApiException.unavailable("Code execution is disabled on this server (LOOPLINE_SANDBOX=off).");
         }
         String runId = req.path().pathParameters().get("run_id");
-        boolean running = runner.cancel(who.tenantId(), runId);
+        boolean running = cancels.cancel(who.tenantId(), runId);
         JsonBodies.send(res, Json.object().put("run_id", runId).put("cancelled", true).put("was_running", running));
     }
 

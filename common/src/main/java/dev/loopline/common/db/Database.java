@@ -55,6 +55,9 @@ public final class Database implements AutoCloseable {
         cfg.put("db.connection.username", user);
         cfg.put("db.connection.password", password);
         cfg.put("db.connection.maximumPoolSize", Integer.toString(poolSize));
+        // Connections are opened as load needs them and idle ones closed: replicas x pool size must
+        // fit PostgreSQL's max_connections only under load, not while a replica idles.
+        cfg.put("db.connection.minimumIdle", Integer.toString(Math.min(2, poolSize)));
         // Strings are bound with setString at any length. DbClient's default binds those over 1,024
         // chars as a character stream, which H2 turns into a CLOB and back into text on insert:
         // two 8K-char buffers and a copy per response body or tool result, 40% of loopline's

@@ -5,6 +5,7 @@ import dev.loopline.common.auth.Authenticator;
 import dev.loopline.common.auth.DelegationTokens;
 import dev.loopline.common.auth.JwtVerifier;
 import dev.loopline.common.auth.SharedSecretCheck;
+import dev.loopline.common.cluster.Signals;
 import dev.loopline.common.config.Settings;
 import dev.loopline.common.db.Database;
 import dev.loopline.common.http.OutboundHttp;
@@ -14,7 +15,7 @@ import dev.loopline.common.observe.Metrics;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** What every service is built from: settings, the database, auth, metrics, health and outbound HTTP. */
+/** What every service is built from: settings, the database, auth, metrics, health, outbound HTTP and signals to the other replicas. */
 public final class Platform implements AutoCloseable {
     private final Settings settings;
     private final Path dataDir;
@@ -28,6 +29,7 @@ public final class Platform implements AutoCloseable {
     private final OutboundHttp http;
     private final ServiceUrls urls;
     private final long maxBodyBytes;
+    private Signals signals;
 
     private Platform(Settings settings) {
         this.settings = settings;
@@ -103,6 +105,14 @@ public final class Platform implements AutoCloseable {
         return urls;
     }
 
+    /** Messages to this service's other replicas ({@link Signals}), opened when a service first asks. */
+    public synchronized Signals signals() {
+        if (signals == null) {
+            signals = Signals.from(settings);
+        }
+        return signals;
+    }
+
     /** Request bodies above this get a 413 (LOOPLINE_MAX_BODY_BYTES, default 16 MiB). */
     public long maxBodyBytes() {
         return maxBodyBytes;
@@ -120,6 +130,11 @@ public final class Platform implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (signals != null) {
+                signals.close();
+            }
+        }
         if (secretCheck != null) {
             secretCheck.close();
         }

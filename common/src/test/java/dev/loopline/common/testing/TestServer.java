@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * A real platform server on a free port with a fresh H2 database in a temp dir (or the database
@@ -89,6 +90,18 @@ public final class TestServer implements AutoCloseable {
     public HttpResponse<String> send(HttpRequest req) {
         try {
             return HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The response's body line by line, as it arrives (event streams). */
+    public HttpResponse<Stream<String>> sendStreaming(HttpRequest req) {
+        try {
+            return HTTP.send(req, HttpResponse.BodyHandlers.ofLines());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -203,11 +203,11 @@ public final class McpHttpTransport {
         if (!hasId || isResponse) {
             // Notifications (initialized, cancelled, progress) and responses to our requests: accepted.
             if (isResponse) {
-                session.get().respond(msg.get("id").isTextual() ? msg.get("id").asText() : msg.get("id").toString(), msg);
+                sessions.respond(session.get(), msg.get("id").isTextual() ? msg.get("id").asText() : msg.get("id").toString(), msg);
             } else if (method.equals("notifications/cancelled")) {
                 JsonNode requestId = msg.path("params").path("requestId");
                 if (!requestId.isMissingNode() && !requestId.isNull()) {
-                    session.get().cancel(requestId.toString());
+                    sessions.cancel(session.get(), requestId.toString());
                 }
             }
             res.status(Status.ACCEPTED_202).send();

@@ -3,6 +3,7 @@ package dev.loopline.mcp.transport;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.loopline.mcp.tools.ToolContext;
 
+import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -75,6 +76,8 @@ public final class McpSession {
     private final ConcurrentHashMap<String, CompletableFuture<JsonNode>> awaiting =
             new ConcurrentHashMap<>();
     private final AtomicLong nextRequestId = new AtomicLong();
+    /** This process, in the ids of its server requests: every replica holding the session counts from 1. */
+    private static final String PROCESS = Long.toHexString(new SecureRandom().nextLong() >>> 16);
 
     public JsonNode clientCapabilities() {
         return clientCapabilities;
@@ -99,9 +102,9 @@ public final class McpSession {
         }
     }
 
-    /** A new id for a server-to-client request, and the future its response completes. */
+    /** A new id for a server-to-client request, and the future its response completes (unique across replicas). */
     public String awaitResponse(CompletableFuture<JsonNode> future) {
-        String id = "loopline-" + nextRequestId.incrementAndGet();
+        String id = "loopline-" + PROCESS + "-" + nextRequestId.incrementAndGet();
         awaiting.put(id, future);
         return id;
     }

@@ -1,6 +1,7 @@
 package dev.loopline.mcp.transport;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.loopline.common.cluster.Signals;
 import dev.loopline.common.db.Database;
 import dev.loopline.common.json.Json;
 import io.helidon.dbclient.DbRow;
@@ -19,24 +20,53 @@ import java.util.concurrent.ConcurrentHashMap;
  * each replica keeps the sessions it has seen in memory and checks them against the database at
  * most every {@link #RECHECK} (a session ended or expired elsewhere is gone here within that), and
  * writes what the client negotiated (version, capabilities, log level) through. What runs inside
- * one request (a tool call's progress stream, a server request awaiting the client's answer, the
- * call a {@code notifications/cancelled} names) stays with the replica that serves that request.
- * The 2026-07-28 revision needs none of this: it has no sessions.
+ * one request (a tool call and its progress stream, a server request awaiting the client's answer)
+ * stays with the replica that serves that request; a {@code notifications/cancelled} or a client's
+ * answer that the balancer sends to another replica is passed on to the one that holds the call
+ * ({@link Signals}: the replicas share a Redis). The 2026-07-28 revision needs none of this: it
+ * has no sessions.
  */
 public final class McpSessions {
     static final Duration RECHECK = Duration.ofSeconds(5);
     private static final SecureRandom RANDOM = new SecureRandom();
     private final Map<String, Cached> local = new ConcurrentHashMap<>();
+    static final String CANCEL = "mcp.cancel";
+    static final String RESPONSE = "mcp.response";
     private final Database db;
     private final long idleMillis;
+    private final Signals signals;
 
     /** A session as this replica holds it, and when it was last checked against the database. */
     private record Cached(McpSession session, long checkedAt) {
     }
 
-    public McpSessions(Database db, Duration idle) {
+    public McpSessions(Database db, Duration idle, Signals signals) {
         this.db = db;
         this.idleMillis = idle.toMillis();
+        this.signals = signals;
+        signals.subscribe(CANCEL, m -> held(m).ifPresent(s -> s.cancel(m.path("request_id").asText())));
+        signals.subscribe(RESPONSE, m -> held(m).ifPresent(s -> s.respond(m.path("id").asText(), m.path("message"))));
+    }
+
+    /** The session a signal names, when this replica holds it (only a replica that ran a request in it can hold its call). */
+    private Optional<McpSession> held(JsonNode signal) {
+        return Optional.ofNullable(local.get(signal.path("session").asText())).map(Cached::session);
+    }
+
+    /** {@code notifications/cancelled}: cancels the call here, or on the replica that runs it. */
+    public void cancel(McpSession session, String requestId) {
+        if (!session.cancel(requestId)) {
+            signals.publish(CANCEL, Json.object().put("session", session.id()).put("request_id", requestId));
+        }
+    }
+
+    /** The client's answer to a server request: to the request waiting here, or on the replica that sent it. */
+    public void respond(McpSession session, String requestId, JsonNode message) {
+        if (!session.respond(requestId, message)) {
+            var signal = Json.object().put("session", session.id()).put("id", requestId);
+            signal.set("message", message);
+            signals.publish(RESPONSE, signal);
+        }
     }
 
     public McpSession create(String tenant, String user) {

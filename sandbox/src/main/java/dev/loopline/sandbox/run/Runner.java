@@ -55,9 +55,9 @@ public final class Runner {
         String key = tenant + "/" + runId;
         long now = System.currentTimeMillis();
         cancelledEarly.values().removeIf(t -> now - t > 300_000);
+        cancelledEarly.put(key, now); // refused if it starts later; reported as cancelled if it is running
         Process p = active.get(key);
         if (p == null) {
-            cancelledEarly.put(key, now);
             return false;
         }
         p.destroyForcibly();
