@@ -24,8 +24,9 @@ public final class Bench {
             case "mcp" -> McpBench.main(args);
             case "responses" -> ResponsesBench.main(args);
             case "agent" -> AgentSessionBench.main(args);
+            case "replicas" -> ReplicasBench.main(args);
             default -> {
-                System.err.println("usage: ./loopline bench sandbox|streams|affinity|vectors|ingest|retrieval|extraction|mcp|responses|agent (bench/proxy/run.sh for the proxy overhead)");
+                System.err.println("usage: ./loopline bench sandbox|streams|affinity|vectors|ingest|retrieval|extraction|mcp|responses|agent|replicas (bench/proxy/run.sh for the proxy overhead)");
                 System.exit(2);
             }
         }
