@@ -26,7 +26,7 @@ public final class Main {
      * simulators (a chat model, and an embedding model as a second vLLM server would be).
      */
     public record Running(WebServer server, Platform platform, List<ServiceModule> modules, VllmSim sim, VllmSim embeddingSim,
-                          DevApiKey.Shown key)
+                          DevApiKey.Shown key, String adminKey)
             implements AutoCloseable {
         public int port() {
             return server.port();
@@ -114,11 +114,12 @@ public final class Main {
         try {
             platform = Platform.create(settings);
             DevApiKey.Shown key = DevApiKey.ensure(settings, platform.apiKeys());
+            String adminKey = AdminApiKey.ensure(settings, platform.apiKeys());
             List<ServiceModule> modules = ServiceCatalog.create(platform, service, upstreams == null ? "http://127.0.0.1:8000" : upstreams);
             WebServer server = PlatformServer.start(platform, modules,
                     settings.string("LOOPLINE_HOST", "loopline.host", "127.0.0.1"),
                     settings.integer("LOOPLINE_PORT", "loopline.port", 8080));
-            return new Running(server, platform, modules, sim, embeddingSim, key);
+            return new Running(server, platform, modules, sim, embeddingSim, key, adminKey);
         } catch (RuntimeException e) {
             if (platform != null) {
                 platform.close();
@@ -149,6 +150,10 @@ public final class Main {
         } else {
             out.println(" dev API key: " + r.key().hint());
             keyArg = "$LOOPLINE_DEV_API_KEY";
+        }
+        if (r.adminKey() != null) {
+            out.println(" admin API key (/v1/organization): " + r.adminKey());
+            out.println("   (generated now and stored hashed; it will not be shown again. Set LOOPLINE_ADMIN_KEY to choose your own)");
         }
         String model = r.sim() != null ? r.sim().config().defaultModel() : "YOUR_MODEL";
         out.println();

@@ -1,5 +1,6 @@
 package dev.loopline.app;
 
+import dev.loopline.admin.AdminModule;
 import dev.loopline.common.server.Platform;
 import dev.loopline.common.server.ServiceModule;
 import dev.loopline.mcp.McpToolsModule;
@@ -11,7 +12,10 @@ import dev.loopline.vectorstore.VectorStoreModule;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The services the launcher knows, by the names {@code --service} takes. */
+/**
+ * The services the launcher knows, by the names {@code --service} takes. The Administration API
+ * ({@code admin/}) is served with llm-proxy, the gateway whose usage and limits it governs.
+ */
 final class ServiceCatalog {
     static final List<String> NAMES = List.of("responses-api", "llm-proxy", "mcp-tools", "vector-store", "sandbox");
 
@@ -25,6 +29,7 @@ final class ServiceCatalog {
         List<ServiceModule> modules = new ArrayList<>();
         if (only == null || only.equals("llm-proxy")) {
             modules.add(new LlmProxyModule(platform, llmUpstreams));
+            modules.add(new AdminModule(platform));
         }
         if (only == null || only.equals("mcp-tools")) {
             modules.add(new McpToolsModule(platform));

@@ -3,6 +3,7 @@ package dev.loopline.proxy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.audit.AuditLog;
 import dev.loopline.common.auth.AuthenticatedUser;
 import dev.loopline.common.auth.Principal;
 import dev.loopline.common.config.Settings;
@@ -157,6 +158,7 @@ public final class LlmProxyModule implements ServiceModule {
         boolean stream = body.path("stream").asBoolean(false);
         String resolved = pool.resolve(model).orElseThrow(() -> new ApiException(404, "invalid_request_error",
                 "The model `" + model + "` does not exist or you do not have access to it.", "model", "model_not_found"));
+        platform.projectPolicies().requireModel(AuditLog.Actor.of(who, req), model, path);
         try {
             limits.admit(who);
         } catch (Limits.LimitExceeded e) {

@@ -1,6 +1,7 @@
 package dev.loopline.responses;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.audit.AuditLog;
 import dev.loopline.common.auth.AuthenticatedUser;
 import dev.loopline.common.auth.Principal;
 import dev.loopline.common.config.Settings;
@@ -19,6 +20,7 @@ import dev.loopline.common.server.ServiceModule;
 import dev.loopline.common.sse.SseWriter;
 import dev.loopline.responses.api.CreateRequest;
 import dev.loopline.responses.api.ItemPages;
+import dev.loopline.responses.api.ProjectAccess;
 import dev.loopline.responses.background.BackgroundResponses;
 import dev.loopline.responses.context.ModelContext;
 import dev.loopline.responses.conversation.ConversationStore;
@@ -170,13 +172,15 @@ public final class ResponsesModule implements ServiceModule {
     /** The Responses API's WebSocket mode: one {@link ResponsesSocket} per connection. */
     @Override
     public void webSockets(WsRouting.Builder routing) {
-        routing.endpoint("/v1/responses", () -> new ResponsesSocket(platform.authenticator(), lifecycle, store, hosted, platform.maxBodyBytes()));
+        routing.endpoint("/v1/responses", () -> new ResponsesSocket(platform.authenticator(), platform.projectPolicies(), lifecycle, store, hosted,
+                platform.maxBodyBytes()));
     }
 
     private void create(ServerRequest req, ServerResponse res) {
         Principal who = AuthenticatedUser.require();
         ObjectNode body = JsonBodies.readObject(req, platform.maxBodyBytes());
         CreateRequest r = CreateRequest.parse(body, hosted);
+        ProjectAccess.check(platform.projectPolicies(), hosted, r, AuditLog.Actor.of(who, req), req.path().path());
         Prepared p = lifecycle.prepare(who, r, Ids.next("resp"), System.currentTimeMillis() / 1000);
         if (r.background()) {
             background.enqueue(req, res, p, body);
@@ -231,7 +235,9 @@ public final class ResponsesModule implements ServiceModule {
         Principal who = AuthenticatedUser.require();
         ObjectNode body = JsonBodies.readObject(req, platform.maxBodyBytes());
         body.remove(List.of("stream", "background", "store", "stream_options"));
-        return lifecycle.prepare(who, CreateRequest.parse(body, hosted), Ids.next("resp"), System.currentTimeMillis() / 1000);
+        CreateRequest r = CreateRequest.parse(body, hosted);
+        ProjectAccess.check(platform.projectPolicies(), hosted, r, AuditLog.Actor.of(who, req), req.path().path());
+        return lifecycle.prepare(who, r, Ids.next("resp"), System.currentTimeMillis() / 1000);
     }
 
     /** The model failing is a 502 (504 when it timed out), as a response's model call failing would be. */

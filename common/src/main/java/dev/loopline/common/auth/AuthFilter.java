@@ -16,9 +16,12 @@ import java.util.Optional;
 /**
  * Requires {@code Authorization: Bearer …} (an API key or a JWT) on every protected path prefix
  * and puts the resulting {@link Principal} into the {@link RequestContext}. Health and metrics
- * are not protected. The token itself is never logged.
+ * are not protected. An admin API key is accepted under {@link #ADMIN_PREFIX} alone (and a
+ * project key is refused there by the admin module). The token itself is never logged.
  */
 public final class AuthFilter implements Filter {
+    /** Where admin keys are accepted, and only there. */
+    public static final String ADMIN_PREFIX = "/v1/organization";
     private final Authenticator authenticator;
     private final List<String> protectedPrefixes;
     private final List<String> openPrefixes;
@@ -54,6 +57,12 @@ public final class AuthFilter implements Filter {
         Optional<Principal> principal = authenticator.authenticate(value.substring(7).trim());
         if (principal.isEmpty()) {
             refuse(req, res, "Incorrect API key or invalid token provided.");
+            return;
+        }
+        if ("admin_key".equals(principal.get().method()) && !under(List.of(ADMIN_PREFIX), path)) {
+            RouteLabels.mark(req, RouteLabels.UNAUTHENTICATED);
+            ErrorMapping.send(res, ApiException.forbidden("Admin API keys can only call the Administration API (" + ADMIN_PREFIX
+                    + "); use a project key here.", "insufficient_permissions"));
             return;
         }
         RequestContext.authenticated(principal.get());

@@ -29,14 +29,27 @@ public final class JwtVerifier {
 
     private final String jwksUrl;
     private final String tenantClaim;
+    private final String adminClaim;
+    private final String adminValue;
     private final OkHttpClient http;
     private final JwtValidator validator;
     private volatile JwkKeys keys;
     private volatile long fetchedAt;
 
     public JwtVerifier(String jwksUrl, String issuer, String audience, String tenantClaim, OkHttpClient http) {
+        this(jwksUrl, issuer, audience, tenantClaim, null, "admin", http);
+    }
+
+    /**
+     * @param adminClaim a claim whose value {@code adminValue} (or an array containing it) makes the
+     *                   token an admin's: the Administration API accepts it (null: no token is)
+     */
+    public JwtVerifier(String jwksUrl, String issuer, String audience, String tenantClaim, String adminClaim, String adminValue,
+                       OkHttpClient http) {
         this.jwksUrl = jwksUrl;
         this.tenantClaim = tenantClaim;
+        this.adminClaim = adminClaim;
+        this.adminValue = adminValue;
         this.http = http;
         var b = JwtValidator.builder()
                 .addExpirationValidator(e -> e.mandatory(true).allowedTimeSkew(Duration.ofSeconds(30)))
@@ -81,7 +94,19 @@ public final class JwtVerifier {
         if (user.isEmpty() || tenant.isEmpty() || user.get().isBlank() || tenant.get().isBlank()) {
             return Optional.empty();
         }
-        return Optional.of(new Principal(tenant.get(), user.get(), "jwt"));
+        return Optional.of(new Principal(tenant.get(), user.get(), isAdmin(jwt) ? "jwt_admin" : "jwt"));
+    }
+
+    private boolean isAdmin(Jwt jwt) {
+        if (adminClaim == null) {
+            return false;
+        }
+        return jwt.payloadClaim(adminClaim).map(v -> switch (v.getValueType()) {
+            case STRING -> ((JsonString) v).getString().equals(adminValue);
+            case TRUE -> "true".equals(adminValue);
+            case ARRAY -> v.asJsonArray().stream().anyMatch(x -> x instanceof JsonString js && js.getString().equals(adminValue));
+            default -> false;
+        }).orElse(false);
     }
 
     private JwkKeys keysFor(String kid) {

@@ -1,5 +1,6 @@
 package dev.loopline.common.server;
 
+import dev.loopline.common.audit.AuditLog;
 import dev.loopline.common.auth.ApiKeys;
 import dev.loopline.common.auth.Authenticator;
 import dev.loopline.common.auth.DelegationTokens;
@@ -11,6 +12,7 @@ import dev.loopline.common.db.Database;
 import dev.loopline.common.http.OutboundHttp;
 import dev.loopline.common.observe.Health;
 import dev.loopline.common.observe.Metrics;
+import dev.loopline.common.projects.ProjectPolicies;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +31,8 @@ public final class Platform implements AutoCloseable {
     private final OutboundHttp http;
     private final ServiceUrls urls;
     private final long maxBodyBytes;
+    private final AuditLog audit;
+    private final ProjectPolicies projectPolicies;
     private Signals signals;
 
     private Platform(Settings settings) {
@@ -39,11 +43,15 @@ public final class Platform implements AutoCloseable {
                 settings.duration("LOOPLINE_HTTP_READ_TIMEOUT", "loopline.http.read-timeout", Duration.ofSeconds(120)));
         this.database = Database.open(settings, dataDir);
         this.apiKeys = new ApiKeys(database);
+        this.audit = new AuditLog(database);
+        this.projectPolicies = new ProjectPolicies(database, audit);
         JwtVerifier jwt = settings.optional("LOOPLINE_JWT_JWKS_URL", "loopline.auth.jwt.jwks-url")
                 .map(url -> new JwtVerifier(url,
                         settings.optional("LOOPLINE_JWT_ISSUER", "loopline.auth.jwt.issuer").orElse(null),
                         settings.optional("LOOPLINE_JWT_AUDIENCE", "loopline.auth.jwt.audience").orElse(null),
                         settings.string("LOOPLINE_JWT_TENANT_CLAIM", "loopline.auth.jwt.tenant-claim", "tenant_id"),
+                        settings.optional("LOOPLINE_JWT_ADMIN_CLAIM", "loopline.auth.jwt.admin-claim").orElse(null),
+                        settings.string("LOOPLINE_JWT_ADMIN_VALUE", "loopline.auth.jwt.admin-value", "admin"),
                         http.client()))
                 .orElse(null);
         String secret = settings.optional("LOOPLINE_INTERNAL_SECRET", "loopline.auth.internal-secret").orElse(null);
@@ -78,6 +86,16 @@ public final class Platform implements AutoCloseable {
 
     public ApiKeys apiKeys() {
         return apiKeys;
+    }
+
+    /** The audit log: admin actions and refused requests ({@link AuditLog}). */
+    public AuditLog audit() {
+        return audit;
+    }
+
+    /** What each project may use (models, hosted tools), enforced before any upstream call. */
+    public ProjectPolicies projectPolicies() {
+        return projectPolicies;
     }
 
     /** Tokens with which background work acts for the user who started it ({@link DelegationTokens}). */

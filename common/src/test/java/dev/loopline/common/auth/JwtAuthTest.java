@@ -67,7 +67,8 @@ class JwtAuthTest {
         server = TestServer.start(Map.of(
                 "LOOPLINE_JWT_JWKS_URL", "http://127.0.0.1:" + jwks.getAddress().getPort() + "/jwks",
                 "LOOPLINE_JWT_ISSUER", "https://idp.test",
-                "LOOPLINE_JWT_AUDIENCE", "loopline"), p -> List.of(new WhoAmI()));
+                "LOOPLINE_JWT_AUDIENCE", "loopline", "LOOPLINE_JWT_ADMIN_CLAIM", "roles", "LOOPLINE_JWT_ADMIN_VALUE", "loopline-admin"),
+                p -> List.of(new WhoAmI()));
     }
 
     @AfterAll
@@ -109,6 +110,20 @@ class JwtAuthTest {
         s.initSign(key);
         s.update(input.getBytes(StandardCharsets.US_ASCII));
         return input + "." + b64(s.sign());
+    }
+
+    @Test
+    void theAdminClaimMakesAnAdminsTokenAndNothingElseDoes() throws Exception {
+        long now = Instant.now().getEpochSecond();
+        String base = "{\"sub\":\"alice\",\"iss\":\"https://idp.test\",\"aud\":\"loopline\",\"iat\":" + now + ",\"exp\":" + (now + 300)
+                + ",\"tenant_id\":\"acme\"";
+        assertEquals("jwt_admin", Json.parse(whoami(sign("RS256", "rsa1", base + ",\"roles\":[\"reader\",\"loopline-admin\"]}",
+                rsa.getPrivate())).body()).path("method").asText());
+        assertEquals("jwt_admin", Json.parse(whoami(sign("RS256", "rsa1", base + ",\"roles\":\"loopline-admin\"}",
+                rsa.getPrivate())).body()).path("method").asText());
+        for (String other : List.of(",\"roles\":[\"reader\"]}", ",\"roles\":\"admin\"}", ",\"role\":\"loopline-admin\"}", "}")) {
+            assertEquals("jwt", Json.parse(whoami(sign("RS256", "rsa1", base + other, rsa.getPrivate())).body()).path("method").asText(), other);
+        }
     }
 
     @Test

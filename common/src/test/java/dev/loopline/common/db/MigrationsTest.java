@@ -1,11 +1,17 @@
 package dev.loopline.common.db;
 
+import dev.loopline.common.auth.ApiKeys;
 import dev.loopline.common.config.Settings;
 import dev.loopline.common.testing.TestDatabases;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +58,49 @@ class MigrationsTest {
         }
         try (Database db = Database.open(Settings.of(Map.of()), dir)) {
             assertEquals(1, db.list("SELECT COUNT(*) AS n FROM api_keys", r -> r.column("n").get(Number.class).intValue()).getFirst());
+        }
+    }
+
+    @Test
+    void projectsAreMadeFromTodaysKeysOnH2(@TempDir Path dir) {
+        String url = Database.defaultH2Url(dir);
+        projectsFromExistingKeys(url, "sa");
+    }
+
+    @Test
+    void projectsAreMadeFromTodaysKeysOnPostgres() {
+        try (TestDatabases.Schema pg = TestDatabases.postgres()) {
+            projectsFromExistingKeys(pg.env().get("LOOPLINE_DB_URL"), pg.env().getOrDefault("LOOPLINE_DB_USER", "postgres"));
+        }
+    }
+
+    /**
+     * A database as it was before projects (V12), with keys of two tenants and a user's limits:
+     * after V13 each tenant is an active project open to everything, its keys still verify as
+     * project keys, and the limits are untouched.
+     */
+    private static void projectsFromExistingKeys(String url, String user) {
+        Flyway.configure().dataSource(url, user, "").locations("classpath:db/migration").target("12").load().migrate();
+        try (Connection c = DriverManager.getConnection(url, user, ""); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO api_keys (id, key_hash, key_prefix, tenant_id, user_id, name, created_at) VALUES "
+                    + "('k1', '" + ApiKeys.hash("ll-old-key-one") + "', 'll-old', 'acme', 'ann', 'a', 100), "
+                    + "('k2', '" + "b".repeat(64) + "', 'll-old', 'acme', 'bob', 'b', 50), "
+                    + "('k3', '" + "c".repeat(64) + "', 'll-old', 'globex', 'cy', 'c', 70)");
+            st.execute("INSERT INTO user_limits (tenant_id, user_id, requests_per_hour) VALUES ('acme', 'ann', 42)");
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        Map<String, String> env = Map.of("LOOPLINE_DB_URL", url, "LOOPLINE_DB_USER", user);
+        try (Database db = Database.open(Settings.of(env), Path.of("."))) {
+            assertEquals(List.of("acme:active:50:deny_list", "globex:active:70:deny_list"), db.list(
+                    "SELECT id, status, created_at, model_mode FROM projects ORDER BY id", r -> r.column("id").getString() + ":"
+                            + r.column("status").getString() + ":" + r.column("created_at").getLong() + ":" + r.column("model_mode").getString()));
+            assertEquals(List.of("project"), db.list("SELECT DISTINCT kind FROM api_keys", r -> r.column("kind").getString()));
+            var who = new ApiKeys(db).verify("ll-old-key-one").orElseThrow();
+            assertEquals("acme", who.tenantId());
+            assertEquals("api_key", who.method());
+            assertEquals(List.of(42L), db.list("SELECT requests_per_hour FROM user_limits WHERE tenant_id = 'acme'",
+                    r -> r.column("requests_per_hour").getLong()));
         }
     }
 

@@ -2,14 +2,17 @@ package dev.loopline.responses.websocket;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loopline.common.audit.AuditLog;
 import dev.loopline.common.auth.Authenticator;
 import dev.loopline.common.auth.Principal;
 import dev.loopline.common.errors.ApiException;
 import dev.loopline.common.http.RequestContext;
 import dev.loopline.common.ids.Ids;
 import dev.loopline.common.json.Json;
+import dev.loopline.common.projects.ProjectPolicies;
 import dev.loopline.common.sse.SseWriter;
 import dev.loopline.responses.api.CreateRequest;
+import dev.loopline.responses.api.ProjectAccess;
 import dev.loopline.responses.hosted.HostedTools;
 import dev.loopline.responses.lifecycle.Ending;
 import dev.loopline.responses.lifecycle.Prepared;
@@ -56,6 +59,7 @@ public final class ResponsesSocket implements WsListener {
     static final int HELD = 16;
 
     private final Authenticator authenticator;
+    private final ProjectPolicies policies;
     private final ResponseLifecycle lifecycle;
     private final ResponseStore store;
     private final HostedTools hosted;
@@ -72,10 +76,13 @@ public final class ResponsesSocket implements WsListener {
     };
     private Principal who;
     private String bearer;
+    private AuditLog.Actor actor;
     private volatile boolean closed;
 
-    public ResponsesSocket(Authenticator authenticator, ResponseLifecycle lifecycle, ResponseStore store, HostedTools hosted, long maxMessageBytes) {
+    public ResponsesSocket(Authenticator authenticator, ProjectPolicies policies, ResponseLifecycle lifecycle, ResponseStore store,
+                           HostedTools hosted, long maxMessageBytes) {
         this.authenticator = authenticator;
+        this.policies = policies;
         this.lifecycle = lifecycle;
         this.store = store;
         this.hosted = hosted;
@@ -89,8 +96,10 @@ public final class ResponsesSocket implements WsListener {
         if (value.length() < 8 || !value.regionMatches(true, 0, "Bearer ", 0, 7)) {
             throw new WsUpgradeException("no bearer credential");
         }
-        who = authenticator.authenticate(value.substring(7).trim()).orElseThrow(() -> new WsUpgradeException("credential refused"));
+        who = authenticator.authenticate(value.substring(7).trim()).filter(p -> !"admin_key".equals(p.method()))
+                .orElseThrow(() -> new WsUpgradeException("credential refused"));
         bearer = value;
+        actor = AuditLog.Actor.of(who, null, headers.first(HeaderNames.USER_AGENT).orElse(null));
         return Optional.empty();
     }
 
@@ -170,6 +179,7 @@ public final class ResponsesSocket implements WsListener {
             throw ApiException.badRequest("generate", "Invalid type for 'generate': expected a boolean.");
         }
         CreateRequest r = CreateRequest.parse(body, hosted);
+        ProjectAccess.check(policies, hosted, r, actor, "/v1/responses (WebSocket)");
         Prepared p = lifecycle.prepare(who, r, Ids.next("resp"), System.currentTimeMillis() / 1000, id -> {
             synchronized (held) {
                 return Optional.ofNullable(held.get(id));
