@@ -28,8 +28,9 @@ final class ServiceCatalog {
         }
         List<ServiceModule> modules = new ArrayList<>();
         if (only == null || only.equals("llm-proxy")) {
-            modules.add(new LlmProxyModule(platform, llmUpstreams));
-            modules.add(new AdminModule(platform));
+            LlmProxyModule proxy = new LlmProxyModule(platform, llmUpstreams);
+            modules.add(proxy);
+            modules.add(new AdminModule(platform, proxy::models));
         }
         if (only == null || only.equals("mcp-tools")) {
             modules.add(new McpToolsModule(platform));

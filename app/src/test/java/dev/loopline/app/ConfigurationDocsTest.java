@@ -83,7 +83,7 @@ class ConfigurationDocsTest {
     /** Every settings call in the services' main sources, with its default expression (null for {@code optional}). */
     private static List<Read> reads() throws IOException {
         List<Read> out = new ArrayList<>();
-        for (String module : List.of("common", "llm-proxy", "mcp-tools", "responses-api", "vector-store", "sandbox", "app")) {
+        for (String module : List.of("common", "llm-proxy", "mcp-tools", "responses-api", "vector-store", "sandbox", "admin", "app")) {
             try (Stream<Path> files = Files.walk(ROOT.resolve(module).resolve("src/main/java"))) {
                 for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
                     String src = Files.readString(f);

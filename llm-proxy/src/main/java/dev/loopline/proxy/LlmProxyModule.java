@@ -24,6 +24,7 @@ import dev.loopline.proxy.limits.AdmissionControl;
 import dev.loopline.proxy.limits.InMemoryLimitStore;
 import dev.loopline.proxy.limits.LimitStore;
 import dev.loopline.proxy.limits.Limits;
+import dev.loopline.proxy.limits.ProjectLimits;
 import dev.loopline.proxy.limits.RedisLimitStore;
 import dev.loopline.proxy.limits.UserLimits;
 import dev.loopline.proxy.observe.ProxyMetrics;
@@ -39,6 +40,7 @@ import io.helidon.webserver.http.ServerResponse;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -56,6 +58,7 @@ public final class LlmProxyModule implements ServiceModule {
     private final UpstreamPool pool;
     private final UpstreamForwarder forwarder;
     private final Limits limits;
+    private final ProjectLimits projectLimits;
     private final AdmissionControl admission;
     private final UsageRecorder usage;
     private final ResponseCache cache;
@@ -86,6 +89,8 @@ public final class LlmProxyModule implements ServiceModule {
                 s.longValue("LOOPLINE_LIMIT_REQUESTS_PER_HOUR", "loopline.limits.requests-per-hour", 0),
                 s.longValue("LOOPLINE_LIMIT_TOKENS_PER_MINUTE", "loopline.limits.tokens-per-minute", 0),
                 s.longValue("LOOPLINE_LIMIT_TOKEN_BUDGET", "loopline.limits.token-budget", 0)));
+        this.projectLimits = new ProjectLimits(store, platform.database(), platform.spend());
+        platform.projectPolicies().onChange(project -> projectLimits.changed());
         this.admission = new AdmissionControl(
                 s.integer("LOOPLINE_LLM_MAX_IN_FLIGHT", "loopline.llm.max-in-flight", 512),
                 s.integer("LOOPLINE_LLM_MAX_QUEUED", "loopline.llm.max-queued", 1024),
@@ -97,6 +102,11 @@ public final class LlmProxyModule implements ServiceModule {
                 s.longValue("LOOPLINE_LLM_CACHE_MAX_ENTRIES", "loopline.llm.cache.max-entries", 10_000))
                 : null;
         this.metrics = new ProxyMetrics(platform.metrics().registry(), pool);
+    }
+
+    /** The models the upstreams serve (and their aliases): the Administration API's rate limits list one entry each. */
+    public Set<String> models() {
+        return pool.allModels();
     }
 
     @Override
@@ -161,6 +171,7 @@ public final class LlmProxyModule implements ServiceModule {
         platform.projectPolicies().requireModel(AuditLog.Actor.of(who, req), model, path);
         try {
             limits.admit(who);
+            projectLimits.admit(who.tenantId(), model);
         } catch (Limits.LimitExceeded e) {
             metrics.refused(e.refusal().name().toLowerCase());
             account(who, path, resolved, null, e.status(), stream, false, start, 0, 0, 0, 0);
@@ -224,6 +235,7 @@ public final class LlmProxyModule implements ServiceModule {
         account(who, path, resolved, o.upstream(), o.status(), stream, false, start, ttft, o.promptTokens(), o.completionTokens(), o.cachedTokens());
         metrics.request(resolved, o.upstream(), o.status(), System.nanoTime() - start, ttft, o.promptTokens(), o.completionTokens(), o.retries());
         limits.charge(who, o.promptTokens() + o.completionTokens());
+        projectLimits.charge(who.tenantId(), model, o.promptTokens() + o.completionTokens());
         if (cacheKey != null && o.status() == 200 && o.body() != null) {
             cache.put(cacheKey, o.body());
         }
@@ -261,7 +273,7 @@ public final class LlmProxyModule implements ServiceModule {
         }
         usage.record(new UsageRecord(RequestContext.requestId(), who.tenantId(), who.userId(), endpoint, model, upstream, prompt,
                 completion, cached, latency / 1_000_000, ttftNanos > 0 ? ttftNanos / 1_000_000 : null, status, stream, fromCache,
-                Instant.now().getEpochSecond()));
+                Instant.now().getEpochSecond(), who.keyId()));
     }
 
     /** 400s naming the field, before anything else happens. */

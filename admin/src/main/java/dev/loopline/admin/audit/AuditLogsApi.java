@@ -42,7 +42,9 @@ public final class AuditLogsApi {
         }
         String actorType = r.column("actor_type").getString();
         ObjectNode actor = e.putObject("actor");
-        if (actorType.equals("session")) {
+        if (actorType.equals("system")) {
+            actor.put("type", "system");
+        } else if (actorType.equals("session")) {
             actor.put("type", "session").putObject("session").put("ip_address", r.column("ip_address").getString())
                     .put("user_agent", r.column("user_agent").getString()).putObject("user").put("id", r.column("actor_id").getString());
         } else {

@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * What a project may use, enforced before any upstream call: which models
@@ -29,6 +31,7 @@ public final class ProjectPolicies {
     private final Database db;
     private final AuditLog audit;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+    private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
 
     /** A project's permissions; {@code allowList}: only {@code models} may be called, else all but them. */
     public record Policy(boolean allowList, Set<String> models, Map<String, Boolean> hostedTools) {
@@ -73,9 +76,15 @@ public final class ProjectPolicies {
         });
     }
 
-    /** Forgets this replica's cached copy (the admin API calls it after a change). */
+    /** Forgets this replica's cached copy, and tells the listeners (the admin API calls it after any change to a project). */
     public void changed(String projectId) {
         cache.remove(projectId);
+        listeners.forEach(l -> l.accept(projectId));
+    }
+
+    /** Told of every change made to a project in this process (what caches project settings of its own forgets them). */
+    public void onChange(Consumer<String> listener) {
+        listeners.add(listener);
     }
 
     /** A 403 (and an audit event) unless the caller's project may call {@code model}; {@code where}: the endpoint. */

@@ -13,6 +13,7 @@ import dev.loopline.common.http.OutboundHttp;
 import dev.loopline.common.observe.Health;
 import dev.loopline.common.observe.Metrics;
 import dev.loopline.common.projects.ProjectPolicies;
+import dev.loopline.common.projects.Spend;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +34,7 @@ public final class Platform implements AutoCloseable {
     private final long maxBodyBytes;
     private final AuditLog audit;
     private final ProjectPolicies projectPolicies;
+    private final Spend spend;
     private Signals signals;
 
     private Platform(Settings settings) {
@@ -45,6 +47,7 @@ public final class Platform implements AutoCloseable {
         this.apiKeys = new ApiKeys(database);
         this.audit = new AuditLog(database);
         this.projectPolicies = new ProjectPolicies(database, audit);
+        this.spend = new Spend(database, settings.optional("LOOPLINE_MODEL_PRICES", "loopline.model-prices").orElse(null));
         JwtVerifier jwt = settings.optional("LOOPLINE_JWT_JWKS_URL", "loopline.auth.jwt.jwks-url")
                 .map(url -> new JwtVerifier(url,
                         settings.optional("LOOPLINE_JWT_ISSUER", "loopline.auth.jwt.issuer").orElse(null),
@@ -96,6 +99,11 @@ public final class Platform implements AutoCloseable {
     /** What each project may use (models, hosted tools), enforced before any upstream call. */
     public ProjectPolicies projectPolicies() {
         return projectPolicies;
+    }
+
+    /** Prices per model and what each project spent this month ({@link Spend}). */
+    public Spend spend() {
+        return spend;
     }
 
     /** Tokens with which background work acts for the user who started it ({@link DelegationTokens}). */

@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class UsageRecorder implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(UsageRecorder.class.getName());
     private static final String INSERT = "INSERT INTO usage (request_id, tenant_id, user_id, endpoint, model, upstream, prompt_tokens, "
-            + "completion_tokens, cached_tokens, latency_ms, ttft_ms, status, stream, from_cache, created_at) "
-            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + "completion_tokens, cached_tokens, latency_ms, ttft_ms, status, stream, from_cache, created_at, api_key_id) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     private static final int MAX_BATCH = 8192;
     /** Write attempts left to a batch once closing has begun; then its rows are given up, with an error logged. */
     private static final int CLOSING_ATTEMPTS = 3;
@@ -98,7 +98,7 @@ public final class UsageRecorder implements AutoCloseable {
         for (UsageRecord r : batch) {
             rows.add(new Object[] {r.requestId(), r.tenantId(), r.userId(), r.endpoint(), r.model(), r.upstream(), r.promptTokens(),
                     r.completionTokens(), r.cachedTokens(), r.latencyMillis(), r.ttftMillis(), r.status(), r.stream(),
-                    r.fromCache(), r.createdAt()});
+                    r.fromCache(), r.createdAt(), r.apiKeyId()});
         }
         db.batch(INSERT, rows);
         written.addAndGet(batch.size());

@@ -16,7 +16,7 @@ class UsageRecorderTest {
 
     private static UsageRecord row(int i) {
         return new UsageRecord("req_" + i, "default", "user_1", "/v1/chat/completions", "m", "http://u", 10, 2, 0, 1, null,
-                200, false, false, System.currentTimeMillis());
+                200, false, false, System.currentTimeMillis(), null);
     }
 
     private static long rows(Database db) {
